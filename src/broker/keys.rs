@@ -1,0 +1,189 @@
+//! Every Redis key and channel mlqd uses, built in one place. Keys of one queue share the
+//! prefix `<ns>:{<queue>}:`, so they live in one Redis Cluster hash slot and one script can
+//! touch them all.
+
+use crate::error::{Error, Result};
+use crate::job::QueueName;
+
+/// Keys that belong to the whole namespace (not to one queue).
+#[derive(Clone, Debug)]
+pub struct Keys {
+    ns: String,
+}
+
+impl Keys {
+    /// `namespace` must be 1 to 64 characters from `[A-Za-z0-9_.:-]` (no braces, so it
+    /// never takes over the queue's hash tag).
+    pub fn new(namespace: &str) -> Result<Self> {
+        let ok = !namespace.is_empty()
+            && namespace.len() <= 64
+            && namespace
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b));
+        if !ok {
+            return Err(Error::invalid(format!(
+                "invalid namespace {namespace:?}: use 1 to 64 letters, digits, '_', '.', ':' or '-'"
+            )));
+        }
+        Ok(Keys {
+            ns: namespace.to_string(),
+        })
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.ns
+    }
+
+    /// The keys of one queue.
+    pub fn queue(&self, queue: &QueueName) -> QueueKeys {
+        QueueKeys {
+            prefix: format!("{}:{{{}}}:", self.ns, queue),
+        }
+    }
+
+    /// SET of every queue name that has seen a job.
+    pub fn queues(&self) -> String {
+        format!("{}:queues", self.ns)
+    }
+
+    /// Pub/sub channel: "<kind> <id> <id>…" on every state change and progress report.
+    pub fn events_channel(&self) -> String {
+        format!("{}:events", self.ns)
+    }
+
+    /// Pub/sub channel: the id of a running job that was cancelled, for its worker.
+    pub fn cancel_channel(&self) -> String {
+        format!("{}:cancel", self.ns)
+    }
+
+    /// ZSET worker id -> last heartbeat (ms).
+    pub fn workers(&self) -> String {
+        format!("{}:workers", self.ns)
+    }
+
+    /// HASH describing one worker (host, pid, queues, …), expiring with its heartbeat.
+    pub fn worker(&self, id: &str) -> String {
+        format!("{}:worker:{}", self.ns, id)
+    }
+
+    /// STRING holding the reaper leader's token, with a TTL.
+    pub fn leader(&self) -> String {
+        format!("{}:leader", self.ns)
+    }
+}
+
+/// The keys of one queue, all under `<ns>:{<queue>}:`.
+#[derive(Clone, Debug)]
+pub struct QueueKeys {
+    prefix: String,
+}
+
+impl QueueKeys {
+    fn key(&self, role: &str) -> String {
+        format!("{}{}", self.prefix, role)
+    }
+    /// LIST of pending priority-0 ulids, oldest first.
+    pub fn pending(&self) -> String {
+        self.key("pending")
+    }
+    /// ZSET of pending ulids with a non-zero priority (score: band + sequence).
+    pub fn prio(&self) -> String {
+        self.key("prio")
+    }
+    /// STRING counter ordering the prio ZSET within a priority.
+    pub fn seq(&self) -> String {
+        self.key("seq")
+    }
+    /// ZSET of delayed ulids by due time (ms).
+    pub fn scheduled(&self) -> String {
+        self.key("scheduled")
+    }
+    /// ZSET of ulids waiting out a retry backoff, by due time (ms).
+    pub fn retry(&self) -> String {
+        self.key("retry")
+    }
+    /// ZSET of running ulids by lease deadline (ms).
+    pub fn active(&self) -> String {
+        self.key("active")
+    }
+    /// ZSET of dead ulids by time of death (ms); capped.
+    pub fn dead(&self) -> String {
+        self.key("dead")
+    }
+    /// HASH ulid -> header JSON, "\n", inline payload.
+    pub fn specs(&self) -> String {
+        self.key("specs")
+    }
+    /// HASH ulid -> payload too large to keep inline.
+    pub fn payloads(&self) -> String {
+        self.key("payloads")
+    }
+    /// HASH ulid -> meta JSON (attempts, lease owner, progress, history).
+    pub fn meta(&self) -> String {
+        self.key("meta")
+    }
+    /// HASH of totals: enqueued, succeeded, failed, dead, cancelled, stalled, requeued.
+    pub fn stats(&self) -> String {
+        self.key("stats")
+    }
+    /// STRING that exists while the queue is paused.
+    pub fn paused(&self) -> String {
+        self.key("paused")
+    }
+    /// LIST holding at most one wake-up token for idle workers.
+    pub fn wake(&self) -> String {
+        self.key("wake")
+    }
+    /// HASH record of a succeeded or cancelled job, with a TTL.
+    pub fn done(&self, ulid: &str) -> String {
+        format!("{}done:{}", self.prefix, ulid)
+    }
+    /// STRING idempotency key -> ulid of the first job, with a TTL.
+    pub fn idem(&self, key: &str) -> String {
+        format!("{}idem:{}", self.prefix, key)
+    }
+    /// Pattern matching every key of the queue (for tests and cleanup).
+    pub fn pattern(&self) -> String {
+        format!("{}*", self.prefix.replace('{', "\\{").replace('}', "\\}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_queue_key_shares_the_hash_tag() {
+        let keys = Keys::new("mlqd").unwrap();
+        let q = keys.queue(&QueueName::new("predict").unwrap());
+        for k in [
+            q.pending(),
+            q.prio(),
+            q.seq(),
+            q.scheduled(),
+            q.retry(),
+            q.active(),
+            q.dead(),
+            q.specs(),
+            q.payloads(),
+            q.meta(),
+            q.stats(),
+            q.paused(),
+            q.wake(),
+            q.done("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+            q.idem("k{with}braces"),
+        ] {
+            assert!(k.starts_with("mlqd:{predict}:"), "{k}");
+            // the first {...} decides the slot
+            let tag = &k[k.find('{').unwrap() + 1..k.find('}').unwrap()];
+            assert_eq!(tag, "predict");
+        }
+    }
+
+    #[test]
+    fn namespace_cannot_steal_the_hash_tag() {
+        assert!(Keys::new("my{ns}").is_err());
+        assert!(Keys::new("").is_err());
+        assert!(Keys::new("team-a:prod").is_ok());
+    }
+}

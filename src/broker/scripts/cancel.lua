@@ -1,0 +1,55 @@
+-- cancel.lua: cancel a job that has not finished. A running job's worker is told on the
+-- cancel channel (and its next lease renewal is refused), so its handler stops.
+-- KEYS[1] pending   LIST
+-- KEYS[2] prio      ZSET
+-- KEYS[3] scheduled ZSET
+-- KEYS[4] retry     ZSET
+-- KEYS[5] active    ZSET
+-- KEYS[6] dead      ZSET
+-- KEYS[7] specs     HASH
+-- KEYS[8] payloads  HASH
+-- KEYS[9] meta      HASH
+-- KEYS[10] stats    HASH
+-- KEYS[11] done:<ulid> HASH
+-- ARGV[1] ulid, [2] queue name, [3] events channel, [4] cancel channel, [5] default ttl ms
+-- Returns {'cancelled', previous state} or {'final', state} (already terminal) or
+-- {'unknown'}.
+local pending, prio, scheduled, retry = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local active, dead, specs, payloads = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local meta, stats, done = KEYS[9], KEYS[10], KEYS[11]
+local ulid, queue, channel, cancel_channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local default_ttl = tonumber(ARGV[5])
+
+local x = redis.call('HGET', done, 'x')
+if x then return {'final', x} end
+local spec = redis.call('HGET', specs, ulid)
+if not spec then return {'unknown'} end
+if redis.call('ZSCORE', dead, ulid) then return {'final', 'dead'} end
+
+local now = now_ms()
+local m = load_meta(meta, ulid)
+local was
+if redis.call('ZREM', active, ulid) == 1 then
+  was = 'active'
+  close_attempt(m, now, 'cancelled', 'cancelled while running')
+  redis.call('PUBLISH', cancel_channel, queue .. '.' .. ulid)
+elseif redis.call('ZREM', scheduled, ulid) == 1 then
+  was = 'scheduled'
+elseif redis.call('ZREM', retry, ulid) == 1 then
+  was = 'retry'
+elseif redis.call('ZREM', prio, ulid) == 1 then
+  was = 'pending'
+else
+  redis.call('LREM', pending, 1, ulid)
+  was = 'pending'
+end
+m.ft = now
+m.p = nil
+m.pm = nil
+local hdr_text = header_of(spec)
+redis.call('HSET', done, 'x', 'cancelled', 'h', hdr_text, 'm', cjson.encode(m))
+redis.call('PEXPIRE', done, cjson.decode(hdr_text).rt or default_ttl)
+forget(specs, payloads, meta, ulid)
+redis.call('HINCRBY', stats, 'cancelled', 1)
+publish(channel, 'cancelled', queue, {ulid})
+return {'cancelled', was}

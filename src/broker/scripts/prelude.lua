@@ -1,0 +1,186 @@
+-- prelude.lua: helpers every mlqd script shares. scripts.rs puts this text in front of each
+-- script when it loads it, so there is one copy of each rule. Helpers take key names as
+-- arguments and never build a key: every key a script touches arrives in its KEYS.
+--
+-- How one queue stores a job (every key carries the queue's {hash tag}):
+--   specs     HASH  ulid -> spec = header JSON .. "\n" .. payload (written once, at enqueue)
+--   payloads  HASH  ulid -> payload, for payloads over the inline limit (the spec then
+--                   ends at "\n"), so reading a header never copies a large payload
+--   meta      HASH  ulid -> meta JSON, from the first start on: a attempts, f failures,
+--                   s stalls, w worker, st started ms, ft finished ms, e error,
+--                   p/pm progress, h history
+--   the state is where the ulid sits: pending LIST (priority 0) or prio ZSET (others),
+--   scheduled / retry / active / dead ZSETs
+--   done:<ulid> HASH  record of a succeeded or cancelled job (x state, h header, m meta,
+--                   r result, c result content type), with a TTL
+
+local PRIO_BAND = 17592186044416 -- 2^44: one band of prio scores per priority level
+local HISTORY_CAP = 10
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function header_of(spec)
+  local nl = string.find(spec, '\n', 1, true)
+  if nl then return string.sub(spec, 1, nl - 1) end
+  return spec
+end
+
+local function decode_header(spec)
+  return cjson.decode(header_of(spec))
+end
+
+local function load_meta(meta, ulid)
+  local raw = redis.call('HGET', meta, ulid)
+  if raw then return cjson.decode(raw) end
+  return {a = 0, f = 0, s = 0}
+end
+
+local function save_meta(meta, ulid, m)
+  redis.call('HSET', meta, ulid, cjson.encode(m))
+end
+
+-- The meta of the job if this worker holds its lease for this attempt, else nil.
+local function holds_lease(active, meta, ulid, attempt, worker)
+  if not redis.call('ZSCORE', active, ulid) then return nil end
+  local raw = redis.call('HGET', meta, ulid)
+  if not raw then return nil end
+  local m = cjson.decode(raw)
+  if m.a ~= attempt or m.w ~= worker then return nil end
+  return m
+end
+
+-- Closes the running attempt (m.w, m.st) into the history, capped at HISTORY_CAP entries.
+local function close_attempt(m, now, outcome, err)
+  local entry = {w = m.w or '', s = m.st or now, f = now, o = outcome}
+  if err then entry.e = err end
+  local h = m.h
+  if type(h) ~= 'table' then h = {} end
+  h[#h + 1] = entry
+  while #h > HISTORY_CAP do table.remove(h, 1) end
+  m.h = h
+  m.p = nil
+  m.pm = nil
+end
+
+-- Puts a job where workers take from: the list for priority 0 (memory-lean), the prio ZSET
+-- otherwise. front = true puts it ahead of its priority (jobs handed back or recovered).
+local function push_pending(pending, prio, seq, ulid, priority, front)
+  if priority == 0 then
+    if front then redis.call('LPUSH', pending, ulid) else redis.call('RPUSH', pending, ulid) end
+  else
+    local n = 0
+    if not front then n = redis.call('INCR', seq) end
+    redis.call('ZADD', prio, (100 - priority) * PRIO_BAND + n, ulid)
+  end
+end
+
+local function pending_count(pending, prio)
+  return redis.call('LLEN', pending) + redis.call('ZCARD', prio)
+end
+
+-- One token in the wake list wakes one idle worker, which passes it on if work remains.
+local function wake(wake_key)
+  if redis.call('LLEN', wake_key) == 0 then redis.call('RPUSH', wake_key, '1') end
+end
+
+-- One message per script call: "<kind> <queue>.<ulid> <queue>.<ulid> ...".
+local function publish(channel, kind, queue, ulids)
+  if channel == '' or #ulids == 0 then return end
+  local parts = {kind}
+  for i = 1, #ulids do parts[i + 1] = queue .. '.' .. ulids[i] end
+  redis.call('PUBLISH', channel, table.concat(parts, ' '))
+end
+
+local function forget(specs, payloads, meta, ulid)
+  redis.call('HDEL', specs, ulid)
+  redis.call('HDEL', payloads, ulid)
+  redis.call('HDEL', meta, ulid)
+end
+
+-- Moves a job into the dead-letter set, evicting the oldest entries past the cap.
+local function bury(dead, specs, payloads, meta, stats, ulid, m, now, reason, cap)
+  m.e = reason
+  m.ft = now
+  m.p = nil
+  m.pm = nil
+  save_meta(meta, ulid, m)
+  redis.call('ZADD', dead, now, ulid)
+  redis.call('HINCRBY', stats, 'dead', 1)
+  if cap > 0 then
+    local n = redis.call('ZCARD', dead)
+    if n > cap then
+      local old = redis.call('ZPOPMIN', dead, n - cap)
+      for i = 1, #old, 2 do forget(specs, payloads, meta, old[i]) end
+    end
+  end
+end
+
+-- Moves due jobs of a scheduled or retry ZSET to pending. Returns the moved ulids.
+local function promote_due(zset, specs, pending, prio, seq, now, limit)
+  local due = redis.call('ZRANGEBYSCORE', zset, '-inf', now, 'LIMIT', 0, limit)
+  local moved = {}
+  if #due == 0 then return moved end
+  redis.call('ZREM', zset, unpack(due))
+  for _, ulid in ipairs(due) do
+    local spec = redis.call('HGET', specs, ulid)
+    if spec then
+      push_pending(pending, prio, seq, ulid, decode_header(spec).pr or 0, false)
+      moved[#moved + 1] = ulid
+    end
+  end
+  return moved
+end
+
+-- The job lost its lease (expired, or its worker stopped heartbeating): count a stall and
+-- requeue it at the front, or, with the stall budget spent, bury it as "worker lost".
+-- K holds the key names: active pending prio seq specs payloads meta dead stats.
+-- Returns 'pending', 'dead' or 'gone'.
+local function requeue_lost(K, ulid, now, why, dead_cap)
+  redis.call('ZREM', K.active, ulid)
+  local spec = redis.call('HGET', K.specs, ulid)
+  if not spec then
+    redis.call('HDEL', K.meta, ulid)
+    return 'gone'
+  end
+  local hdr = decode_header(spec)
+  local m = load_meta(K.meta, ulid)
+  m.s = (m.s or 0) + 1
+  close_attempt(m, now, 'lease_lost', why)
+  redis.call('HINCRBY', K.stats, 'stalled', 1)
+  if m.s >= (hdr.ms or 3) then
+    bury(K.dead, K.specs, K.payloads, K.meta, K.stats, ulid, m, now,
+      'worker lost: ' .. why .. ' (' .. m.s .. ' lost leases)', dead_cap)
+    return 'dead'
+  end
+  save_meta(K.meta, ulid, m)
+  push_pending(K.pending, K.prio, K.seq, ulid, hdr.pr or 0, true)
+  return 'pending'
+end
+
+-- Requeues (or buries) the jobs whose lease expired before now. Returns requeued, buried.
+local function recover_expired(K, now, limit, dead_cap)
+  local expired = redis.call('ZRANGEBYSCORE', K.active, '-inf', '(' .. now, 'LIMIT', 0, limit)
+  local requeued, buried = {}, {}
+  for _, ulid in ipairs(expired) do
+    local r = requeue_lost(K, ulid, now, 'lease expired', dead_cap)
+    if r == 'pending' then requeued[#requeued + 1] = ulid
+    elseif r == 'dead' then buried[#buried + 1] = ulid end
+  end
+  return requeued, buried
+end
+
+-- Milliseconds until the earliest scheduled or retry job is due, or -1 when none waits.
+local function next_due_in(scheduled, retry, now)
+  local best = -1
+  for _, z in ipairs({scheduled, retry}) do
+    local first = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
+    if #first == 2 then
+      local d = math.max(0, tonumber(first[2]) - now)
+      if best < 0 or d < best then best = d end
+    end
+  end
+  return best
+end

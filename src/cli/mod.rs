@@ -1,0 +1,221 @@
+//! The `mlqd` command line: one file per subcommand (its `Args` and `run`), plus `exit`
+//! (errors → exit codes) and `output` (tables, JSON, progress bars). clap and anyhow stay
+//! in this module; the engine sees plain config structs.
+
+pub mod cancel;
+pub mod dlq;
+pub mod exit;
+pub mod output;
+pub mod post;
+pub mod queues;
+pub mod result;
+pub mod status;
+pub mod worker;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use crate::broker::BrokerConfig;
+use crate::client::{Client, ClientConfig};
+use crate::job::{JobId, QueueName};
+
+/// mlqd: a distributed job queue for machine-learning work, backed by Redis.
+#[derive(Debug, Parser)]
+#[command(name = "mlqd", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Redis URL (`rediss://` for TLS)
+    #[arg(
+        long,
+        global = true,
+        env = "MLQD_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
+    pub redis_url: String,
+    /// Key prefix, so several mlqd setups can share one Redis
+    #[arg(long, global = true, env = "MLQD_NAMESPACE", default_value = "mlqd")]
+    pub namespace: String,
+    /// Log format on stderr
+    #[arg(long, global = true, env = "MLQD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log level filter (e.g. `info`, `debug`, `mlqd=debug`)
+    #[arg(long, global = true, env = "MLQD_LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Post a job and print its id
+    Post(post::PostArgs),
+    /// Show a job's state, progress, attempts and history
+    Status(status::StatusArgs),
+    /// Write a finished job's result bytes
+    Result(result::ResultArgs),
+    /// Cancel a pending or running job
+    Cancel(cancel::CancelArgs),
+    /// List, requeue or purge dead jobs
+    #[command(subcommand)]
+    Dlq(dlq::DlqCommand),
+    /// Show every queue's counts
+    Queues(queues::QueuesArgs),
+    /// Run jobs
+    Worker(worker::WorkerArgs),
+}
+
+/// Sets up `tracing` on stderr, as text or one JSON object per line.
+pub fn init_tracing(global: &GlobalArgs) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&global.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match global.log_format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Runs the command and turns its end into an exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            esuper::output::line(format_args!("mlqd: error: cannot start the async runtime: {e}"))?;
+            return ExitCode::from(1);
+        }
+    };
+    let outcome = runtime.block_on(dispatch(cli));
+    // don't wait for background tasks (subscriptions) to notice
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => exit::report(&err),
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    let g = cli.global;
+    match cli.command {
+        Command::Post(a) => post::run(&g, a).await,
+        Command::Status(a) => status::run(&g, a).await,
+        Command::Result(a) => result::run(&g, a).await,
+        Command::Cancel(a) => cancel::run(&g, a).await,
+        Command::Dlq(a) => dlq::run(&g, a).await,
+        Command::Queues(a) => queues::run(&g, a).await,
+        Command::Worker(a) => worker::run(&g, a).await,
+    }
+}
+
+/// The broker settings the global flags describe.
+pub fn broker_config(g: &GlobalArgs) -> BrokerConfig {
+    BrokerConfig::new(g.redis_url.clone(), g.namespace.clone())
+}
+
+/// A client from the global flags.
+pub fn client(g: &GlobalArgs) -> anyhow::Result<Client> {
+    Ok(Client::new(ClientConfig {
+        broker: broker_config(g),
+        max_payload: crate::job::DEFAULT_MAX_PAYLOAD,
+    })?)
+}
+
+/// clap value parser for queue names.
+pub fn queue_arg(s: &str) -> Result<QueueName, String> {
+    QueueName::new(s).map_err(|e| e.to_string())
+}
+
+/// clap value parser for job ids.
+pub fn job_id_arg(s: &str) -> Result<JobId, String> {
+    s.parse::<JobId>().map_err(|e| e.to_string())
+}
+
+/// A token that fires on SIGTERM or SIGINT (Ctrl-C).
+pub fn shutdown_on_signals() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut term = match signal(SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                    let _ = tokio::signal::ctrl_c().await;
+                    t.cancel();
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
+                _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received; shutting down"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        t.cancel();
+    });
+    token
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_flag_reads_an_mlqd_env_var() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if arg.is_positional() || matches!(id, "help" | "version") {
+                    continue;
+                }
+                let env = arg
+                    .get_env()
+                    .map(|e| e.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let long = arg.get_long().unwrap_or(id);
+                let expected = format!("MLQD_{}", long.to_uppercase().replace('-', "_"));
+                assert_eq!(env, expected, "{path} --{long}");
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()));
+            }
+        }
+        walk(&Cli::command(), "mlqd");
+    }
+}

@@ -1,0 +1,88 @@
+//! `mlqd worker`: run jobs from one or more queues through a handler.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{GlobalArgs, queue_arg};
+use crate::broker::Broker;
+use crate::job::QueueName;
+use crate::units::{duration_arg, size_arg};
+use crate::worker::{Builtin, Worker, WorkerConfig, default_worker_id};
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("handler").required(true).args(["builtin"])))]
+pub struct WorkerArgs {
+    /// Queue to take jobs from (repeat, or separate with commas)
+    #[arg(long, short, env = "MLQD_QUEUE", value_parser = queue_arg, value_delimiter = ',',
+          default_value = "default")]
+    pub queue: Vec<QueueName>,
+    /// Jobs run at once
+    #[arg(long, short, env = "MLQD_CONCURRENCY", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub concurrency: u32,
+    /// A handler built into mlqd, for tests, demos and benchmarks
+    #[arg(long, env = "MLQD_BUILTIN", value_parser = clap::builder::PossibleValuesParser::new(Builtin::NAMES))]
+    pub builtin: Option<String>,
+    /// Lease length; renewed every third of it while the job runs
+    #[arg(long, env = "MLQD_LEASE", value_parser = duration_arg, default_value = "30s")]
+    pub lease: Duration,
+    /// Execution limit for jobs that do not set their own
+    #[arg(long, env = "MLQD_TIMEOUT", value_parser = duration_arg)]
+    pub timeout: Option<Duration>,
+    /// Largest result a handler may return
+    #[arg(long, env = "MLQD_MAX_RESULT", value_parser = size_arg, default_value = "64MiB")]
+    pub max_result: u64,
+    /// Jobs per handler call (dynamic batching)
+    #[arg(long, env = "MLQD_BATCH_SIZE", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub batch_size: u32,
+    /// How long to wait for a batch to fill
+    #[arg(long, env = "MLQD_BATCH_WAIT", value_parser = duration_arg, default_value = "0ms")]
+    pub batch_wait: Duration,
+    /// On SIGTERM/SIGINT, how long running jobs may finish before they are handed back
+    #[arg(long, env = "MLQD_DRAIN_TIMEOUT", value_parser = duration_arg, default_value = "30s")]
+    pub drain_timeout: Duration,
+    /// How long a cancelled job's handler may go on before it is stopped
+    #[arg(long, env = "MLQD_CANCEL_GRACE", value_parser = duration_arg, default_value = "5s")]
+    pub cancel_grace: Duration,
+    /// Worker id (default host-pid-random)
+    #[arg(long, env = "MLQD_WORKER_ID")]
+    pub worker_id: Option<String>,
+}
+
+impl WorkerArgs {
+    /// The engine's config from the flags.
+    pub fn config(&self) -> WorkerConfig {
+        let mut c = WorkerConfig::new(self.queue.clone());
+        c.id = self.worker_id.clone().unwrap_or_else(default_worker_id);
+        c.concurrency = self.concurrency as usize;
+        c.lease = self.lease;
+        c.timeout = self.timeout;
+        c.max_result = self.max_result;
+        c.batch_size = self.batch_size as usize;
+        c.batch_wait = self.batch_wait;
+        c.drain_timeout = self.drain_timeout;
+        c.cancel_grace = self.cancel_grace;
+        c
+    }
+}
+
+pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
+    let broker = Broker::new(super::broker_config(g))?;
+    if let Some(w) = broker.eviction_warning().await {
+        tracing::warn!("{w}");
+    }
+    let builtin: Builtin = a
+        .builtin
+        .as_deref()
+        .unwrap_or("echo")
+        .parse()
+        .map_err(crate::Error::Invalid)?;
+    let shutdown = super::shutdown_on_signals();
+    Worker::new(broker, a.config())
+        .handler(builtin)
+        .run(shutdown)
+        .await?;
+    Ok(super::exit::OK)
+}

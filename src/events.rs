@@ -1,0 +1,210 @@
+//! One pub/sub subscription per process, fanned out in-process to everyone waiting on a job
+//! (`post --wait`, `?wait=`, SSE). No waiter polls Redis: it re-reads the job's status when
+//! an event names it, or when the subscription was (re)made and events may have been missed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::broker::Broker;
+use crate::job::JobId;
+
+/// What happened to a job, as announced on the events channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobEvent {
+    /// A state name (`active`, `succeeded`, …) or `progress`.
+    pub kind: String,
+}
+
+/// What a watcher sees next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Wake {
+    /// An event about the watched job.
+    Event(JobEvent),
+    /// The subscription was (re)established: events may have been missed, re-read.
+    Resync,
+}
+
+type Senders = HashMap<String, broadcast::Sender<JobEvent>>;
+
+struct Inner {
+    senders: Mutex<Senders>,
+    generation: watch::Sender<u64>,
+    stop: CancellationToken,
+}
+
+/// The process's event fan-out. Cheap to clone; the subscriber task stops when the last
+/// clone is dropped.
+#[derive(Clone)]
+pub struct EventHub {
+    inner: Arc<Inner>,
+    _guard: Arc<StopOnDrop>,
+}
+
+struct StopOnDrop(CancellationToken);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+impl EventHub {
+    /// Starts the subscriber task (it reconnects by itself).
+    pub fn start(broker: Broker) -> Self {
+        let stop = CancellationToken::new();
+        let inner = Arc::new(Inner {
+            senders: Mutex::new(HashMap::new()),
+            generation: watch::channel(0).0,
+            stop: stop.clone(),
+        });
+        tokio::spawn(subscriber(broker, Arc::downgrade(&inner)));
+        EventHub {
+            inner,
+            _guard: Arc::new(StopOnDrop(stop)),
+        }
+    }
+
+    /// Starts watching one job. Register before reading the job's status, so nothing
+    /// that happens after the read is missed.
+    pub fn watch(&self, id: &JobId) -> Watcher {
+        let key = id.to_string();
+        let rx = {
+            let mut map = self
+                .inner
+                .senders
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            map.entry(key.clone())
+                .or_insert_with(|| broadcast::channel(64).0)
+                .subscribe()
+        };
+        Watcher {
+            key,
+            rx,
+            generation: self.inner.generation.subscribe(),
+            hub: self.inner.clone(),
+        }
+    }
+
+    /// Waits until the subscription is live (or `timeout` passes). Returns whether it is.
+    pub async fn ready(&self, timeout: Duration) -> bool {
+        let mut g = self.inner.generation.subscribe();
+        tokio::time::timeout(timeout, g.wait_for(|n| *n > 0))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+}
+
+/// A registration for one job's events.
+pub struct Watcher {
+    key: String,
+    rx: broadcast::Receiver<JobEvent>,
+    generation: watch::Receiver<u64>,
+    hub: Arc<Inner>,
+}
+
+impl Watcher {
+    /// The next event for the job, or a resync.
+    pub async fn next(&mut self) -> Wake {
+        tokio::select! {
+            r = self.rx.recv() => match r {
+                Ok(e) => Wake::Event(e),
+                // lagged or closed: treat as a resync, the caller re-reads
+                Err(_) => Wake::Resync,
+            },
+            r = self.generation.changed() => {
+                if r.is_err() {
+                    // hub gone; avoid a hot loop
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Wake::Resync
+            }
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let mut map = self.hub.senders.lock().unwrap_or_else(|p| p.into_inner());
+        // the receiver this watcher holds is dropped after this; 1 means it was the last
+        if let Some(tx) = map.get(&self.key)
+            && tx.receiver_count() <= 1
+        {
+            map.remove(&self.key);
+        }
+    }
+}
+
+/// Parses "<kind> <id> <id>…" and hands the event to the watchers of each id.
+fn dispatch(inner: &Inner, payload: &str) {
+    let mut parts = payload.split(' ');
+    let Some(kind) = parts.next() else { return };
+    let map = inner.senders.lock().unwrap_or_else(|p| p.into_inner());
+    if map.is_empty() {
+        return;
+    }
+    for id in parts {
+        if let Some(tx) = map.get(id) {
+            let _ = tx.send(JobEvent {
+                kind: kind.to_string(),
+            });
+        }
+    }
+}
+
+async fn subscriber(broker: Broker, inner: std::sync::Weak<Inner>) {
+    let channel = broker.keys().events_channel();
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let Some(strong) = inner.upgrade() else { return };
+        let stop = strong.stop.clone();
+        drop(strong);
+        let sub = tokio::select! {
+            _ = stop.cancelled() => return,
+            s = broker.subscribe(std::slice::from_ref(&channel)) => s,
+        };
+        let mut sub = match sub {
+            Ok(s) => {
+                backoff = Duration::from_millis(100);
+                s
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "event subscription failed; retrying");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+                continue;
+            }
+        };
+        match inner.upgrade() {
+            Some(i) => i.generation.send_modify(|g| *g += 1),
+            None => return,
+        }
+        let mut ping = tokio::time::interval(Duration::from_secs(5));
+        ping.tick().await;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                msg = sub.next() => match msg {
+                    Some(m) => match inner.upgrade() {
+                        Some(i) => dispatch(&i, &m.payload),
+                        None => return,
+                    },
+                    None => break,
+                },
+                _ = ping.tick() => {
+                    if sub.ping().await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::debug!("event subscription lost; reconnecting");
+    }
+}

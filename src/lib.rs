@@ -1,0 +1,27 @@
+//! mlqd: a distributed job queue for machine-learning work, backed by Redis.
+//!
+//! # Layout
+//! - [`job`]: what a job is (id, state, options, payload, status record).
+//! - [`error`]: the one error type, with a stable code per variant.
+//! - [`units`]: durations (`500ms`) and sizes (`16MiB`) as flags and queries write them.
+//! - [`broker`]: the only module that talks to Redis: keys, one Lua script per state change.
+//! - [`events`]: one pub/sub subscription per process, fanned out to waiters.
+//! - [`client`]: post, status, result, wait, cancel, dead letters; used by the CLI, `serve`
+//!   and library users.
+//! - [`worker`]: claims and runs jobs through a [`Handler`], renews leases, records outcomes.
+//! - [`cli`]: the `mlqd` command line (clap and anyhow stay here).
+
+pub mod broker;
+pub mod cli;
+pub mod client;
+pub mod error;
+pub mod events;
+pub mod job;
+pub mod units;
+pub mod worker;
+
+pub use broker::{Broker, BrokerConfig};
+pub use client::{Client, ClientConfig};
+pub use error::{Error, Result};
+pub use job::{JobId, JobOptions, JobResult, JobState, JobStatus, Payload, QueueName};
+pub use worker::{Handler, HandlerError, Job, Output, Worker, WorkerConfig};

@@ -1,0 +1,275 @@
+//! Claimer: takes jobs in batches as slots free up, runs them, and blocks on the queues'
+//! wake-up lists when there is nothing to do (never polling faster than once a second;
+//! sooner only when a scheduled job falls due).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::OwnedSemaphorePermit;
+use tokio_util::sync::CancellationToken;
+
+use super::handler::{HandlerError, HandlerResult, Job};
+use super::{InFlight, Outcome, Shared, StopReason, pause};
+use crate::broker::{ClaimedJob, Waker};
+use crate::units::format_duration;
+
+/// Longest idle block before claiming again (promotion and lease recovery ride on claims).
+const IDLE_BLOCK: Duration = Duration::from_secs(1);
+
+pub(crate) struct Claimer {
+    shared: Arc<Shared>,
+    waker: Waker,
+    next_queue: usize,
+}
+
+impl Claimer {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        let waker = shared.broker.waker();
+        Claimer {
+            shared,
+            waker,
+            next_queue: 0,
+        }
+    }
+
+    pub async fn run(mut self, stop: CancellationToken) {
+        let mut backoff = Duration::from_millis(100);
+        let mut redis_down = false;
+        loop {
+            let first = tokio::select! {
+                _ = stop.cancelled() => return,
+                p = self.shared.slots.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => return,
+                },
+            };
+            let mut permits = vec![first];
+            while let Ok(p) = self.shared.slots.clone().try_acquire_owned() {
+                permits.push(p);
+            }
+            let want = permits.len() * self.shared.config.batch_size;
+            let (mut jobs, next_due, failed) = self.claim(want).await;
+            if let Some(e) = &failed
+                && jobs.is_empty()
+            {
+                if !redis_down {
+                    tracing::warn!(error = %e, "cannot claim jobs; retrying until redis answers");
+                    redis_down = true;
+                }
+                drop(permits);
+                if !pause(&stop, backoff).await {
+                    return;
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+                continue;
+            }
+            if redis_down {
+                tracing::info!("redis answers again; claiming");
+                redis_down = false;
+                backoff = Duration::from_millis(100);
+            }
+            if jobs.is_empty() {
+                drop(permits);
+                let wait = next_due.map_or(IDLE_BLOCK, |d| d.min(IDLE_BLOCK));
+                let queues = self.shared.config.queues.clone();
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    r = self.waker.wait(&queues, wait) => if let Err(e) = r {
+                        tracing::debug!(error = %e, "wake-up wait failed");
+                        if !pause(&stop, backoff).await { return; }
+                    },
+                }
+                continue;
+            }
+            // Dynamic batching: give a batch a moment to fill.
+            let wait = self.shared.config.batch_wait;
+            if want > 1 && jobs.len() < want && !wait.is_zero() {
+                let until = tokio::time::Instant::now() + wait;
+                while jobs.len() < want && tokio::time::Instant::now() < until {
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = tokio::time::sleep(Duration::from_millis(1).min(wait)) => {}
+                    }
+                    let (more, _, _) = self.claim(want - jobs.len()).await;
+                    jobs.extend(more);
+                }
+            }
+            self.dispatch(jobs, permits);
+        }
+    }
+
+    /// Claims up to `want` jobs across the queues, starting with a different queue each
+    /// round so none starves.
+    async fn claim(
+        &mut self,
+        want: usize,
+    ) -> (Vec<ClaimedJob>, Option<Duration>, Option<crate::Error>) {
+        let queues = &self.shared.config.queues;
+        let n = queues.len();
+        let start = self.next_queue;
+        self.next_queue = (self.next_queue + 1) % n;
+        let mut jobs = Vec::new();
+        let mut next_due: Option<Duration> = None;
+        let mut failed = None;
+        for i in 0..n {
+            if jobs.len() >= want {
+                break;
+            }
+            let q = &queues[(start + i) % n];
+            match self
+                .shared
+                .broker
+                .claim(
+                    q,
+                    &self.shared.config.id,
+                    want - jobs.len(),
+                    self.shared.config.lease,
+                )
+                .await
+            {
+                Ok(c) => {
+                    jobs.extend(c.jobs);
+                    if let Some(d) = c.next_due {
+                        next_due = Some(next_due.map_or(d, |x| x.min(d)));
+                    }
+                }
+                Err(e) => failed = Some(e),
+            }
+        }
+        (jobs, next_due, failed)
+    }
+
+    fn dispatch(&self, jobs: Vec<ClaimedJob>, mut permits: Vec<OwnedSemaphorePermit>) {
+        let mut prepared = Vec::with_capacity(jobs.len());
+        {
+            let mut map = self.shared.inflight();
+            for j in jobs {
+                let cancel = tokio_util::sync::CancellationToken::new();
+                map.insert(
+                    j.id.clone(),
+                    InFlight {
+                        attempt: j.attempt,
+                        cancel: cancel.clone(),
+                        reason: None,
+                        callback: j.header.callback.clone(),
+                    },
+                );
+                let timeout = j
+                    .header
+                    .timeout_ms
+                    .map(Duration::from_millis)
+                    .or(self.shared.config.timeout);
+                prepared.push(Job {
+                    id: j.id,
+                    attempt: j.attempt,
+                    payload: j.payload,
+                    header: j.header,
+                    timeout,
+                    cancel,
+                    reporter: Some(self.shared.reporter.clone()),
+                });
+            }
+        }
+        let size = self.shared.config.batch_size;
+        let mut rest = prepared;
+        while !rest.is_empty() {
+            let tail = rest.split_off(rest.len().min(size));
+            let batch = std::mem::replace(&mut rest, tail);
+            let permit = permits.pop();
+            tokio::spawn(run_batch(self.shared.clone(), batch, permit));
+        }
+    }
+}
+
+/// How a handler call ended.
+enum End {
+    Done(Vec<HandlerResult>),
+    TimedOut(Duration),
+    Stopped,
+}
+
+/// Runs one job (or one batch) and sends each job's outcome to the syncer.
+async fn run_batch(shared: Arc<Shared>, jobs: Vec<Job>, permit: Option<OwnedSemaphorePermit>) {
+    let ids: Vec<_> = jobs.iter().map(|j| (j.id.clone(), j.attempt)).collect();
+    let tokens: Vec<_> = jobs.iter().map(|j| j.cancel.clone()).collect();
+    // a batch runs under its longest limit
+    let timeout = if jobs.iter().any(|j| j.timeout.is_none()) {
+        None
+    } else {
+        jobs.iter().filter_map(|j| j.timeout).max()
+    };
+    let fut = if jobs.len() == 1 {
+        let job = jobs.into_iter().next();
+        let handler = shared.handler.clone();
+        Box::pin(async move {
+            match job {
+                Some(j) => vec![handler.handle(j).await],
+                None => Vec::new(),
+            }
+        }) as futures::future::BoxFuture<'static, Vec<HandlerResult>>
+    } else {
+        shared.handler.handle_batch(jobs)
+    };
+    let grace = shared.config.cancel_grace;
+    let all_stopped = async {
+        for t in &tokens {
+            t.cancelled().await;
+        }
+        tokio::time::sleep(grace).await;
+    };
+    let limit = async {
+        match timeout {
+            Some(t) => tokio::time::sleep(t).await,
+            None => std::future::pending().await,
+        }
+    };
+    let end = tokio::select! {
+        r = fut => End::Done(r),
+        _ = limit => End::TimedOut(timeout.unwrap_or_default()),
+        _ = all_stopped => End::Stopped,
+    };
+    let mut results: Vec<Option<HandlerResult>> = match end {
+        End::Done(r) => r.into_iter().map(Some).collect(),
+        End::TimedOut(t) => ids
+            .iter()
+            .map(|_| {
+                Some(Err(HandlerError::retryable(format!(
+                    "timed out after {}",
+                    format_duration(t)
+                ))))
+            })
+            .collect(),
+        End::Stopped => ids.iter().map(|_| None).collect(),
+    };
+    results.resize_with(ids.len(), || {
+        Some(Err(HandlerError::retryable(
+            "handler returned fewer results than jobs",
+        )))
+    });
+    for ((id, attempt), result) in ids.into_iter().zip(results) {
+        let reason = shared.inflight().get(&id).and_then(|f| f.reason);
+        let outcome = match (reason, result) {
+            (Some(StopReason::Shutdown), Some(Ok(out))) | (None, Some(Ok(out))) => {
+                if out.bytes.len() as u64 > shared.config.max_result {
+                    Outcome::Failure(
+                        id,
+                        attempt,
+                        HandlerError::permanent(format!(
+                            "result is {} bytes, over the worker's --max-result of {} bytes",
+                            out.bytes.len(),
+                            shared.config.max_result
+                        )),
+                    )
+                } else {
+                    Outcome::Success(id, attempt, out)
+                }
+            }
+            (Some(StopReason::Shutdown), _) => Outcome::HandBack(id, attempt),
+            (Some(StopReason::Cancelled | StopReason::LeaseLost), _) => Outcome::Drop(id),
+            (None, Some(Err(e))) => Outcome::Failure(id, attempt, e),
+            (None, None) => Outcome::Drop(id),
+        };
+        let _ = shared.outcomes.send(outcome);
+    }
+    drop(permit);
+}

@@ -1,0 +1,292 @@
+//! The worker: claims jobs, runs them through a handler, renews their leases and records
+//! their outcomes.
+//!
+//! Duties, one file each: `claimer` (claim batches, block on the wake-up list when idle,
+//! run jobs), `lease` (renew every in-flight lease in one call per queue), `canceller`
+//! (stop handlers of cancelled jobs), `syncer` (record outcomes in batches, retrying
+//! until Redis answers).
+//!
+//! Shutdown order (SIGTERM/SIGINT):
+//! 1. the claimer stops claiming;
+//! 2. in-flight jobs run on, up to the drain timeout;
+//! 3. jobs still running are stopped and handed back (no retry used);
+//! 4. the syncer records every outcome it holds;
+//! 5. lease renewal and the cancel listener stop last, so no lease lapses while an
+//!    outcome is still on its way.
+
+mod canceller;
+mod claimer;
+pub mod handler;
+mod lease;
+mod syncer;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::broker::{Backoff, Broker};
+use crate::error::{Error, Result};
+use crate::job::{JobId, QueueName};
+pub use handler::builtin::Builtin;
+pub use handler::{Handler, HandlerError, HandlerResult, Job, Output};
+
+/// How a worker runs.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// Unique id, shown in job history and the worker registry.
+    pub id: String,
+    pub queues: Vec<QueueName>,
+    /// Jobs (or batches) run at once.
+    pub concurrency: usize,
+    /// Lease length; renewed every third of it.
+    pub lease: Duration,
+    /// Execution limit for jobs that do not set their own.
+    pub timeout: Option<Duration>,
+    /// How long a draining worker lets running jobs finish before handing them back.
+    pub drain_timeout: Duration,
+    /// How long a stopped (cancelled) handler may take to return before it is dropped.
+    pub cancel_grace: Duration,
+    /// Jobs per handler call (dynamic batching); 1 = no batching.
+    pub batch_size: usize,
+    /// With batching: how long to wait for a batch to fill.
+    pub batch_wait: Duration,
+    pub backoff: Backoff,
+    /// Largest result a handler may return; a larger one fails the job.
+    pub max_result: u64,
+}
+
+impl WorkerConfig {
+    pub fn new(queues: Vec<QueueName>) -> Self {
+        WorkerConfig {
+            id: default_worker_id(),
+            queues,
+            concurrency: 1,
+            lease: Duration::from_secs(30),
+            timeout: None,
+            drain_timeout: Duration::from_secs(30),
+            cancel_grace: Duration::from_secs(5),
+            batch_size: 1,
+            batch_wait: Duration::ZERO,
+            backoff: Backoff::default(),
+            max_result: 64 * 1024 * 1024,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.queues.is_empty() {
+            return Err(Error::invalid("a worker needs at least one queue"));
+        }
+        if self.concurrency == 0 || self.concurrency > 10_000 {
+            return Err(Error::invalid("concurrency must be 1 to 10000"));
+        }
+        if self.batch_size == 0 || self.batch_size > 1000 {
+            return Err(Error::invalid("batch size must be 1 to 1000"));
+        }
+        if self.lease < Duration::from_millis(100) {
+            return Err(Error::invalid("lease must be at least 100ms"));
+        }
+        Ok(())
+    }
+}
+
+/// `host-pid-xxxx`: readable, and unique across restarts of the same pid.
+pub fn default_worker_id() -> String {
+    let host = gethostname::gethostname()
+        .to_string_lossy()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+        .take(40)
+        .collect::<String>();
+    let host = if host.is_empty() { "host".into() } else { host };
+    format!(
+        "{host}-{}-{:04x}",
+        std::process::id(),
+        rand::random::<u16>()
+    )
+}
+
+/// Why a running job was told to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StopReason {
+    /// Someone cancelled it: its record is already written.
+    Cancelled,
+    /// Another worker owns it now: write nothing.
+    LeaseLost,
+    /// The worker is draining: hand it back.
+    Shutdown,
+}
+
+/// A job this worker holds a lease on.
+pub(crate) struct InFlight {
+    pub attempt: u32,
+    pub cancel: CancellationToken,
+    pub reason: Option<StopReason>,
+    /// Where to POST the status once the job is terminal.
+    pub callback: Option<String>,
+}
+
+/// An attempt's end, on its way to Redis.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Success(JobId, u32, Output),
+    Failure(JobId, u32, HandlerError),
+    HandBack(JobId, u32),
+    /// Nothing to write (cancelled, or the lease was lost): just forget the job.
+    Drop(JobId),
+}
+
+/// State the duties share.
+pub(crate) struct Shared {
+    pub broker: Broker,
+    pub config: WorkerConfig,
+    pub handler: Arc<dyn Handler>,
+    pub inflight: Mutex<HashMap<JobId, InFlight>>,
+    pub outcomes: mpsc::UnboundedSender<Outcome>,
+    pub slots: Arc<Semaphore>,
+    pub reporter: Arc<handler::ProgressReporter>,
+}
+
+impl Shared {
+    pub fn inflight(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, InFlight>> {
+        self.inflight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Tells a running job to stop, remembering why (the first reason wins).
+    pub fn stop_job(&self, id: &JobId, reason: StopReason) -> bool {
+        let mut map = self.inflight();
+        match map.get_mut(id) {
+            Some(f) => {
+                if f.reason.is_none() {
+                    f.reason = Some(reason);
+                }
+                f.cancel.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// What a worker did, for logs and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkerReport {
+    pub handed_back: usize,
+}
+
+/// A worker: `Worker::new(broker, config).handler(h).run(shutdown)`.
+pub struct Worker {
+    broker: Broker,
+    config: WorkerConfig,
+    handler: Option<Arc<dyn Handler>>,
+}
+
+impl Worker {
+    pub fn new(broker: Broker, config: WorkerConfig) -> Self {
+        Worker {
+            broker,
+            config,
+            handler: None,
+        }
+    }
+
+    /// Sets the handler: anything implementing `Handler`, including an async closure
+    /// `|job: Job| async move { Ok(Output::json(&value)) }`.
+    pub fn handler(mut self, handler: impl Handler) -> Self {
+        self.handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// Sets a shared handler.
+    pub fn handler_arc(mut self, handler: Arc<dyn Handler>) -> Self {
+        self.handler = Some(handler);
+        self
+    }
+
+    pub fn id(&self) -> &str {
+        &self.config.id
+    }
+
+    /// Runs until `shutdown` fires, then drains in the documented order.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<WorkerReport> {
+        self.config.validate()?;
+        let handler = self
+            .handler
+            .ok_or_else(|| Error::invalid("a worker needs a handler"))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            reporter: Arc::new(handler::ProgressReporter {
+                broker: self.broker.clone(),
+                worker_id: self.config.id.clone(),
+            }),
+            broker: self.broker,
+            slots: Arc::new(Semaphore::new(self.config.concurrency)),
+            config: self.config,
+            handler,
+            inflight: Mutex::new(HashMap::new()),
+            outcomes: tx,
+        });
+        tracing::info!(
+            worker = %shared.config.id,
+            queues = %shared.config.queues.iter().map(|q| q.as_str()).collect::<Vec<_>>().join(","),
+            concurrency = shared.config.concurrency,
+            "worker started"
+        );
+
+        let background = CancellationToken::new();
+        let flush = CancellationToken::new();
+        let syncer = tokio::spawn(syncer::Syncer::new(shared.clone(), rx).run(flush.clone()));
+        let renewer = tokio::spawn(lease::LeaseRenewer::new(shared.clone()).run(background.clone()));
+        let canceller =
+            tokio::spawn(canceller::Canceller::new(shared.clone()).run(background.clone()));
+
+        // 1. claim until told to stop
+        claimer::Claimer::new(shared.clone()).run(shutdown).await;
+        tracing::info!(worker = %shared.config.id, "draining");
+
+        // 2. let running jobs finish, up to the drain timeout
+        let all = shared.config.concurrency as u32;
+        let drained = tokio::time::timeout(
+            shared.config.drain_timeout,
+            shared.slots.acquire_many(all),
+        )
+        .await;
+        let mut report = WorkerReport::default();
+        if drained.is_err() {
+            // 3. stop what still runs; those jobs report a hand-back
+            let ids: Vec<JobId> = shared.inflight().keys().cloned().collect();
+            for id in &ids {
+                if shared.stop_job(id, StopReason::Shutdown) {
+                    report.handed_back += 1;
+                }
+            }
+            tracing::info!(jobs = ids.len(), "drain timeout passed; handing jobs back");
+            let grace = shared.config.cancel_grace + Duration::from_secs(1);
+            let _ = tokio::time::timeout(grace, shared.slots.acquire_many(all)).await;
+        }
+        // 4. record every outcome
+        flush.cancel();
+        if tokio::time::timeout(Duration::from_secs(30), syncer)
+            .await
+            .is_err()
+        {
+            tracing::warn!("could not record every outcome before exit; their leases will expire and the jobs will be retried");
+        }
+        // 5. stop renewing leases and listening for cancels
+        background.cancel();
+        let _ = renewer.await;
+        let _ = canceller.await;
+        tracing::info!(worker = %shared.config.id, "worker stopped");
+        Ok(report)
+    }
+}
+
+/// Sleeps for `d` unless `stop` fires first. Returns false when stopped.
+pub(crate) async fn pause(stop: &CancellationToken, d: Duration) -> bool {
+    tokio::select! {
+        _ = stop.cancelled() => false,
+        _ = tokio::time::sleep(d) => true,
+    }
+}
