@@ -205,7 +205,11 @@ impl Client {
     }
 
     /// Dead jobs, newest first, of one queue or all.
-    pub async fn dlq_list(&self, queue: Option<&QueueName>, limit: usize) -> Result<Vec<JobStatus>> {
+    pub async fn dlq_list(
+        &self,
+        queue: Option<&QueueName>,
+        limit: usize,
+    ) -> Result<Vec<JobStatus>> {
         let mut out = Vec::new();
         for q in self.queues_or_all(queue).await? {
             let (_, mut jobs) = self.broker.dlq_list(&q, 0, limit).await?;
@@ -218,8 +222,7 @@ impl Client {
 
     /// Requeues the given dead jobs. Unknown or not-dead ids are an error naming them.
     pub async fn dlq_requeue_ids(&self, ids: &[JobId]) -> Result<Vec<JobId>> {
-        let mut by_queue: std::collections::BTreeMap<&QueueName, Vec<String>> =
-            Default::default();
+        let mut by_queue: std::collections::BTreeMap<&QueueName, Vec<String>> = Default::default();
         for id in ids {
             by_queue
                 .entry(id.queue())

@@ -73,11 +73,7 @@ impl EventHub {
     pub fn watch(&self, id: &JobId) -> Watcher {
         let key = id.to_string();
         let rx = {
-            let mut map = self
-                .inner
-                .senders
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
+            let mut map = self.inner.senders.lock().unwrap_or_else(|p| p.into_inner());
             map.entry(key.clone())
                 .or_insert_with(|| broadcast::channel(64).0)
                 .subscribe()
@@ -160,7 +156,9 @@ async fn subscriber(broker: Broker, inner: std::sync::Weak<Inner>) {
     let channel = broker.keys().events_channel();
     let mut backoff = Duration::from_millis(100);
     loop {
-        let Some(strong) = inner.upgrade() else { return };
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
         let stop = strong.stop.clone();
         drop(strong);
         let sub = tokio::select! {

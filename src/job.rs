@@ -486,7 +486,12 @@ mod tests {
         let back: JobId = text.parse().unwrap();
         assert_eq!(back, id);
         assert_eq!(back.queue().as_str(), "predict");
-        for bad in ["predict", "bad name.01JDX3", "predict.notaulid", ".01ARZ3NDEKTSV4RRFFQ69G5FAV"] {
+        for bad in [
+            "predict",
+            "bad name.01JDX3",
+            "predict.notaulid",
+            ".01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        ] {
             assert!(bad.parse::<JobId>().is_err(), "{bad} parsed");
         }
     }
@@ -520,7 +525,11 @@ mod tests {
     fn payload_validation() {
         assert!(Payload::bytes("{\"a\":1}", JSON).validate(100).is_ok());
         assert!(Payload::bytes("{nope", JSON).validate(100).is_err());
-        assert!(Payload::bytes(vec![0u8, 255], "image/png").validate(100).is_ok());
+        assert!(
+            Payload::bytes(vec![0u8, 255], "image/png")
+                .validate(100)
+                .is_ok()
+        );
         assert!(matches!(
             Payload::bytes(vec![0u8; 101], "image/png").validate(100),
             Err(Error::PayloadTooLarge { .. })

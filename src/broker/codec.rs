@@ -8,8 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 use crate::job::{
-    self, AttemptOutcome, AttemptRecord, JobId, JobOptions, JobState, JobStatus, Payload,
-    Progress,
+    self, AttemptOutcome, AttemptRecord, JobId, JobOptions, JobState, JobStatus, Payload, Progress,
 };
 use crate::units::format_duration;
 
@@ -222,7 +221,10 @@ pub fn status(id: &JobId, raw: RawStatus<'_>) -> Result<JobStatus> {
         created_at: job::format_ms(header.created_ms),
         run_at: raw.due_ms.map(job::format_ms),
         started_at: meta.st.filter(|_| running_or_done).map(job::format_ms),
-        finished_at: meta.ft.filter(|_| raw.state.is_terminal()).map(job::format_ms),
+        finished_at: meta
+            .ft
+            .filter(|_| raw.state.is_terminal())
+            .map(job::format_ms),
         worker: meta.w.clone().filter(|w| !w.is_empty()),
         error: meta.e.clone(),
         content_type: header.content_type().to_string(),

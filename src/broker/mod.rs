@@ -293,7 +293,9 @@ impl Broker {
             let delay_ms: i64 = o.delay.map(|d| d.as_millis() as i64).unwrap_or(-1);
             let run_at_ms: i64 = o
                 .run_at
-                .map(|t| ((t - time::OffsetDateTime::UNIX_EPOCH).whole_milliseconds()).max(0) as i64)
+                .map(|t| {
+                    ((t - time::OffsetDateTime::UNIX_EPOCH).whole_milliseconds()).max(0) as i64
+                })
                 .unwrap_or(-1);
             let idem_ttl: u64 = if o.idempotency_key.is_some() {
                 job::IDEMPOTENCY_TTL.as_millis() as u64
@@ -351,9 +353,7 @@ impl Broker {
             let mut conn = self.conn.clone();
             let key = self.keys.queues();
             let name = queue.to_string();
-            let r: Result<i64> = self
-                .run(async move { conn.sadd(key, name).await })
-                .await;
+            let r: Result<i64> = self.run(async move { conn.sadd(key, name).await }).await;
             if let Err(e) = r {
                 tracing::warn!(error = %e, queue = %queue, "could not register queue");
                 if let Ok(mut set) = self.registered.lock() {
@@ -852,7 +852,10 @@ impl Broker {
     fn purge_invocation(&self, queue: &QueueName) -> redis::ScriptInvocation<'static> {
         let k = self.keys.queue(queue);
         let mut inv = SCRIPTS.dlq_purge.prepare_invoke();
-        inv.key(k.dead()).key(k.specs()).key(k.payloads()).key(k.meta());
+        inv.key(k.dead())
+            .key(k.specs())
+            .key(k.payloads())
+            .key(k.meta());
         inv
     }
 
@@ -931,7 +934,12 @@ impl Broker {
     pub async fn resume(&self, queue: &QueueName) -> Result<()> {
         let k = self.keys.queue(queue);
         let mut pipe = redis::pipe();
-        pipe.del(k.paused()).ignore().rpush(k.wake(), 1).ignore().ltrim(k.wake(), 0, 0).ignore();
+        pipe.del(k.paused())
+            .ignore()
+            .rpush(k.wake(), 1)
+            .ignore()
+            .ltrim(k.wake(), 0, 0)
+            .ignore();
         let mut conn = self.conn.clone();
         let _: () = self
             .run(async move { pipe.query_async(&mut conn).await })

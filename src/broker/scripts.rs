@@ -140,15 +140,24 @@ mod tests {
                     );
                 }
             }
-            assert!(header.contains("ARGV"), "{name}: header says nothing of ARGV");
-            assert!(header.contains("Returns"), "{name}: header says nothing of its reply");
+            assert!(
+                header.contains("ARGV"),
+                "{name}: header says nothing of ARGV"
+            );
+            assert!(
+                header.contains("Returns"),
+                "{name}: header says nothing of its reply"
+            );
         }
     }
 
     #[test]
     fn prelude_builds_no_keys() {
         // helpers receive key names; none may concatenate a key together
-        for line in PRELUDE.lines().filter(|l| !l.trim_start().starts_with("--")) {
+        for line in PRELUDE
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+        {
             assert!(!line.contains("KEYS["), "prelude reads KEYS: {line}");
             assert!(!line.contains(":{"), "prelude builds a key: {line}");
         }

@@ -14,10 +14,14 @@ pub struct CancelArgs {
 
 pub async fn run(g: &GlobalArgs, a: CancelArgs) -> anyhow::Result<u8> {
     let client = super::client(g)?;
-    match client.cancel(&a.id).await? {
-        JobState::Cancelled => println!("{} was already cancelled", a.id),
-        JobState::Active => println!("cancelled {} (it was running; its handler is told to stop)", a.id),
-        was => println!("cancelled {} (it was {was})", a.id),
-    }
+    let msg = match client.cancel(&a.id).await? {
+        JobState::Cancelled => format!("{} was already cancelled", a.id),
+        JobState::Active => format!(
+            "cancelled {} (it was running; its handler is told to stop)",
+            a.id
+        ),
+        was => format!("cancelled {} (it was {was})", a.id),
+    };
+    super::output::line(msg)?;
     Ok(super::exit::OK)
 }

@@ -71,7 +71,7 @@ pub async fn run(g: &GlobalArgs, cmd: DlqCommand) -> anyhow::Result<u8> {
             for id in &back {
                 super::output::line(format_args!("{id}"))?;
             }
-            esuper::output::line(format_args!("requeued {} job(s)", back.len()))?;
+            eprintln!("requeued {} job(s)", back.len());
         }
         DlqCommand::Purge(a) => {
             let n = client.dlq_purge(a.queue.as_ref()).await?;

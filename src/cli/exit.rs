@@ -50,7 +50,7 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
         let msg: Vec<String> = err.chain().map(|c| c.to_string()).collect();
         let mut line = msg.join(": ");
         line.retain(|c| c != '\n');
-        esuper::output::line(format_args!("mlqd: error: {line}"))?;
+        eprintln!("mlqd: error: {line}");
     }
     ExitCode::from(code)
 }

@@ -106,7 +106,7 @@ pub fn run(cli: Cli) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            esuper::output::line(format_args!("mlqd: error: cannot start the async runtime: {e}"))?;
+            eprintln!("mlqd: error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };

@@ -85,13 +85,15 @@ fn read_payload(arg: Option<&str>, limit: u64) -> anyhow::Result<Vec<u8>> {
         }
         Some(s) if s.starts_with('@') => {
             let path = &s[1..];
-            let meta = std::fs::metadata(path)
-                .map_err(|e| crate::Error::invalid(format!("cannot read payload file {path:?}: {e}")))?;
+            let meta = std::fs::metadata(path).map_err(|e| {
+                crate::Error::invalid(format!("cannot read payload file {path:?}: {e}"))
+            })?;
             if meta.len() > limit {
                 return Err(too_big(meta.len()).into());
             }
-            std::fs::read(path)
-                .map_err(|e| crate::Error::invalid(format!("cannot read payload file {path:?}: {e}")).into())
+            std::fs::read(path).map_err(|e| {
+                crate::Error::invalid(format!("cannot read payload file {path:?}: {e}")).into()
+            })
         }
         Some(s) => Ok(s.as_bytes().to_vec()),
     }
@@ -127,7 +129,7 @@ pub async fn run(g: &GlobalArgs, a: PostArgs) -> anyhow::Result<u8> {
         super::output::line(format_args!("{}", posted.id))?;
         return Ok(super::exit::OK);
     }
-    esuper::output::line(format_args!("{}", posted.id))?;
+    eprintln!("{}", posted.id);
     let bar = WaitBar::new(&posted.id.to_string());
     let waited = client
         .wait_with(&posted.id, a.wait_timeout, |s| bar.update(s))

@@ -46,6 +46,12 @@ pub struct WorkerArgs {
     /// How long a cancelled job's handler may go on before it is stopped
     #[arg(long, env = "MLQD_CANCEL_GRACE", value_parser = duration_arg, default_value = "5s")]
     pub cancel_grace: Duration,
+    /// First retry delay; each further retry doubles it (×0.75–1.25 jitter)
+    #[arg(long, env = "MLQD_RETRY_BACKOFF", value_parser = duration_arg, default_value = "1s")]
+    pub retry_backoff: Duration,
+    /// Longest retry delay
+    #[arg(long, env = "MLQD_RETRY_BACKOFF_MAX", value_parser = duration_arg, default_value = "5m")]
+    pub retry_backoff_max: Duration,
     /// Worker id (default host-pid-random)
     #[arg(long, env = "MLQD_WORKER_ID")]
     pub worker_id: Option<String>,
@@ -64,6 +70,10 @@ impl WorkerArgs {
         c.batch_wait = self.batch_wait;
         c.drain_timeout = self.drain_timeout;
         c.cancel_grace = self.cancel_grace;
+        c.backoff = crate::broker::Backoff {
+            base: self.retry_backoff,
+            cap: self.retry_backoff_max,
+        };
         c
     }
 }

@@ -238,7 +238,8 @@ impl Worker {
         let background = CancellationToken::new();
         let flush = CancellationToken::new();
         let syncer = tokio::spawn(syncer::Syncer::new(shared.clone(), rx).run(flush.clone()));
-        let renewer = tokio::spawn(lease::LeaseRenewer::new(shared.clone()).run(background.clone()));
+        let renewer =
+            tokio::spawn(lease::LeaseRenewer::new(shared.clone()).run(background.clone()));
         let canceller =
             tokio::spawn(canceller::Canceller::new(shared.clone()).run(background.clone()));
 
@@ -248,11 +249,8 @@ impl Worker {
 
         // 2. let running jobs finish, up to the drain timeout
         let all = shared.config.concurrency as u32;
-        let drained = tokio::time::timeout(
-            shared.config.drain_timeout,
-            shared.slots.acquire_many(all),
-        )
-        .await;
+        let drained =
+            tokio::time::timeout(shared.config.drain_timeout, shared.slots.acquire_many(all)).await;
         let mut report = WorkerReport::default();
         if drained.is_err() {
             // 3. stop what still runs; those jobs report a hand-back
@@ -272,7 +270,9 @@ impl Worker {
             .await
             .is_err()
         {
-            tracing::warn!("could not record every outcome before exit; their leases will expire and the jobs will be retried");
+            tracing::warn!(
+                "could not record every outcome before exit; their leases will expire and the jobs will be retried"
+            );
         }
         // 5. stop renewing leases and listening for cancels
         background.cancel();

@@ -57,22 +57,24 @@ impl Syncer {
         let mut handbacks: BTreeMap<QueueName, Vec<(String, u32)>> = BTreeMap::new();
         for o in batch {
             match o {
-                Outcome::Success(id, attempt, out) => {
-                    successes.entry(id.queue().clone()).or_default().push(Success {
+                Outcome::Success(id, attempt, out) => successes
+                    .entry(id.queue().clone())
+                    .or_default()
+                    .push(Success {
                         ulid: id.ulid().to_string(),
                         attempt,
                         result: out.bytes,
                         content_type: out.content_type,
-                    })
-                }
-                Outcome::Failure(id, attempt, e) => {
-                    failures.entry(id.queue().clone()).or_default().push(Failure {
+                    }),
+                Outcome::Failure(id, attempt, e) => failures
+                    .entry(id.queue().clone())
+                    .or_default()
+                    .push(Failure {
                         ulid: id.ulid().to_string(),
                         attempt,
                         error: e.message,
                         retryable: e.retryable,
-                    })
-                }
+                    }),
                 Outcome::HandBack(id, attempt) => handbacks
                     .entry(id.queue().clone())
                     .or_default()
@@ -105,7 +107,9 @@ impl Syncer {
         }
         for (queue, items) in handbacks {
             let broker = self.shared.broker.clone();
-            let fences = self.retry(|| broker.handback(&queue, &worker, &items)).await;
+            let fences = self
+                .retry(|| broker.handback(&queue, &worker, &items))
+                .await;
             let ulids: Vec<&str> = items.iter().map(|s| s.0.as_str()).collect();
             self.settle(&queue, &ulids, fences, "handed_back");
         }
@@ -139,7 +143,13 @@ impl Syncer {
         }
     }
 
-    fn settle(&self, queue: &QueueName, ulids: &[&str], fences: Result<Vec<Fence>>, outcome: &'static str) {
+    fn settle(
+        &self,
+        queue: &QueueName,
+        ulids: &[&str],
+        fences: Result<Vec<Fence>>,
+        outcome: &'static str,
+    ) {
         let fences = match fences {
             Ok(f) => f,
             Err(e) => {

@@ -40,7 +40,9 @@ impl std::str::FromStr for Builtin {
             "sleep" => Ok(Builtin::Sleep),
             "fail" => Ok(Builtin::Fail),
             "noop" => Ok(Builtin::Noop),
-            _ => Err(format!("unknown builtin {s:?}: use echo, sleep, fail or noop")),
+            _ => Err(format!(
+                "unknown builtin {s:?}: use echo, sleep, fail or noop"
+            )),
         }
     }
 }
@@ -69,7 +71,9 @@ async fn sleep(job: Job) -> HandlerResult {
         .ok()
         .and_then(|v| v.get("ms").and_then(|m| m.as_u64()))
         .ok_or_else(|| {
-            HandlerError::permanent(r#"builtin sleep handler expects a JSON payload like {"ms": 500}"#)
+            HandlerError::permanent(
+                r#"builtin sleep handler expects a JSON payload like {"ms": 500}"#,
+            )
         })?;
     let total = Duration::from_millis(ms);
     // report about ten times, but not more often than every 50 ms
@@ -90,8 +94,11 @@ async fn sleep(job: Job) -> HandlerResult {
         let done = start.elapsed().min(total);
         if done < total {
             let percent = (done.as_millis() * 100 / total.as_millis().max(1)) as u8;
-            job.progress(percent, Some(&format!("slept {} of {ms} ms", done.as_millis())))
-                .await;
+            job.progress(
+                percent,
+                Some(&format!("slept {} of {ms} ms", done.as_millis())),
+            )
+            .await;
         }
     }
     Ok(Output {

@@ -1,0 +1,602 @@
+//! The engine's guarantees, exercised through the library against a private redis-server.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{RedisServer, namespace};
+use mlqd::broker::{Backoff, Broker, BrokerConfig, Fence, Success};
+use mlqd::job::{AttemptOutcome, JSON, JobState, JobStatus};
+use mlqd::worker::Builtin;
+use mlqd::{Client, ClientConfig, JobOptions, Payload, QueueName, Worker, WorkerConfig};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+fn client(r: &RedisServer, ns: &str) -> Client {
+    Client::new(ClientConfig::new(r.url(), ns)).unwrap()
+}
+
+fn broker(r: &RedisServer, ns: &str) -> Broker {
+    Broker::new(BrokerConfig::new(r.url(), ns)).unwrap()
+}
+
+fn q(name: &str) -> QueueName {
+    QueueName::new(name).unwrap()
+}
+
+fn ms(t: &str) -> i128 {
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp_nanos()
+        / 1_000_000
+}
+
+/// Starts an in-process worker; stop it by cancelling the returned token.
+fn start_worker(
+    r: &RedisServer,
+    ns: &str,
+    queue: &str,
+    handler: Builtin,
+    tune: impl FnOnce(&mut WorkerConfig),
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let mut cfg = WorkerConfig::new(vec![q(queue)]);
+    cfg.concurrency = 4;
+    cfg.lease = Duration::from_secs(5);
+    tune(&mut cfg);
+    let worker = Worker::new(broker(r, ns), cfg).handler(handler);
+    let stop = CancellationToken::new();
+    let s = stop.clone();
+    let h = tokio::spawn(async move {
+        worker.run(s).await.unwrap();
+    });
+    (stop, h)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn priorities_run_highest_first_and_fifo_within_a_priority() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let b = broker(&r, &ns);
+    let queue = q("prio");
+    // 1,200 jobs over 11 priorities from -100 to 100 (0 among them), interleaved
+    let mut posted = Vec::new();
+    for chunk in 0..12 {
+        let jobs: Vec<_> = (0..100)
+            .map(|i| {
+                let n = chunk * 100 + i;
+                let priority = ((n * 37) % 11) as i32 * 20 - 100;
+                (
+                    Payload::json(&json!({ "n": n })),
+                    JobOptions {
+                        priority,
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        let prios: Vec<i32> = jobs.iter().map(|(_, o)| o.priority).collect();
+        let out = c.post_batch(&queue, jobs, None).await.unwrap();
+        for (e, p) in out.into_iter().zip(prios) {
+            posted.push((p, posted.len(), e.id.to_string()));
+        }
+    }
+    let mut expected = posted.clone();
+    expected.sort_by_key(|(p, seq, _)| (-p, *seq));
+    let expected: Vec<String> = expected.into_iter().map(|(_, _, id)| id).collect();
+
+    let mut order = Vec::new();
+    loop {
+        let claim = b
+            .claim(&queue, "w", 37, Duration::from_secs(60))
+            .await
+            .unwrap();
+        if claim.jobs.is_empty() {
+            break;
+        }
+        order.extend(claim.jobs.into_iter().map(|j| j.id.to_string()));
+    }
+    assert_eq!(order.len(), 1200);
+    assert_eq!(order, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delayed_jobs_start_after_they_are_due_and_promptly() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("later");
+    let delay = Duration::from_millis(1200);
+    let by_delay = c
+        .post(
+            &queue,
+            Payload::json(&json!({})),
+            JobOptions {
+                delay: Some(delay),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let at = time::OffsetDateTime::now_utc() + delay;
+    let by_time = c
+        .post(
+            &queue,
+            Payload::json(&json!({})),
+            JobOptions {
+                run_at: Some(at),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_delay.state, JobState::Scheduled);
+    let st = c.status(&by_delay.id).await.unwrap();
+    assert_eq!(st.state, JobState::Scheduled);
+    let due = ms(st.run_at.as_deref().unwrap());
+
+    let (stop, h) = start_worker(&r, &ns, "later", Builtin::Echo, |_| {});
+    let done = c
+        .wait(&by_delay.id, Some(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(done.state, JobState::Succeeded);
+    let started = ms(done.started_at.as_deref().unwrap());
+    assert!(started >= due, "started {started} before due {due}");
+    assert!(
+        started - due <= 1500,
+        "started {} ms after due",
+        started - due
+    );
+    let done = c
+        .wait(&by_time.id, Some(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let started = ms(done.started_at.as_deref().unwrap());
+    let at_ms = (at.unix_timestamp_nanos() / 1_000_000) as i128;
+    assert!(started >= at_ms - 5, "run_at job started early");
+    assert!(started - at_ms <= 1500);
+    stop.cancel();
+    h.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_job_is_retried_with_growing_backoff_then_dead() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("flaky");
+    let posted = c
+        .post(
+            &queue,
+            Payload::json(&json!({})),
+            JobOptions {
+                max_retries: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (stop, h) = start_worker(&r, &ns, "flaky", Builtin::Fail, |cfg| {
+        cfg.backoff = Backoff {
+            base: Duration::from_millis(400),
+            cap: Duration::from_secs(60),
+        };
+    });
+    let st: JobStatus = c
+        .wait(&posted.id, Some(Duration::from_secs(15)))
+        .await
+        .unwrap();
+    stop.cancel();
+    h.await.unwrap();
+    assert_eq!(st.state, JobState::Dead);
+    assert_eq!(st.attempts, 3, "1 run + max_retries 2");
+    assert_eq!(st.failures, 3);
+    assert!(st.error.as_deref().unwrap().contains("always fails"));
+    assert_eq!(st.history.len(), 3);
+    assert!(
+        st.history
+            .iter()
+            .all(|h| h.outcome == AttemptOutcome::Failed)
+    );
+    let starts: Vec<i128> = st.history.iter().map(|h| ms(&h.started_at)).collect();
+    let ends: Vec<i128> = st
+        .history
+        .iter()
+        .map(|h| ms(h.finished_at.as_deref().unwrap()))
+        .collect();
+    let gap1 = starts[1] - ends[0];
+    let gap2 = starts[2] - ends[1];
+    // base 400ms: gap1 in [300, 500], gap2 in [600, 1000] (+ wake-up latency)
+    assert!(gap1 >= 300, "first backoff {gap1} ms");
+    assert!(gap2 >= 600, "second backoff {gap2} ms");
+    assert!(gap2 > gap1, "backoff did not grow: {gap1} then {gap2}");
+    let stats = c.broker().queue_stats(&queue).await.unwrap();
+    assert_eq!(stats.dead, 1);
+    assert_eq!(stats.totals.failed, 3);
+    let dead = c.dlq_list(Some(&queue), 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].id, posted.id.to_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_lease_cannot_overwrite_outcome() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let b = broker(&r, &ns);
+    let queue = q("fence");
+    let posted = c
+        .post(
+            &queue,
+            Payload::json(&json!({"x": 1})),
+            JobOptions::default(),
+        )
+        .await
+        .unwrap();
+    let a = b
+        .claim(&queue, "worker-a", 1, Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert_eq!(a.jobs.len(), 1);
+    assert_eq!(a.jobs[0].attempt, 1);
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    // the claim path recovers the expired lease and hands the job to worker-b
+    let bb = b
+        .claim(&queue, "worker-b", 1, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(bb.jobs.len(), 1);
+    assert_eq!(bb.jobs[0].id, posted.id);
+    assert_eq!(bb.jobs[0].attempt, 2);
+    let ulid = posted.id.ulid().to_string();
+    let success = |attempt: u32, body: &str| Success {
+        ulid: ulid.clone(),
+        attempt,
+        result: body.as_bytes().to_vec(),
+        content_type: "text/plain".into(),
+    };
+    // the old owner can neither renew nor record anything
+    let lost = b
+        .renew(
+            &queue,
+            "worker-a",
+            Duration::from_secs(30),
+            &[(ulid.clone(), 1)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(lost, vec![ulid.clone()]);
+    let f = b
+        .complete(&queue, "worker-a", &[success(1, "from A")])
+        .await
+        .unwrap();
+    assert_eq!(f, vec![Fence::LeaseLost]);
+    assert_eq!(c.status(&posted.id).await.unwrap().state, JobState::Active);
+    // the new owner records its outcome
+    let f = b
+        .complete(&queue, "worker-b", &[success(2, "from B")])
+        .await
+        .unwrap();
+    assert_eq!(f, vec![Fence::Recorded(JobState::Succeeded)]);
+    // a retried call by the owner is recognised; the old owner is still refused
+    let f = b
+        .complete(&queue, "worker-b", &[success(2, "from B")])
+        .await
+        .unwrap();
+    assert_eq!(f, vec![Fence::Duplicate]);
+    let f = b
+        .complete(&queue, "worker-a", &[success(1, "from A, late")])
+        .await
+        .unwrap();
+    assert_eq!(f, vec![Fence::LeaseLost]);
+    let (st, result) = c.result(&posted.id).await.unwrap();
+    assert_eq!(result.bytes, b"from B");
+    assert_eq!(result.content_type, "text/plain");
+    assert_eq!(st.attempts, 2);
+    assert_eq!(st.stalls, 1);
+    assert_eq!(st.history.len(), 2);
+    assert_eq!(st.history[0].worker, "worker-a");
+    assert_eq!(st.history[0].outcome, AttemptOutcome::LeaseLost);
+    assert_eq!(st.history[0].error.as_deref(), Some("lease expired"));
+    assert_eq!(st.history[1].worker, "worker-b");
+    assert_eq!(st.history[1].outcome, AttemptOutcome::Succeeded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_keeps_losing_its_worker_is_dead_after_max_stalls() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let b = broker(&r, &ns);
+    let queue = q("poison");
+    let posted = c
+        .post(&queue, Payload::json(&json!({})), JobOptions::default())
+        .await
+        .unwrap();
+    for round in 1..=3 {
+        let claim = b
+            .claim(&queue, &format!("w{round}"), 1, Duration::from_millis(100))
+            .await
+            .unwrap();
+        assert_eq!(claim.jobs.len(), 1, "round {round}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    // the next claim finds the third lease expired: the stall budget is spent
+    let claim = b
+        .claim(&queue, "w4", 1, Duration::from_millis(100))
+        .await
+        .unwrap();
+    assert!(claim.jobs.is_empty());
+    let st = c.status(&posted.id).await.unwrap();
+    assert_eq!(st.state, JobState::Dead);
+    assert_eq!(st.stalls, 3);
+    assert_eq!(st.failures, 0, "crashes are counted apart from errors");
+    assert!(
+        st.error.as_deref().unwrap().starts_with("worker lost"),
+        "{:?}",
+        st.error
+    );
+    assert!(
+        st.history
+            .iter()
+            .all(|h| h.outcome == AttemptOutcome::LeaseLost)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_running_job_stops_its_handler() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("cancel");
+    let (stop, h) = start_worker(&r, &ns, "cancel", Builtin::Sleep, |cfg| cfg.concurrency = 1);
+    let long = c
+        .post(
+            &queue,
+            Payload::json(&json!({"ms": 20000})),
+            JobOptions::default(),
+        )
+        .await
+        .unwrap();
+    let running = common::eventually(Duration::from_secs(5), || {
+        let st = futures::executor::block_on(c.status(&long.id)).ok()?;
+        (st.state == JobState::Active).then_some(st)
+    });
+    assert!(running.is_some(), "job never started");
+    assert_eq!(c.cancel(&long.id).await.unwrap(), JobState::Active);
+    // the only slot frees quickly: a next job finishes long before the 20 s sleep would
+    let next = c
+        .post(
+            &queue,
+            Payload::json(&json!({"ms": 1})),
+            JobOptions::default(),
+        )
+        .await
+        .unwrap();
+    let done = c
+        .wait(&next.id, Some(Duration::from_secs(4)))
+        .await
+        .unwrap();
+    assert_eq!(done.state, JobState::Succeeded);
+    let st = c.status(&long.id).await.unwrap();
+    assert_eq!(st.state, JobState::Cancelled);
+    assert_eq!(
+        st.history.last().unwrap().outcome,
+        AttemptOutcome::Cancelled
+    );
+    assert!(matches!(
+        c.result(&long.id).await,
+        Err(mlqd::Error::JobFailed {
+            state: JobState::Cancelled,
+            ..
+        })
+    ));
+    stop.cancel();
+    h.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_payloads_round_trip_through_a_rust_handler() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("bytes");
+    // a closure handler: reverse the bytes, keep the content type
+    let mut cfg = WorkerConfig::new(vec![queue.clone()]);
+    cfg.concurrency = 2;
+    let worker = Worker::new(broker(&r, &ns), cfg).handler(|job: mlqd::Job| async move {
+        let mut bytes = job.payload.bytes.clone();
+        bytes.reverse();
+        Ok(mlqd::Output {
+            bytes,
+            content_type: job.payload.content_type.clone(),
+        })
+    });
+    let stop = CancellationToken::new();
+    let s = stop.clone();
+    let h = tokio::spawn(async move { worker.run(s).await.unwrap() });
+    for size in [0usize, 10, 511, 512, 513, 200_000] {
+        let bytes: Vec<u8> = (0..size).map(|i| (i * 7 % 256) as u8).collect();
+        let posted = c
+            .post(
+                &queue,
+                Payload::bytes(bytes.clone(), "application/octet-stream"),
+                JobOptions::default(),
+            )
+            .await
+            .unwrap();
+        let (st, result) = c
+            .wait_result(&posted.id, Some(Duration::from_secs(10)))
+            .await
+            .unwrap();
+        let mut expected = bytes.clone();
+        expected.reverse();
+        assert_eq!(result.bytes, expected, "size {size}");
+        assert_eq!(result.content_type, "application/octet-stream");
+        assert_eq!(st.content_type, "application/octet-stream");
+    }
+    stop.cancel();
+    h.await.unwrap();
+    // nothing of the finished jobs is left in the live structures
+    let mut conn = r.conn();
+    let specs: u64 = redis::cmd("HLEN")
+        .arg(format!("{ns}:{{bytes}}:specs"))
+        .query(&mut conn)
+        .unwrap();
+    let payloads: u64 = redis::cmd("HLEN")
+        .arg(format!("{ns}:{{bytes}}:payloads"))
+        .query(&mut conn)
+        .unwrap();
+    assert_eq!((specs, payloads), (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_jobs_expire_after_their_result_ttl() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("ttl");
+    let (stop, h) = start_worker(&r, &ns, "ttl", Builtin::Echo, |_| {});
+    let posted = c
+        .post(
+            &queue,
+            Payload::json(&json!({})),
+            JobOptions {
+                result_ttl: Some(Duration::from_secs(1)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    c.wait(&posted.id, Some(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    stop.cancel();
+    h.await.unwrap();
+    let mut conn = r.conn();
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(format!("{ns}:{{ttl}}:done:{}", posted.id.ulid()))
+        .query(&mut conn)
+        .unwrap();
+    assert!(ttl > 0 && ttl <= 1000, "ttl {ttl}");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(matches!(
+        c.status(&posted.id).await,
+        Err(mlqd::Error::NotFound(_))
+    ));
+    // every remaining key is a bounded per-queue structure (no per-job leftovers)
+    for k in r.keys(&ns) {
+        assert!(!k.contains(":done:"), "leftover {k}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_worker_blocks_instead_of_polling_and_wakes_at_once() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("idle");
+    let (stop, h) = start_worker(&r, &ns, "idle", Builtin::Noop, |_| {});
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let evals = |conn: &mut redis::Connection| -> u64 {
+        let info: String = redis::cmd("INFO").arg("commandstats").query(conn).unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix("cmdstat_evalsha:calls="))
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let mut conn = r.conn();
+    let before = evals(&mut conn);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle_calls = evals(&mut conn) - before;
+    assert!(
+        idle_calls <= 5,
+        "{idle_calls} script calls in 3 s of idling"
+    );
+    // five jobs posted at odd moments each start within a fraction of the 1 s block
+    for pause in [130u64, 470, 290, 710, 50] {
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        let posted = c
+            .post(&queue, Payload::json(&json!({})), JobOptions::default())
+            .await
+            .unwrap();
+        let st = c
+            .wait(&posted.id, Some(Duration::from_secs(5)))
+            .await
+            .unwrap();
+        let latency = ms(st.started_at.as_deref().unwrap()) - ms(&st.created_at);
+        assert!(
+            latency < 300,
+            "job started {latency} ms after it was posted"
+        );
+    }
+    stop.cancel();
+    h.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draining_worker_hands_back_what_it_cannot_finish() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("drain");
+    let (stop, h) = start_worker(&r, &ns, "drain", Builtin::Sleep, |cfg| {
+        cfg.concurrency = 1;
+        cfg.drain_timeout = Duration::from_millis(300);
+        cfg.cancel_grace = Duration::from_millis(200);
+    });
+    let posted = c
+        .post(
+            &queue,
+            Payload::json(&json!({"ms": 3000})),
+            JobOptions::default(),
+        )
+        .await
+        .unwrap();
+    common::eventually(Duration::from_secs(5), || {
+        let st = futures::executor::block_on(c.status(&posted.id)).ok()?;
+        (st.state == JobState::Active).then_some(())
+    })
+    .expect("job started");
+    stop.cancel();
+    h.await.unwrap();
+    let st = c.status(&posted.id).await.unwrap();
+    assert_eq!(st.state, JobState::Pending);
+    assert_eq!(st.failures, 0, "a hand-back uses no retry");
+    assert_eq!(st.history[0].outcome, AttemptOutcome::HandedBack);
+    // a new worker finishes it, once
+    let (stop, h) = start_worker(&r, &ns, "drain", Builtin::Sleep, |_| {});
+    let done = c
+        .wait(&posted.id, Some(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(done.state, JobState::Succeeded);
+    assert_eq!(done.attempts, 2);
+    stop.cancel();
+    h.await.unwrap();
+    let stats = c.broker().queue_stats(&queue).await.unwrap();
+    assert_eq!(stats.totals.succeeded, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_payload_default_content_type() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let posted = c
+        .post(
+            &q("default"),
+            Payload::json(&json!({"a": [1, 2]})),
+            JobOptions::default(),
+        )
+        .await
+        .unwrap();
+    let st = c.status(&posted.id).await.unwrap();
+    assert_eq!(st.content_type, JSON);
+    assert_eq!(st.state, JobState::Pending);
+    assert_eq!(st.max_retries, 3);
+    assert_eq!(st.max_stalls, 3);
+    assert!(st.history.is_empty());
+}
