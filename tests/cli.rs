@@ -5,7 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Proc, RedisServer, eventually, mlqd, namespace, run, run_with_stdin, status_json, stderr, stdout};
+use common::{
+    Proc, RedisServer, eventually, mlqd, namespace, run, run_with_stdin, status_json, stderr,
+    stdout,
+};
 
 fn post(r: &RedisServer, ns: &str, args: &[&str]) -> String {
     let mut cmd = mlqd(r, ns);
@@ -50,14 +53,19 @@ fn json_job_runs_end_to_end_across_processes() {
     let mut cmd = mlqd(&r, &ns);
     cmd.args(["status", &id]);
     let table = stdout(&run(cmd));
-    assert!(table.contains("succeeded") && table.contains(&id), "{table}");
+    assert!(
+        table.contains("succeeded") && table.contains(&id),
+        "{table}"
+    );
 }
 
 #[test]
 fn binary_payload_comes_back_byte_for_byte() {
     let r = RedisServer::start();
     let ns = namespace();
-    let bytes: Vec<u8> = (0..150_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let bytes: Vec<u8> = (0..150_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let input = common::write_temp("in.bin", &bytes);
     let id = post(
         &r,
@@ -80,7 +88,13 @@ fn binary_payload_comes_back_byte_for_byte() {
     assert_eq!(st["result_content_type"], "image/png");
     // stdin works too
     let mut cmd = mlqd(&r, &ns);
-    cmd.args(["post", "-", "--content-type", "application/octet-stream", "--wait"]);
+    cmd.args([
+        "post",
+        "-",
+        "--content-type",
+        "application/octet-stream",
+        "--wait",
+    ]);
     let out = run_with_stdin(cmd, &[0, 159, 146, 150]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(out.stdout, vec![0, 159, 146, 150]);
@@ -94,7 +108,15 @@ fn post_wait_exit_codes() {
     let ns = namespace();
     // no worker yet: the wait runs out (5), and so does an unfinished result (5)
     let mut cmd = mlqd(&r, &ns);
-    cmd.args(["post", "--queue", "slow", "--wait", "--wait-timeout", "300ms", "{}"]);
+    cmd.args([
+        "post",
+        "--queue",
+        "slow",
+        "--wait",
+        "--wait-timeout",
+        "300ms",
+        "{}",
+    ]);
     let out = run(cmd);
     assert_eq!(code(&out), 5, "{}", stderr(&out));
     let id = stderr(&out).lines().next().unwrap().trim().to_string();
@@ -107,7 +129,15 @@ fn post_wait_exit_codes() {
     // a job that fails for good: dead, exit 3
     let _w = worker(&r, &ns, &["--queue", "doomed", "--builtin", "fail"]);
     let mut cmd = mlqd(&r, &ns);
-    cmd.args(["post", "--queue", "doomed", "--max-retries", "0", "--wait", "{}"]);
+    cmd.args([
+        "post",
+        "--queue",
+        "doomed",
+        "--max-retries",
+        "0",
+        "--wait",
+        "{}",
+    ]);
     let out = run(cmd);
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     assert!(stderr(&out).contains("dead"), "{}", stderr(&out));
@@ -130,15 +160,35 @@ fn bad_input_gets_a_clear_error_and_stores_nothing() {
         (&["post", "--queue", "a.b", "{}"], 2, "queue"),
         (&["post", "{not json"], 2, "JSON"),
         (&["post", "--priority", "101", "{}"], 2, "101"),
-        (&["post", "--max-payload", "1KiB", &"x".repeat(2048)], 2, "limit"),
+        (
+            &["post", "--max-payload", "1KiB", &"x".repeat(2048)],
+            2,
+            "limit",
+        ),
         (&["post", "--delay", "soon", "{}"], 2, "duration"),
         (&["post", "--callback", "ftp://example", "{}"], 2, "URL"),
         (&["post", "@/nonexistent/file.json"], 2, "cannot read"),
-        (&["status", "default.01ARZ3NDEKTSV4RRFFQ69G5FAV"], 4, "no such job"),
+        (
+            &["status", "default.01ARZ3NDEKTSV4RRFFQ69G5FAV"],
+            4,
+            "no such job",
+        ),
         (&["status", "not-an-id"], 2, "job id"),
-        (&["result", "default.01ARZ3NDEKTSV4RRFFQ69G5FAV"], 4, "no such job"),
-        (&["cancel", "default.01ARZ3NDEKTSV4RRFFQ69G5FAV"], 4, "no such job"),
-        (&["dlq", "requeue", "default.01ARZ3NDEKTSV4RRFFQ69G5FAV"], 4, "dead-letter"),
+        (
+            &["result", "default.01ARZ3NDEKTSV4RRFFQ69G5FAV"],
+            4,
+            "no such job",
+        ),
+        (
+            &["cancel", "default.01ARZ3NDEKTSV4RRFFQ69G5FAV"],
+            4,
+            "no such job",
+        ),
+        (
+            &["dlq", "requeue", "default.01ARZ3NDEKTSV4RRFFQ69G5FAV"],
+            4,
+            "dead-letter",
+        ),
         (&["worker", "--builtin", "nope"], 2, "nope"),
     ];
     for (args, want, needle) in cases {
@@ -229,7 +279,14 @@ fn dead_letters_can_be_listed_requeued_and_purged() {
     let w = worker(
         &r,
         &ns,
-        &["--queue", "flaky", "--builtin", "fail", "--retry-backoff", "100ms"],
+        &[
+            "--queue",
+            "flaky",
+            "--builtin",
+            "fail",
+            "--retry-backoff",
+            "100ms",
+        ],
     );
     let dead = eventually(Duration::from_secs(10), || {
         let st = status_json(&r, &ns, &id);
@@ -256,7 +313,14 @@ fn dead_letters_can_be_listed_requeued_and_purged() {
     let _w = worker(
         &r,
         &ns,
-        &["--queue", "flaky", "--builtin", "fail", "--retry-backoff", "100ms"],
+        &[
+            "--queue",
+            "flaky",
+            "--builtin",
+            "fail",
+            "--retry-backoff",
+            "100ms",
+        ],
     );
     eventually(Duration::from_secs(10), || {
         (status_json(&r, &ns, &id)["state"] == "dead").then_some(())
@@ -289,7 +353,12 @@ fn queues_shows_counts_and_progress_shows_in_status() {
         (st["state"] == "active" && p > 0).then_some(st)
     })
     .expect("no progress reported");
-    assert!(progressed["progress"]["message"].as_str().unwrap().contains("slept"));
+    assert!(
+        progressed["progress"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("slept")
+    );
     let mut cmd = mlqd(&r, &ns);
     cmd.args(["queues", "--json"]);
     let out = run(cmd);
@@ -307,7 +376,9 @@ fn a_worker_exits_0_on_sigterm() {
     let mut w = worker(&r, &ns, &["--builtin", "noop"]);
     std::thread::sleep(Duration::from_millis(500));
     w.signal("TERM");
-    let st = w.wait_for(Duration::from_secs(10)).expect("worker did not stop");
+    let st = w
+        .wait_for(Duration::from_secs(10))
+        .expect("worker did not stop");
     assert_eq!(st.code(), Some(0));
 }
 
@@ -318,7 +389,10 @@ fn broken_pipe_is_not_an_error() {
     let id = post(&r, &ns, &["{}"]);
     let mut sh = std::process::Command::new("sh");
     sh.arg("-c")
-        .arg(format!("{} status {id} --json | head -c 1; exit ${{PIPESTATUS:-0}}", common::bin()))
+        .arg(format!(
+            "{} status {id} --json | head -c 1; exit ${{PIPESTATUS:-0}}",
+            common::bin()
+        ))
         .env("MLQD_REDIS_URL", r.url())
         .env("MLQD_NAMESPACE", &ns);
     let out = run(sh);

@@ -149,6 +149,56 @@ pub enum Selection {
     Ids(Vec<String>),
 }
 
+/// A worker as the registry describes it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct WorkerInfo {
+    pub id: String,
+    pub host: String,
+    pub pid: u32,
+    pub queues: Vec<String>,
+    pub concurrency: u32,
+    pub in_flight: u32,
+    /// `builtin:echo`, `exec`, `http`, `rust`…
+    pub handler: String,
+    pub version: String,
+    #[serde(skip)]
+    pub started_ms: i64,
+    #[serde(skip)]
+    pub seen_ms: i64,
+    pub started_at: String,
+    pub last_heartbeat: String,
+}
+
+impl WorkerInfo {
+    fn from_registry(
+        id: String,
+        seen_ms: i64,
+        h: &std::collections::HashMap<String, String>,
+    ) -> Self {
+        let get = |k: &str| h.get(k).cloned().unwrap_or_default();
+        let num = |k: &str| h.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        let started_ms = num("started");
+        WorkerInfo {
+            id,
+            host: get("host"),
+            pid: num("pid") as u32,
+            queues: get("queues")
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            concurrency: num("concurrency") as u32,
+            in_flight: num("in_flight") as u32,
+            handler: get("handler"),
+            version: get("version"),
+            started_ms,
+            seen_ms,
+            started_at: job::format_ms(started_ms),
+            last_heartbeat: job::format_ms(seen_ms),
+        }
+    }
+}
+
 /// A message from a pub/sub channel.
 #[derive(Clone, Debug)]
 pub struct Message {
@@ -945,6 +995,88 @@ impl Broker {
             .run(async move { pipe.query_async(&mut conn).await })
             .await?;
         Ok(())
+    }
+
+    // ---- worker registry -----------------------------------------------------------
+
+    /// Records a worker's heartbeat and description; the description expires after `ttl`
+    /// unless renewed.
+    pub async fn heartbeat(&self, info: &WorkerInfo, ttl: Duration) -> Result<()> {
+        let mut inv = SCRIPTS.heartbeat.prepare_invoke();
+        inv.key(self.keys.workers())
+            .key(self.keys.worker(&info.id))
+            .arg(info.id.as_str())
+            .arg(ttl.as_millis() as u64);
+        let queues = info.queues.join(",");
+        for (k, v) in [
+            ("host", info.host.as_str()),
+            ("queues", queues.as_str()),
+            ("handler", info.handler.as_str()),
+            ("version", info.version.as_str()),
+        ] {
+            inv.arg(k).arg(v);
+        }
+        inv.arg("pid")
+            .arg(info.pid)
+            .arg("concurrency")
+            .arg(info.concurrency)
+            .arg("in_flight")
+            .arg(info.in_flight)
+            .arg("started")
+            .arg(info.started_ms);
+        self.invoke(inv).await?;
+        Ok(())
+    }
+
+    /// Takes workers out of the registry.
+    pub async fn worker_leave(&self, ids: &[String]) -> Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut inv = SCRIPTS.worker_leave.prepare_invoke();
+        inv.key(self.keys.workers());
+        for id in ids {
+            inv.key(self.keys.worker(id));
+        }
+        for id in ids {
+            inv.arg(id.as_str());
+        }
+        Ok(reply::int(&self.invoke(inv).await?)? as u64)
+    }
+
+    /// Registered workers with their last heartbeat, oldest heartbeat first. A worker
+    /// whose description expired is listed with what the registry still knows.
+    pub async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        let mut conn = self.conn.clone();
+        let key = self.keys.workers();
+        let seen: Vec<(String, f64)> = self
+            .run(async move { conn.zrange_withscores(key, 0, -1).await })
+            .await?;
+        if seen.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for (id, _) in &seen {
+            pipe.hgetall(self.keys.worker(id));
+        }
+        let mut conn = self.conn.clone();
+        let hashes: Vec<std::collections::HashMap<String, String>> = self
+            .run(async move { pipe.query_async(&mut conn).await })
+            .await?;
+        Ok(seen
+            .into_iter()
+            .zip(hashes)
+            .map(|((id, score), h)| WorkerInfo::from_registry(id, score as i64, &h))
+            .collect())
+    }
+
+    /// The current time of the Redis server (ms).
+    pub async fn time_ms(&self) -> Result<i64> {
+        let mut conn = self.conn.clone();
+        let (secs, micros): (i64, i64) = self
+            .run(async move { redis::cmd("TIME").query_async(&mut conn).await })
+            .await?;
+        Ok(secs * 1000 + micros / 1000)
     }
 
     // ---- waiting -------------------------------------------------------------------

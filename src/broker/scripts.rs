@@ -24,6 +24,8 @@ pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("dlq_list", include_str!("scripts/dlq_list.lua")),
     ("dlq_requeue", include_str!("scripts/dlq_requeue.lua")),
     ("dlq_purge", include_str!("scripts/dlq_purge.lua")),
+    ("heartbeat", include_str!("scripts/heartbeat.lua")),
+    ("worker_leave", include_str!("scripts/worker_leave.lua")),
 ];
 
 pub(crate) struct Scripts {
@@ -41,6 +43,8 @@ pub(crate) struct Scripts {
     pub dlq_list: Script,
     pub dlq_requeue: Script,
     pub dlq_purge: Script,
+    pub heartbeat: Script,
+    pub worker_leave: Script,
 }
 
 fn build(name: &str) -> Script {
@@ -67,6 +71,8 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     dlq_list: build("dlq_list"),
     dlq_requeue: build("dlq_requeue"),
     dlq_purge: build("dlq_purge"),
+    heartbeat: build("heartbeat"),
+    worker_leave: build("worker_leave"),
 });
 
 #[cfg(test)]

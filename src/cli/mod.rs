@@ -11,6 +11,7 @@ pub mod queues;
 pub mod result;
 pub mod status;
 pub mod worker;
+pub mod workers;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -77,6 +78,8 @@ pub enum Command {
     Queues(queues::QueuesArgs),
     /// Run jobs
     Worker(worker::WorkerArgs),
+    /// Show the live workers
+    Workers(workers::WorkersArgs),
 }
 
 /// Sets up `tracing` on stderr, as text or one JSON object per line.
@@ -129,6 +132,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Dlq(a) => dlq::run(&g, a).await,
         Command::Queues(a) => queues::run(&g, a).await,
         Command::Worker(a) => worker::run(&g, a).await,
+        Command::Workers(a) => workers::run(&g, a).await,
     }
 }
 

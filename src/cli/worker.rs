@@ -90,7 +90,9 @@ pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
         .parse()
         .map_err(crate::Error::Invalid)?;
     let shutdown = super::shutdown_on_signals();
-    Worker::new(broker, a.config())
+    let mut config = a.config();
+    config.handler_name = format!("builtin:{}", builtin.name());
+    Worker::new(broker, config)
         .handler(builtin)
         .run(shutdown)
         .await?;

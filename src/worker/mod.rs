@@ -4,19 +4,20 @@
 //! Duties, one file each: `claimer` (claim batches, block on the wake-up list when idle,
 //! run jobs), `lease` (renew every in-flight lease in one call per queue), `canceller`
 //! (stop handlers of cancelled jobs), `syncer` (record outcomes in batches, retrying
-//! until Redis answers).
+//! until Redis answers), `heartbeat` (the worker registry).
 //!
 //! Shutdown order (SIGTERM/SIGINT):
 //! 1. the claimer stops claiming;
 //! 2. in-flight jobs run on, up to the drain timeout;
 //! 3. jobs still running are stopped and handed back (no retry used);
 //! 4. the syncer records every outcome it holds;
-//! 5. lease renewal and the cancel listener stop last, so no lease lapses while an
-//!    outcome is still on its way.
+//! 5. lease renewal, the cancel listener and the heartbeat stop last, so no lease lapses
+//!    while an outcome is still on its way; the worker then leaves the registry.
 
 mod canceller;
 mod claimer;
 pub mod handler;
+mod heartbeat;
 mod lease;
 mod syncer;
 
@@ -56,6 +57,10 @@ pub struct WorkerConfig {
     pub backoff: Backoff,
     /// Largest result a handler may return; a larger one fails the job.
     pub max_result: u64,
+    /// How often the worker proves it is alive in the registry.
+    pub heartbeat: Duration,
+    /// What runs the jobs, for the registry (`builtin:echo`, `exec`, `http`, `rust`).
+    pub handler_name: String,
 }
 
 impl WorkerConfig {
@@ -72,6 +77,8 @@ impl WorkerConfig {
             batch_wait: Duration::ZERO,
             backoff: Backoff::default(),
             max_result: 64 * 1024 * 1024,
+            heartbeat: Duration::from_secs(2),
+            handler_name: "rust".to_string(),
         }
     }
 
@@ -242,6 +249,8 @@ impl Worker {
             tokio::spawn(lease::LeaseRenewer::new(shared.clone()).run(background.clone()));
         let canceller =
             tokio::spawn(canceller::Canceller::new(shared.clone()).run(background.clone()));
+        let heartbeater =
+            tokio::spawn(heartbeat::Heartbeater::new(shared.clone()).run(background.clone()));
 
         // 1. claim until told to stop
         claimer::Claimer::new(shared.clone()).run(shutdown).await;
@@ -278,6 +287,7 @@ impl Worker {
         background.cancel();
         let _ = renewer.await;
         let _ = canceller.await;
+        let _ = heartbeater.await;
         tracing::info!(worker = %shared.config.id, "worker stopped");
         Ok(report)
     }
