@@ -9,6 +9,7 @@
 //! - [`client`]: post, status, result, wait, cancel, dead letters; used by the CLI, `serve`
 //!   and library users.
 //! - [`worker`]: claims and runs jobs through a [`Handler`], renews leases, records outcomes.
+//! - [`telemetry`]: the process's Prometheus recorder.
 //! - [`cli`]: the `mlqd` command line (clap and anyhow stay here).
 
 pub mod broker;
@@ -17,6 +18,7 @@ pub mod client;
 pub mod error;
 pub mod events;
 pub mod job;
+pub mod telemetry;
 pub mod units;
 pub mod worker;
 
