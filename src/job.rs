@@ -91,6 +91,14 @@ impl JobId {
         }
     }
 
+    /// An id from a queue and a ulid string (checked).
+    pub fn from_str_parts(queue: &QueueName, ulid: &str) -> Self {
+        JobId {
+            queue: queue.clone(),
+            ulid: ulid.to_string(),
+        }
+    }
+
     /// Rebuilds an id from its parts as stored in Redis (the ulid is trusted).
     pub(crate) fn from_parts(queue: &QueueName, ulid: &str) -> Self {
         JobId {

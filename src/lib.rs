@@ -10,6 +10,7 @@
 //!   and library users.
 //! - [`worker`]: claims and runs jobs through a [`Handler`], renews leases, records outcomes.
 //! - [`telemetry`]: the process's Prometheus recorder.
+//! - [`reaper`]: leader-elected maintenance: lost jobs, due jobs, retention, invariants.
 //! - [`cli`]: the `mlqd` command line (clap and anyhow stay here).
 
 pub mod broker;
@@ -18,6 +19,7 @@ pub mod client;
 pub mod error;
 pub mod events;
 pub mod job;
+pub mod reaper;
 pub mod telemetry;
 pub mod units;
 pub mod worker;

@@ -65,7 +65,7 @@ async fn priorities_run_highest_first_and_fifo_within_a_priority() {
         let jobs: Vec<_> = (0..100)
             .map(|i| {
                 let n = chunk * 100 + i;
-                let priority = ((n * 37) % 11) as i32 * 20 - 100;
+                let priority = ((n * 37) % 11) * 20 - 100;
                 (
                     Payload::json(&json!({ "n": n })),
                     JobOptions {
@@ -153,7 +153,7 @@ async fn delayed_jobs_start_after_they_are_due_and_promptly() {
         .await
         .unwrap();
     let started = ms(done.started_at.as_deref().unwrap());
-    let at_ms = (at.unix_timestamp_nanos() / 1_000_000) as i128;
+    let at_ms = at.unix_timestamp_nanos() / 1_000_000;
     assert!(started >= at_ms - 5, "run_at job started early");
     assert!(started - at_ms <= 1500);
     stop.cancel();
@@ -359,10 +359,11 @@ async fn cancelling_a_running_job_stops_its_handler() {
         )
         .await
         .unwrap();
-    let running = common::eventually(Duration::from_secs(5), || {
-        let st = futures::executor::block_on(c.status(&long.id)).ok()?;
+    let running = common::until(Duration::from_secs(5), || async {
+        let st = c.status(&long.id).await.ok()?;
         (st.state == JobState::Active).then_some(st)
-    });
+    })
+    .await;
     assert!(running.is_some(), "job never started");
     assert_eq!(c.cancel(&long.id).await.unwrap(), JobState::Active);
     // the only slot frees quickly: a next job finishes long before the 20 s sleep would
@@ -555,10 +556,11 @@ async fn a_draining_worker_hands_back_what_it_cannot_finish() {
         )
         .await
         .unwrap();
-    common::eventually(Duration::from_secs(5), || {
-        let st = futures::executor::block_on(c.status(&posted.id)).ok()?;
+    common::until(Duration::from_secs(5), || async {
+        let st = c.status(&posted.id).await.ok()?;
         (st.state == JobState::Active).then_some(())
     })
+    .await
     .expect("job started");
     stop.cancel();
     h.await.unwrap();

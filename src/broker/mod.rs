@@ -142,6 +142,34 @@ pub enum Cancelled {
     AlreadyFinal(JobState),
 }
 
+/// What a recovery pass did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Recovered {
+    pub requeued: Vec<JobId>,
+    /// Jobs whose stall budget was spent: now dead ("worker lost").
+    pub buried: Vec<JobId>,
+}
+
+/// What the invariant sweep's scan flags, and what a repair did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flagged {
+    pub ulid: String,
+    pub note: String,
+}
+
+/// Which structure a sweep scan step reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanTarget {
+    Specs,
+    Meta,
+    Pending,
+    Prio,
+    Scheduled,
+    Retry,
+    Active,
+    Dead,
+}
+
 /// Which dead jobs an operation applies to.
 #[derive(Clone, Debug)]
 pub enum Selection {
@@ -731,13 +759,13 @@ impl Broker {
     // ---- maintenance ---------------------------------------------------------------
 
     /// Requeues (or buries) jobs with expired leases and the active jobs of `gone`
-    /// workers. Returns (requeued, buried).
+    /// workers.
     pub async fn recover(
         &self,
         queue: &QueueName,
         gone_workers: &[String],
         limit: usize,
-    ) -> Result<(u64, u64)> {
+    ) -> Result<Recovered> {
         let k = self.keys.queue(queue);
         let mut inv = SCRIPTS.recover.prepare_invoke();
         inv.key(k.active())
@@ -757,10 +785,16 @@ impl Broker {
         for w in gone_workers {
             inv.arg(w.as_str());
         }
-        let items = reply::array(self.invoke(inv).await?)?;
-        let requeued = items.first().map(reply::int).transpose()?.unwrap_or(0);
-        let buried = items.get(1).map(reply::int).transpose()?.unwrap_or(0);
-        Ok((requeued as u64, buried as u64))
+        let mut it = reply::array(self.invoke(inv).await?)?.into_iter().skip(2);
+        let mut out = Recovered::default();
+        while let Some(ulid) = it.next() {
+            let id = JobId::from_parts(queue, &reply::string(ulid)?);
+            match reply::string(reply::next(&mut it, "state")?)?.as_str() {
+                "dead" => out.buried.push(id),
+                _ => out.requeued.push(id),
+            }
+        }
+        Ok(out)
     }
 
     /// Moves due scheduled/retry jobs to pending. Returns (moved, time to the next due).
@@ -788,6 +822,149 @@ impl Broker {
             moved as u64,
             (next >= 0).then(|| Duration::from_millis(next as u64)),
         ))
+    }
+
+    // ---- leadership ----------------------------------------------------------------
+
+    /// Takes (or keeps) the reaper leadership. Returns whether the caller leads, and who
+    /// does.
+    pub async fn leader_acquire(&self, token: &str, ttl: Duration) -> Result<(bool, String)> {
+        let mut inv = SCRIPTS.leader_acquire.prepare_invoke();
+        inv.key(self.keys.leader())
+            .arg(token)
+            .arg(ttl.as_millis() as u64);
+        let mut it = reply::array(self.invoke(inv).await?)?.into_iter();
+        let leads = reply::int(&reply::next(&mut it, "flag")?)? == 1;
+        let holder = reply::string(reply::next(&mut it, "holder")?)?;
+        Ok((leads, holder))
+    }
+
+    /// Extends the leadership while the token still holds it. False: lost.
+    pub async fn leader_renew(&self, token: &str, ttl: Duration) -> Result<bool> {
+        let mut inv = SCRIPTS.leader_renew.prepare_invoke();
+        inv.key(self.keys.leader())
+            .arg(token)
+            .arg(ttl.as_millis() as u64);
+        Ok(reply::int(&self.invoke(inv).await?)? == 1)
+    }
+
+    /// Gives the leadership up if the token holds it.
+    pub async fn leader_release(&self, token: &str) -> Result<bool> {
+        let mut inv = SCRIPTS.leader_release.prepare_invoke();
+        inv.key(self.keys.leader()).arg(token);
+        Ok(reply::int(&self.invoke(inv).await?)? == 1)
+    }
+
+    /// Who leads the reapers now, if anyone.
+    pub async fn leader(&self) -> Result<Option<String>> {
+        let mut conn = self.conn.clone();
+        let key = self.keys.leader();
+        self.run(async move { conn.get(key).await }).await
+    }
+
+    /// Workers whose last heartbeat is older than `silent_for` (by the Redis clock).
+    pub async fn stale_workers(&self, silent_for: Duration) -> Result<Vec<String>> {
+        let now = self.time_ms().await?;
+        let cutoff = now - silent_for.as_millis() as i64;
+        let mut conn = self.conn.clone();
+        let key = self.keys.workers();
+        self.run(async move { conn.zrangebyscore(key, "-inf", format!("({cutoff}")).await })
+            .await
+    }
+
+    // ---- invariant sweep -------------------------------------------------------------
+
+    /// One step of the sweep's scan. Returns the next cursor (None when done) and the
+    /// flagged ulids.
+    pub async fn sweep_scan(
+        &self,
+        queue: &QueueName,
+        target: ScanTarget,
+        cursor: &str,
+        count: usize,
+    ) -> Result<(Option<String>, Vec<Flagged>)> {
+        let k = self.keys.queue(queue);
+        let (mode, zset) = match target {
+            ScanTarget::Specs => ("specs", 0),
+            ScanTarget::Meta => ("meta", 0),
+            ScanTarget::Pending => ("list", 0),
+            ScanTarget::Prio => ("zset", 2),
+            ScanTarget::Scheduled => ("zset", 3),
+            ScanTarget::Retry => ("zset", 4),
+            ScanTarget::Active => ("zset", 5),
+            ScanTarget::Dead => ("zset", 6),
+        };
+        let mut inv = SCRIPTS.sweep_scan.prepare_invoke();
+        inv.key(k.pending())
+            .key(k.prio())
+            .key(k.scheduled())
+            .key(k.retry())
+            .key(k.active())
+            .key(k.dead())
+            .key(k.specs())
+            .key(k.meta())
+            .arg(mode)
+            .arg(cursor)
+            .arg(count)
+            .arg(zset);
+        let mut it = reply::array(self.invoke(inv).await?)?.into_iter();
+        let next = reply::string(reply::next(&mut it, "cursor")?)?;
+        let mut flagged = Vec::new();
+        while let Some(ulid) = it.next() {
+            flagged.push(Flagged {
+                ulid: reply::string(ulid)?,
+                note: reply::string(reply::next(&mut it, "note")?)?,
+            });
+        }
+        let done = next == "0" || next == "-1";
+        Ok(((!done).then_some(next), flagged))
+    }
+
+    /// A slice of the pending list (priority-0 ulids), for the sweep.
+    pub async fn pending_ulids(
+        &self,
+        queue: &QueueName,
+        start: usize,
+        count: usize,
+    ) -> Result<Vec<String>> {
+        let mut conn = self.conn.clone();
+        let key = self.keys.queue(queue).pending();
+        let stop = (start + count) as isize - 1;
+        self.run(async move { conn.lrange(key, start as isize, stop).await })
+            .await
+    }
+
+    /// Re-checks the given jobs and repairs any that break an invariant. Returns the
+    /// repairs made.
+    pub async fn sweep(&self, queue: &QueueName, ulids: &[String]) -> Result<Vec<Flagged>> {
+        if ulids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let k = self.keys.queue(queue);
+        let mut inv = SCRIPTS.sweep.prepare_invoke();
+        inv.key(k.pending())
+            .key(k.prio())
+            .key(k.seq())
+            .key(k.scheduled())
+            .key(k.retry())
+            .key(k.active())
+            .key(k.dead())
+            .key(k.specs())
+            .key(k.payloads())
+            .key(k.meta())
+            .key(k.wake());
+        for u in ulids {
+            inv.arg(u.as_str());
+        }
+        let mut it = reply::array(self.invoke(inv).await?)?.into_iter().skip(1);
+        let mut out = Vec::new();
+        while let Some(ulid) = it.next() {
+            out.push(Flagged {
+                ulid: reply::string(ulid)?,
+                note: reply::string(reply::next(&mut it, "repair")?)?,
+            });
+        }
+        Ok(out)
     }
 
     // ---- dead letters --------------------------------------------------------------

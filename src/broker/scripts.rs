@@ -26,6 +26,11 @@ pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("dlq_purge", include_str!("scripts/dlq_purge.lua")),
     ("heartbeat", include_str!("scripts/heartbeat.lua")),
     ("worker_leave", include_str!("scripts/worker_leave.lua")),
+    ("leader_acquire", include_str!("scripts/leader_acquire.lua")),
+    ("leader_renew", include_str!("scripts/leader_renew.lua")),
+    ("leader_release", include_str!("scripts/leader_release.lua")),
+    ("sweep", include_str!("scripts/sweep.lua")),
+    ("sweep_scan", include_str!("scripts/sweep_scan.lua")),
 ];
 
 pub(crate) struct Scripts {
@@ -45,6 +50,11 @@ pub(crate) struct Scripts {
     pub dlq_purge: Script,
     pub heartbeat: Script,
     pub worker_leave: Script,
+    pub leader_acquire: Script,
+    pub leader_renew: Script,
+    pub leader_release: Script,
+    pub sweep: Script,
+    pub sweep_scan: Script,
 }
 
 fn build(name: &str) -> Script {
@@ -73,6 +83,11 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     dlq_purge: build("dlq_purge"),
     heartbeat: build("heartbeat"),
     worker_leave: build("worker_leave"),
+    leader_acquire: build("leader_acquire"),
+    leader_renew: build("leader_renew"),
+    leader_release: build("leader_release"),
+    sweep: build("sweep"),
+    sweep_scan: build("sweep_scan"),
 });
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod exit;
 pub mod output;
 pub mod post;
 pub mod queues;
+pub mod reaper;
 pub mod result;
 pub mod status;
 pub mod worker;
@@ -78,6 +79,8 @@ pub enum Command {
     Queues(queues::QueuesArgs),
     /// Run jobs
     Worker(worker::WorkerArgs),
+    /// Run the leader-elected maintenance only (lost jobs, due jobs, retention)
+    Reaper(reaper::ReaperArgs),
     /// Show the live workers
     Workers(workers::WorkersArgs),
 }
@@ -89,6 +92,7 @@ pub fn init_tracing(global: &GlobalArgs) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     let _ = match global.log_format {
         LogFormat::Json => builder
@@ -132,6 +136,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Dlq(a) => dlq::run(&g, a).await,
         Command::Queues(a) => queues::run(&g, a).await,
         Command::Worker(a) => worker::run(&g, a).await,
+        Command::Reaper(a) => reaper::run(&g, a).await,
         Command::Workers(a) => workers::run(&g, a).await,
     }
 }

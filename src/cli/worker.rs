@@ -7,6 +7,7 @@ use clap::Args;
 use super::{GlobalArgs, queue_arg};
 use crate::broker::Broker;
 use crate::job::QueueName;
+use crate::reaper::{Reaper, ReaperConfig};
 use crate::units::{duration_arg, size_arg};
 use crate::worker::{Builtin, Worker, WorkerConfig, default_worker_id};
 
@@ -52,6 +53,9 @@ pub struct WorkerArgs {
     /// Longest retry delay
     #[arg(long, env = "MLQD_RETRY_BACKOFF_MAX", value_parser = duration_arg, default_value = "5m")]
     pub retry_backoff_max: Duration,
+    /// Do not stand for reaper leadership (run `mlqd reaper` somewhere instead)
+    #[arg(long, env = "MLQD_NO_REAPER")]
+    pub no_reaper: bool,
     /// Worker id (default host-pid-random)
     #[arg(long, env = "MLQD_WORKER_ID")]
     pub worker_id: Option<String>,
@@ -92,9 +96,18 @@ pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
     let shutdown = super::shutdown_on_signals();
     let mut config = a.config();
     config.handler_name = format!("builtin:{}", builtin.name());
-    Worker::new(broker, config)
+    let reaper = (!a.no_reaper).then(|| {
+        let r = Reaper::new(broker.clone(), ReaperConfig::new(config.id.clone()));
+        tokio::spawn(r.run(shutdown.clone()))
+    });
+    let worked = Worker::new(broker, config)
         .handler(builtin)
-        .run(shutdown)
-        .await?;
+        .run(shutdown.clone())
+        .await;
+    shutdown.cancel();
+    if let Some(r) = reaper {
+        let _ = r.await;
+    }
+    worked?;
     Ok(super::exit::OK)
 }

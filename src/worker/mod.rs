@@ -132,6 +132,7 @@ pub(crate) struct InFlight {
     pub cancel: CancellationToken,
     pub reason: Option<StopReason>,
     /// Where to POST the status once the job is terminal.
+    #[allow(dead_code)] // read by the callback sender (handlers issue)
     pub callback: Option<String>,
 }
 
@@ -293,8 +294,9 @@ impl Worker {
     }
 }
 
-/// Sleeps for `d` unless `stop` fires first. Returns false when stopped.
-pub(crate) async fn pause(stop: &CancellationToken, d: Duration) -> bool {
+/// Sleeps for `d` unless `stop` fires first. Returns false when stopped. (Shared by every
+/// background duty.)
+pub async fn pause(stop: &CancellationToken, d: Duration) -> bool {
     tokio::select! {
         _ = stop.cancelled() => false,
         _ = tokio::time::sleep(d) => true,

@@ -1,0 +1,65 @@
+//! `mlqd reaper`: leader-elected maintenance only (safe to run many; one leads).
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::GlobalArgs;
+use crate::broker::Broker;
+use crate::reaper::{Reaper, ReaperConfig};
+use crate::units::duration_arg;
+
+#[derive(Debug, Clone, Args)]
+pub struct ReaperArgs {
+    /// How often the duties run
+    #[arg(long, env = "MLQD_INTERVAL", value_parser = duration_arg, default_value = "1s")]
+    pub interval: Duration,
+    /// Leader lock lifetime; another reaper takes over within it when the leader dies
+    #[arg(long, env = "MLQD_LEADER_TTL", value_parser = duration_arg, default_value = "10s")]
+    pub leader_ttl: Duration,
+    /// A worker silent this long is gone and its running jobs are requeued at once
+    #[arg(long, env = "MLQD_WORKER_TIMEOUT", value_parser = duration_arg, default_value = "10s")]
+    pub worker_timeout: Duration,
+    /// How often the invariant sweep runs
+    #[arg(long, env = "MLQD_SWEEP_INTERVAL", value_parser = duration_arg, default_value = "1m")]
+    pub sweep_interval: Duration,
+    /// How long dead jobs are kept
+    #[arg(long, env = "MLQD_DEAD_RETENTION", value_parser = duration_arg, default_value = "7d")]
+    pub dead_retention: Duration,
+}
+
+impl ReaperArgs {
+    /// The engine's config from the flags.
+    pub fn config(&self, id: String) -> Result<ReaperConfig, crate::Error> {
+        if self.leader_ttl < Duration::from_millis(300) {
+            return Err(crate::Error::invalid("--leader-ttl must be at least 300ms"));
+        }
+        if self.interval < Duration::from_millis(10) {
+            return Err(crate::Error::invalid("--interval must be at least 10ms"));
+        }
+        let mut c = ReaperConfig::new(id);
+        c.interval = self.interval;
+        c.leader_ttl = self.leader_ttl;
+        c.worker_timeout = self.worker_timeout;
+        c.sweep_interval = self.sweep_interval;
+        c.dead_retention = self.dead_retention;
+        Ok(c)
+    }
+}
+
+/// `reaper-<host>-<pid>-<rand>`.
+pub fn reaper_id() -> String {
+    format!("reaper-{}", crate::worker::default_worker_id())
+}
+
+pub async fn run(g: &GlobalArgs, a: ReaperArgs) -> anyhow::Result<u8> {
+    let config = a.config(reaper_id())?;
+    let broker = Broker::new(super::broker_config(g))?;
+    if let Some(w) = broker.eviction_warning().await {
+        tracing::warn!("{w}");
+    }
+    tracing::info!(id = %config.id, "reaper started");
+    let shutdown = super::shutdown_on_signals();
+    Reaper::new(broker, config).run(shutdown).await;
+    Ok(super::exit::OK)
+}

@@ -1,0 +1,49 @@
+//! Janitor: deletes dead jobs older than the retention (finished jobs expire by their own
+//! TTL; the dead-letter set is also capped at insert). Runs every 30 intervals.
+
+use tokio_util::sync::CancellationToken;
+
+use super::{ReaperConfig, count};
+use crate::broker::Broker;
+use crate::error::Result;
+use crate::worker::pause;
+
+const LIMIT: usize = 1000;
+
+pub(crate) struct Janitor {
+    broker: Broker,
+    config: ReaperConfig,
+}
+
+impl Janitor {
+    pub fn new(broker: Broker, config: ReaperConfig) -> Self {
+        Janitor { broker, config }
+    }
+
+    pub async fn run(self, stop: CancellationToken) {
+        loop {
+            if let Err(e) = self.tick().await {
+                tracing::warn!(error = %e, "could not trim dead jobs; retrying later");
+            }
+            if !pause(&stop, self.config.interval * 30).await {
+                return;
+            }
+        }
+    }
+
+    async fn tick(&self) -> Result<()> {
+        for queue in self.broker.queue_names().await? {
+            loop {
+                let n = self
+                    .broker
+                    .trim_dead(&queue, self.config.dead_retention, LIMIT)
+                    .await?;
+                count("trimmed", n as usize);
+                if (n as usize) < LIMIT {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,117 @@
+//! The reaper: leader-elected maintenance. Any number of processes may run it (every
+//! worker does unless `--no-reaper`, and `mlqd reaper` does only this); one leads at a time.
+//!
+//! Duties, one file each, all run only while this process leads: `recoverer` (requeue
+//! jobs whose lease expired or whose worker stopped heartbeating; bury those over their
+//! stall budget), `forwarder` (promote due scheduled and retry jobs), `janitor` (trim dead
+//! jobs past retention), `sweeper` (every job in exactly one state structure; repairs
+//! counted). Every action is one script that re-checks state, so two leaders by mistake
+//! do no harm.
+
+mod forwarder;
+mod janitor;
+mod leader;
+mod recoverer;
+mod sweeper;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::broker::Broker;
+use crate::job::JobId;
+
+/// How the reaper runs.
+#[derive(Clone, Debug)]
+pub struct ReaperConfig {
+    /// This process's identity in the leader lock (shown by `mlqd top`).
+    pub id: String,
+    /// How often the duties run.
+    pub interval: Duration,
+    /// Leader lock lifetime; renewed every third of it.
+    pub leader_ttl: Duration,
+    /// A worker silent for this long is gone: its jobs are requeued at once.
+    pub worker_timeout: Duration,
+    /// How often the invariant sweep runs.
+    pub sweep_interval: Duration,
+    /// How long dead jobs are kept.
+    pub dead_retention: Duration,
+}
+
+impl ReaperConfig {
+    pub fn new(id: impl Into<String>) -> Self {
+        ReaperConfig {
+            id: id.into(),
+            interval: Duration::from_secs(1),
+            leader_ttl: Duration::from_secs(10),
+            worker_timeout: Duration::from_secs(10),
+            sweep_interval: Duration::from_secs(60),
+            dead_retention: crate::job::DEAD_TTL,
+        }
+    }
+}
+
+/// Called with each job the reaper moves to the dead-letter set (e.g. to send callbacks).
+pub type DeadHook = Arc<dyn Fn(JobId) + Send + Sync>;
+
+/// Leader-elected maintenance; `run` until shutdown.
+pub struct Reaper {
+    broker: Broker,
+    config: ReaperConfig,
+    on_dead: Option<DeadHook>,
+}
+
+impl Reaper {
+    pub fn new(broker: Broker, config: ReaperConfig) -> Self {
+        Reaper {
+            broker,
+            config,
+            on_dead: None,
+        }
+    }
+
+    /// Sets what happens to each job the reaper buries.
+    pub fn on_dead(mut self, hook: DeadHook) -> Self {
+        self.on_dead = Some(hook);
+        self
+    }
+
+    /// Campaigns for leadership; while leading, runs the duties; on losing it, stops them
+    /// at once and campaigns again. Releases the lock on shutdown.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let leader = leader::Leader::new(
+            self.broker.clone(),
+            self.config.id.clone(),
+            self.config.leader_ttl,
+            self.config.interval,
+        );
+        metrics::gauge!("mlqd_reaper_leader").set(0.0);
+        while let Some(term) = leader.campaign(&shutdown).await {
+            metrics::gauge!("mlqd_reaper_leader").set(1.0);
+            let duties = term.duties.clone();
+            let b = &self.broker;
+            let c = &self.config;
+            tokio::join!(
+                recoverer::Recoverer::new(b.clone(), c.clone(), self.on_dead.clone())
+                    .run(duties.clone()),
+                forwarder::Forwarder::new(b.clone(), c.clone()).run(duties.clone()),
+                janitor::Janitor::new(b.clone(), c.clone()).run(duties.clone()),
+                sweeper::Sweeper::new(b.clone(), c.clone()).run(duties.clone()),
+            );
+            term.end().await;
+            metrics::gauge!("mlqd_reaper_leader").set(0.0);
+            if shutdown.is_cancelled() {
+                break;
+            }
+        }
+        leader.release().await;
+    }
+}
+
+/// Counts one kind of reaper action.
+pub(crate) fn count(action: &'static str, n: usize) {
+    if n > 0 {
+        metrics::counter!("mlqd_reaper_actions_total", "action" => action).increment(n as u64);
+    }
+}

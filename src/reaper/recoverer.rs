@@ -1,0 +1,78 @@
+//! Recoverer: requeues jobs whose lease expired and, at once, the running jobs of workers
+//! whose heartbeat stopped; a job over its stall budget is dead ("worker lost"). Gone
+//! workers leave the registry once their jobs are safe.
+
+use tokio_util::sync::CancellationToken;
+
+use super::{DeadHook, ReaperConfig, count};
+use crate::broker::Broker;
+use crate::error::Result;
+use crate::worker::pause;
+
+/// Jobs handled per script call.
+const LIMIT: usize = 500;
+
+pub(crate) struct Recoverer {
+    broker: Broker,
+    config: ReaperConfig,
+    on_dead: Option<DeadHook>,
+}
+
+impl Recoverer {
+    pub fn new(broker: Broker, config: ReaperConfig, on_dead: Option<DeadHook>) -> Self {
+        Recoverer {
+            broker,
+            config,
+            on_dead,
+        }
+    }
+
+    pub async fn run(self, stop: CancellationToken) {
+        loop {
+            if let Err(e) = self.tick(&stop).await {
+                tracing::warn!(error = %e, "could not recover lost jobs; retrying");
+            }
+            if !pause(&stop, self.config.interval).await {
+                return;
+            }
+        }
+    }
+
+    async fn tick(&self, stop: &CancellationToken) -> Result<()> {
+        let gone = self
+            .broker
+            .stale_workers(self.config.worker_timeout)
+            .await?;
+        for queue in self.broker.queue_names().await? {
+            loop {
+                if stop.is_cancelled() {
+                    return Ok(());
+                }
+                let r = self.broker.recover(&queue, &gone, LIMIT).await?;
+                let n = r.requeued.len() + r.buried.len();
+                for id in &r.requeued {
+                    tracing::info!(job = %id, "requeued a job whose worker was lost");
+                }
+                for id in &r.buried {
+                    tracing::warn!(job = %id, "job lost its worker too often; it is dead");
+                    if let Some(hook) = &self.on_dead {
+                        hook(id.clone());
+                    }
+                }
+                count("requeued", r.requeued.len());
+                count("buried", r.buried.len());
+                if n < LIMIT {
+                    break;
+                }
+            }
+        }
+        if !gone.is_empty() && !stop.is_cancelled() {
+            let n = self.broker.worker_leave(&gone).await?;
+            if n > 0 {
+                tracing::info!(workers = %gone.join(","), "removed workers that stopped heartbeating");
+                count("workers_pruned", n as usize);
+            }
+        }
+        Ok(())
+    }
+}
