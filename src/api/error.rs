@@ -3,7 +3,7 @@
 //! and never sent to the caller.
 
 use axum::Json;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -48,7 +48,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Vec<FieldError>,
-    headers: HeaderMap,
+    /// Extra headers (Retry-After, WWW-Authenticate); a Vec keeps the error small.
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -58,7 +59,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
-            headers: HeaderMap::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -91,7 +92,7 @@ impl ApiError {
     }
 
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.insert(name, value);
+        self.headers.push((name, value));
         self
     }
 
@@ -162,7 +163,9 @@ impl IntoResponse for ApiError {
             },
         };
         let mut res = (self.status, Json(body)).into_response();
-        res.headers_mut().extend(self.headers);
+        for (name, value) in self.headers {
+            res.headers_mut().insert(name, value);
+        }
         res
     }
 }

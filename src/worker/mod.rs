@@ -132,6 +132,7 @@ pub(crate) struct InFlight {
     pub cancel: CancellationToken,
     pub reason: Option<StopReason>,
     /// Where to POST the status once the job is terminal.
+    #[allow(dead_code)] // read by the callback sender (another branch)
     pub callback: Option<String>,
 }
 
