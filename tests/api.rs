@@ -856,6 +856,68 @@ fn redis_outage_answers_503_fast_and_serve_recovers_by_itself() {
     assert_eq!(res.json::<Value>().unwrap(), json!({"back": true}));
 }
 
+/// The pid of a test redis-server, from its own INFO.
+fn redis_pid(r: &RedisServer) -> String {
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query(&mut r.conn())
+        .expect("INFO server");
+    info.lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .expect("process_id")
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn hung_redis_answers_503_within_the_timeout_not_a_hang() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let s = Server::start(&r, &ns, &[]);
+    let c = http();
+    let id = submit(&c, &s, "default", &json!({}));
+    // a frozen server accepts bytes and never answers: only our own timeout ends a call
+    let pid = redis_pid(&r);
+    let signal = |sig: &str| {
+        let ok = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(&pid)
+            .status();
+        assert!(ok.is_ok_and(|s| s.success()), "kill -{sig} {pid}");
+    };
+    signal("STOP");
+    let mut answers = Vec::new();
+    for (method, path) in [
+        ("POST", "/v1/queues/default/jobs".to_string()),
+        ("GET", format!("/v1/jobs/{id}")),
+        ("GET", format!("/v1/jobs/{id}/result?wait=10s")),
+        ("GET", "/readyz".to_string()),
+    ] {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let started = Instant::now();
+        let res = c
+            .request(m, s.url(&path))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send();
+        answers.push((method, path, started.elapsed(), res));
+    }
+    signal("CONT");
+    for (method, path, took, res) in answers {
+        let res = res.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        assert!(
+            took < Duration::from_secs(2),
+            "{method} {path} took {took:?}"
+        );
+        assert_error(res, 503, "redis_unavailable");
+    }
+    let back = eventually(Duration::from_secs(15), || {
+        let res = post_json(&c, &s.url("/v1/queues/default/jobs"), &json!({})).status();
+        (res == StatusCode::CREATED).then_some(())
+    });
+    assert!(back.is_some(), "serve did not recover after redis thawed");
+}
+
 #[test]
 fn batches_queues_dead_letters_and_workers() {
     let r = RedisServer::start();
