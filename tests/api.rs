@@ -174,6 +174,75 @@ fn a_job_posted_to_one_server_is_read_waited_on_and_cancelled_through_another() 
     assert_eq!(status_of(&c, &a, &id)["state"], "cancelled");
 }
 
+/// Script calls Redis has served so far (every job read or change is one).
+fn script_calls(r: &RedisServer) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut r.conn())
+        .expect("INFO commandstats");
+    info.lines()
+        .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
+        .filter_map(|l| {
+            l.split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+#[test]
+fn waiters_share_one_subscription_per_process_and_never_poll() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let a = Server::start(&r, &ns, &[]);
+    let b = Server::start(&r, &ns, &[]);
+    let c = http();
+    let id = submit(&c, &a, "idle", &json!({"n": 1}));
+    // three event streams on one server, two long-polls on the other
+    let streams: Vec<Response> = (0..3)
+        .map(|_| {
+            c.get(a.url(&format!("/v1/jobs/{id}/events")))
+                .send()
+                .unwrap()
+        })
+        .collect();
+    let polls: Vec<_> = (0..2)
+        .map(|_| {
+            let url = b.url(&format!("/v1/jobs/{id}/result?wait=30s"));
+            std::thread::spawn(move || {
+                let res = http().get(url).send().expect("long-poll");
+                (res.status(), res.text().unwrap_or_default())
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let channel = format!("{ns}:events");
+    let numsub: (String, u64) = redis::cmd("PUBSUB")
+        .arg("NUMSUB")
+        .arg(&channel)
+        .query(&mut r.conn())
+        .expect("PUBSUB NUMSUB");
+    assert_eq!(numsub.1, 2, "one subscription per serve process");
+    // while nothing happens to the job, nobody reads it
+    let before = script_calls(&r);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(script_calls(&r), before, "a waiter polled redis");
+    // the job runs: every waiter hears of it
+    let _w = worker(&r, &ns, &["--queue", "idle", "--builtin", "echo"]);
+    for p in polls {
+        let (status, body) = p.join().expect("poll thread");
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, r#"{"n":1}"#);
+    }
+    for res in streams {
+        let events = read_events(res);
+        assert_eq!(events.last().unwrap().1["state"], "succeeded");
+    }
+}
+
 #[test]
 fn submit_and_read_answers_with_their_status_codes() {
     let r = RedisServer::start();
