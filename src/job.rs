@@ -144,7 +144,7 @@ impl Serialize for JobId {
 }
 
 /// Where a job is in its life. `succeeded`, `dead` and `cancelled` are terminal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
     Scheduled,
@@ -358,7 +358,7 @@ pub fn is_json_type(content_type: &str) -> bool {
 }
 
 /// Reported progress of a running job.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Progress {
     /// 0 to 100.
     pub percent: u8,
@@ -366,7 +366,7 @@ pub struct Progress {
 }
 
 /// How one attempt ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptOutcome {
     Succeeded,
@@ -377,7 +377,7 @@ pub enum AttemptOutcome {
 }
 
 /// One line of a job's history: who ran it, when, and how it ended.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AttemptRecord {
     pub worker: String,
     pub started_at: String,
@@ -388,7 +388,7 @@ pub struct AttemptRecord {
 
 /// The status of a job, as `mlqd status --json`, `GET /v1/jobs/{id}`, events and callbacks
 /// show it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobStatus {
     pub id: String,
     pub queue: String,
@@ -426,7 +426,7 @@ pub struct JobResult {
 }
 
 /// Counts of one queue by state, with its running totals.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueueStats {
     pub queue: String,
     pub pending: u64,
@@ -439,7 +439,7 @@ pub struct QueueStats {
 }
 
 /// Totals since the queue was first used.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueueTotals {
     pub enqueued: u64,
     pub succeeded: u64,

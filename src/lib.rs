@@ -9,10 +9,13 @@
 //! - [`client`]: post, status, result, wait, cancel, dead letters; used by the CLI, `serve`
 //!   and library users.
 //! - [`worker`]: claims and runs jobs through a [`Handler`], renews leases, records outcomes.
+//! - [`api`]: the HTTP API (`mlqd serve`, embedded by `mlqd up`): router, auth, limits,
+//!   `?wait=`, SSE, OpenAPI document.
 //! - [`telemetry`]: the process's Prometheus recorder.
 //! - [`reaper`]: leader-elected maintenance: lost jobs, due jobs, retention, invariants.
 //! - [`cli`]: the `mlqd` command line (clap and anyhow stay here).
 
+pub mod api;
 pub mod broker;
 pub mod cli;
 pub mod client;

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -12,7 +12,7 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 /// another recorder was installed first (e.g. by a library user).
 pub fn prometheus() -> Option<PrometheusHandle> {
     HANDLE
-        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+        .get_or_init(|| match builder().install_recorder() {
             Ok(h) => Some(h),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot install the prometheus recorder; /metrics will be empty");
@@ -25,4 +25,20 @@ pub fn prometheus() -> Option<PrometheusHandle> {
 /// The text exposition of every metric recorded so far.
 pub fn render() -> String {
     prometheus().map(|h| h.render()).unwrap_or_default()
+}
+
+/// Bucket bounds (seconds) of `mlqd_http_request_duration_seconds`.
+const HTTP_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// HTTP latency is a real histogram (summaries cannot be added up across `serve`
+/// processes); other histograms keep the exporter's default.
+fn builder() -> PrometheusBuilder {
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full("mlqd_http_request_duration_seconds".into()),
+            HTTP_BUCKETS,
+        )
+        .unwrap_or_else(|_| PrometheusBuilder::new())
 }

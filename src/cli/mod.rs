@@ -10,6 +10,7 @@ pub mod post;
 pub mod queues;
 pub mod reaper;
 pub mod result;
+pub mod serve;
 pub mod status;
 pub mod worker;
 pub mod workers;
@@ -77,6 +78,8 @@ pub enum Command {
     Dlq(dlq::DlqCommand),
     /// Show every queue's counts
     Queues(queues::QueuesArgs),
+    /// Serve the HTTP API, /metrics and health probes
+    Serve(serve::ServeArgs),
     /// Run jobs
     Worker(worker::WorkerArgs),
     /// Run the leader-elected maintenance only (lost jobs, due jobs, retention)
@@ -135,6 +138,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Cancel(a) => cancel::run(&g, a).await,
         Command::Dlq(a) => dlq::run(&g, a).await,
         Command::Queues(a) => queues::run(&g, a).await,
+        Command::Serve(a) => serve::run(&g, a).await,
         Command::Worker(a) => worker::run(&g, a).await,
         Command::Reaper(a) => reaper::run(&g, a).await,
         Command::Workers(a) => workers::run(&g, a).await,

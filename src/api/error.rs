@@ -1,0 +1,237 @@
+//! `ApiError`: every failure of the HTTP API as `{"error":{"code","message"}}` with one
+//! status. `crate::Error` maps here in one match; internals (Redis messages, bugs) are logged
+//! and never sent to the caller.
+
+use axum::Json;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::Error;
+
+/// Seconds a client should wait before retrying after a 429 or 503.
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable code and a message for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `invalid`, `unauthorized`, `not_found`, `no_route`,
+    /// `method_not_allowed`, `conflict`, `job_dead`, `job_cancelled`, `payload_too_large`,
+    /// `unsupported_media_type`, `schema_violation`, `queue_full`, `redis_unavailable`,
+    /// `shutting_down`, `internal`.
+    pub code: &'static str,
+    pub message: String,
+    /// Schema violations: one entry per failing field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldError>,
+}
+
+/// One field that does not match a queue's JSON Schema.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON Pointer to the failing value (`""` is the whole payload).
+    pub path: String,
+    pub message: String,
+}
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Vec<FieldError>,
+    /// Extra headers (Retry-After, WWW-Authenticate); a Vec keeps the error small.
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid", message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or wrong bearer token: send `Authorization: Bearer <token>`",
+        )
+        .with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"mlqd\""),
+        )
+    }
+
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message).retry_after(RETRY_AFTER_SECS)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; the server log has the details",
+        )
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    pub fn retry_after(self, secs: u64) -> Self {
+        self.with_header(header::RETRY_AFTER, HeaderValue::from(secs))
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        let msg = e.to_string();
+        match &e {
+            Error::Invalid(_) => Self::new(StatusCode::BAD_REQUEST, e.code(), msg),
+            Error::PayloadTooLarge { .. } => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, e.code(), msg)
+            }
+            Error::NotFound(_) => Self::new(StatusCode::NOT_FOUND, e.code(), msg),
+            Error::QueueFull { .. } => Self::new(StatusCode::TOO_MANY_REQUESTS, e.code(), msg)
+                .retry_after(RETRY_AFTER_SECS),
+            Error::JobFailed { .. } | Error::Conflict { .. } | Error::NotFinished { .. } => {
+                Self::new(StatusCode::CONFLICT, e.code(), msg)
+            }
+            Error::WaitTimeout(_) => Self::new(StatusCode::GATEWAY_TIMEOUT, e.code(), msg),
+            Error::Redis(detail) => {
+                log_unavailable(detail);
+                Self::unavailable(
+                    e.code(),
+                    "the job store (Redis) is unavailable; try again shortly",
+                )
+            }
+            Error::Protocol(detail) => {
+                tracing::error!(error = %detail, "unexpected answer from redis");
+                Self::internal()
+            }
+        }
+    }
+}
+
+/// Logs a Redis failure: a warning at most every few seconds (an outage fails every
+/// request; one line per request would flood the log), the rest at debug level.
+fn log_unavailable(detail: &redis::RedisError) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const EVERY_SECS: u64 = 5;
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let last = LAST.load(Ordering::Relaxed);
+    if now >= last + EVERY_SECS
+        && LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        tracing::warn!(error = %detail, "redis is unavailable; answering 503");
+    } else {
+        tracing::debug!(error = %detail, "redis is unavailable; answering 503");
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                details: self.details,
+            },
+        };
+        let mut res = (self.status, Json(body)).into_response();
+        for (name, value) in self.headers {
+            res.headers_mut().insert(name, value);
+        }
+        res
+    }
+}
+
+/// Handlers answer `Result<Response, ApiError>`.
+pub type ApiResult<T = Response> = std::result::Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::JobState;
+
+    #[test]
+    fn engine_errors_map_to_one_status_each() {
+        let cases = [
+            (Error::invalid("x"), 400, "invalid"),
+            (
+                Error::PayloadTooLarge { size: 2, limit: 1 },
+                413,
+                "payload_too_large",
+            ),
+            (Error::NotFound("x".into()), 404, "not_found"),
+            (
+                Error::QueueFull {
+                    queue: "q".into(),
+                    limit: 1,
+                },
+                429,
+                "queue_full",
+            ),
+            (
+                Error::JobFailed {
+                    id: "x".into(),
+                    state: JobState::Cancelled,
+                    error: None,
+                },
+                409,
+                "job_cancelled",
+            ),
+            (
+                Error::Conflict {
+                    id: "x".into(),
+                    state: JobState::Succeeded,
+                },
+                409,
+                "conflict",
+            ),
+            (Error::Protocol("secret detail".into()), 500, "internal"),
+        ];
+        for (err, status, code) in cases {
+            let api = ApiError::from(err);
+            assert_eq!(api.status.as_u16(), status, "{code}");
+            assert_eq!(api.code, code);
+        }
+    }
+
+    #[test]
+    fn redis_failures_are_503_with_retry_after_and_no_internals() {
+        let err = Error::Redis(redis::RedisError::from((
+            redis::ErrorKind::Io,
+            "connection refused to 10.1.2.3",
+        )));
+        let api = ApiError::from(err);
+        assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!api.message.contains("10.1.2.3"));
+        let res = api.into_response();
+        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+    }
+}

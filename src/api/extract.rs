@@ -1,0 +1,99 @@
+//! Request parts read the API's way: path and query errors become `ApiError` (JSON, 400),
+//! bodies are read under `--max-body` (413), JSON bodies must say they are JSON (415).
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::{HeaderMap, StatusCode, header, request::Parts};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::job;
+
+/// `Path<T>` whose rejection is a JSON 400.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(ApiError::bad_request(e.body_text())),
+        }
+    }
+}
+
+/// `Query<T>` whose rejection is a JSON 400 (unknown parameters are named).
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::try_from_uri(&parts.uri) {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError::bad_request(
+                e.body_text()
+                    .replace("Failed to deserialize query string", "invalid query"),
+            )),
+        }
+    }
+}
+
+fn too_large(size: Option<u64>, limit: u64) -> ApiError {
+    let msg = match size {
+        Some(size) => format!("request body is {size} bytes, over the limit of {limit} bytes"),
+        None => format!("request body is over the limit of {limit} bytes"),
+    };
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", msg)
+}
+
+/// Reads the whole body, refusing one over `limit` bytes (by its Content-Length up front,
+/// or while reading a body without one).
+pub async fn read_body(headers: &HeaderMap, body: Body, limit: u64) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(n) = declared
+        && n > limit
+    {
+        return Err(too_large(Some(n), limit));
+    }
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    match Limited::new(body, cap).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(None, limit)),
+        Err(e) => Err(ApiError::bad_request(format!(
+            "could not read the request body: {e}"
+        ))),
+    }
+}
+
+/// The request's Content-Type, if it has a readable one.
+pub fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// Refuses a body whose declared Content-Type is not JSON (no Content-Type is taken as JSON).
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    match content_type(headers) {
+        Some(ct) if !job::is_json_type(&ct) => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("this route takes a JSON body (application/json), not {ct:?}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Parses a JSON body into `T`, naming what is wrong.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))
+}

@@ -1,0 +1,650 @@
+//! Jobs: submit (one or a batch), status, result, cancel.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiPath, ApiQuery, content_type, parse_json, read_body, require_json};
+use crate::broker::Enqueued;
+use crate::error::Error;
+use crate::job::{self, JobId, JobOptions, JobResult, JobState, JobStatus, Payload, QueueName};
+use crate::units::parse_duration;
+
+/// Header naming the job on every submit answer.
+pub const JOB_ID_HEADER: HeaderName = HeaderName::from_static("x-mlqd-job-id");
+/// Most jobs in one batch submit.
+pub const MAX_BATCH: usize = 1000;
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// A job as a submit answers it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Submitted {
+    /// `QUEUE.ULID`; treat it as opaque.
+    pub id: String,
+    pub state: JobState,
+}
+
+impl From<&Enqueued> for Submitted {
+    fn from(e: &Enqueued) -> Self {
+        Submitted {
+            id: e.id.to_string(),
+            state: e.state,
+        }
+    }
+}
+
+/// Job options, as query parameters of a submit.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SubmitQuery {
+    /// -100 to 100, higher runs first (default 0).
+    priority: Option<String>,
+    /// Start no earlier than this from now: `500ms`, `30s`, `5m`, `1h`.
+    delay: Option<String>,
+    /// Start no earlier than this instant (RFC 3339).
+    run_at: Option<String>,
+    /// Retries after the first failure (default 3).
+    max_retries: Option<String>,
+    /// Lost leases tolerated before the job is dead (default 3).
+    max_stalls: Option<String>,
+    /// Execution limit per attempt.
+    timeout: Option<String>,
+    /// URL that gets the status JSON once the job is terminal.
+    callback: Option<String>,
+    /// How long the result is kept (default 24h).
+    result_ttl: Option<String>,
+    /// Wait up to this long for the job to finish and answer with its result.
+    wait: Option<String>,
+}
+
+fn bad(msg: String) -> ApiError {
+    ApiError::bad_request(msg)
+}
+
+fn opt_duration(name: &str, v: &Option<String>) -> Result<Option<Duration>, ApiError> {
+    v.as_deref()
+        .map(|s| parse_duration(s).map_err(|e| bad(format!("{name}: {e}"))))
+        .transpose()
+}
+
+fn opt_u32(name: &str, v: &Option<String>) -> Result<Option<u32>, ApiError> {
+    v.as_deref()
+        .map(|s| {
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| bad(format!("{name} {s:?} is not a whole number")))
+        })
+        .transpose()
+}
+
+impl SubmitQuery {
+    fn options(&self) -> Result<JobOptions, ApiError> {
+        let priority = match &self.priority {
+            Some(p) => p
+                .trim()
+                .parse::<i32>()
+                .map_err(|_| bad(format!("priority {p:?} is not an integer: use -100 to 100")))?,
+            None => 0,
+        };
+        let options = JobOptions {
+            priority,
+            delay: opt_duration("delay", &self.delay)?,
+            run_at: self.run_at.as_deref().map(job::parse_rfc3339).transpose()?,
+            max_retries: opt_u32("max_retries", &self.max_retries)?,
+            max_stalls: opt_u32("max_stalls", &self.max_stalls)?,
+            timeout: opt_duration("timeout", &self.timeout)?,
+            callback: self.callback.clone(),
+            idempotency_key: None,
+            result_ttl: opt_duration("result_ttl", &self.result_ttl)?,
+        };
+        options.validate()?;
+        Ok(options)
+    }
+}
+
+/// `?wait=` on reads.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WaitQuery {
+    /// Long-poll up to this long for the job to finish (`30s`).
+    wait: Option<String>,
+}
+
+impl AppState {
+    /// The `?wait=` duration, within `--max-wait`; None when absent or zero.
+    pub(super) fn wait_for(&self, wait: &Option<String>) -> Result<Option<Duration>, ApiError> {
+        let Some(d) = opt_duration("wait", wait)? else {
+            return Ok(None);
+        };
+        if d > self.config.max_wait {
+            return Err(bad(format!(
+                "wait {} is over the limit of {}",
+                crate::units::format_duration(d),
+                crate::units::format_duration(self.config.max_wait)
+            )));
+        }
+        Ok((!d.is_zero()).then_some(d))
+    }
+
+    /// Checks a payload against its queue's schema, if the queue has one.
+    fn check_schema(&self, queue: &QueueName, payload: &Payload, label: &str) -> ApiResult<()> {
+        if self.config.schemas.get(queue).is_none() {
+            return Ok(());
+        }
+        if !payload.is_json() {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!(
+                    "{label}queue {queue} checks its payloads against a JSON Schema: send JSON (Content-Type: application/json), not {:?}",
+                    payload.content_type
+                ),
+            ));
+        }
+        let value: serde_json::Value = serde_json::from_slice(&payload.bytes)
+            .map_err(|e| bad(format!("{label}payload is not valid JSON: {e}")))?;
+        self.config.schemas.check(queue, &value, label)
+    }
+
+    fn count_enqueued(queue: &QueueName, posted: &[Enqueued]) {
+        let created = posted.iter().filter(|e| e.created).count() as u64;
+        if created > 0 {
+            metrics::counter!("mlqd_jobs_enqueued_total", "queue" => queue.to_string())
+                .increment(created);
+        }
+    }
+}
+
+fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+fn location(id: &JobId) -> HeaderValue {
+    header_value(&format!("/v1/jobs/{id}"))
+}
+
+/// The `Idempotency-Key` header, if any.
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    match headers.get(IDEMPOTENCY_KEY) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(|s| Some(s.trim().to_string()))
+            .map_err(|_| bad("Idempotency-Key must be visible ASCII".into())),
+    }
+}
+
+/// 201 (or 200 for an idempotent repeat) with `{"id","state"}`.
+fn submitted(posted: &Enqueued) -> Response {
+    let status = if posted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut res = (status, Json(Submitted::from(posted))).into_response();
+    let h = res.headers_mut();
+    h.insert(header::LOCATION, location(&posted.id));
+    h.insert(JOB_ID_HEADER, header_value(&posted.id.to_string()));
+    if !posted.created {
+        h.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    res
+}
+
+/// 202 with `{"id","state"}`: the job is not finished (yet).
+fn accepted(id: &JobId, state: JobState) -> Response {
+    let body = Submitted {
+        id: id.to_string(),
+        state,
+    };
+    let mut res = (StatusCode::ACCEPTED, Json(body)).into_response();
+    let h = res.headers_mut();
+    h.insert(header::LOCATION, location(id));
+    h.insert(JOB_ID_HEADER, header_value(&id.to_string()));
+    h.insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(super::error::RETRY_AFTER_SECS),
+    );
+    res
+}
+
+/// 200 with the result bytes. Results are the handler's bytes, so browsers are told not
+/// to sniff or run them.
+fn result_bytes(id: &JobId, result: JobResult, content_type: Option<&str>) -> Response {
+    let ct = content_type.unwrap_or(&result.content_type);
+    let mut res = (StatusCode::OK, result.bytes).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(ct)
+            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(JOB_ID_HEADER, header_value(&id.to_string()));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    res
+}
+
+fn parse_queue(queue: &str) -> ApiResult<QueueName> {
+    Ok(QueueName::new(queue)?)
+}
+
+fn parse_id(id: &str) -> ApiResult<JobId> {
+    Ok(id.parse::<JobId>()?)
+}
+
+/// Waits for a job just posted; answers with its result, 409 + status when it ended
+/// without one, or 202 when it is still going when the wait ends (or fails: the job
+/// exists either way, so the caller must not post it again).
+async fn wait_then_answer(st: &AppState, posted: &Enqueued, wait: Duration) -> Response {
+    let id = &posted.id;
+    let mut last = posted.state;
+    let waited = tokio::select! {
+        r = st.client.wait_with(id, Some(wait), |s| last = s.state) => r,
+        _ = st.stopping.cancelled() => Err(Error::WaitTimeout(id.to_string())),
+    };
+    match waited {
+        Ok(status) if status.state == JobState::Succeeded => match st.client.result(id).await {
+            Ok((_, result)) => result_bytes(id, result, None),
+            Err(_) => accepted(id, status.state),
+        },
+        Ok(status) => {
+            let mut res = (StatusCode::CONFLICT, Json(status)).into_response();
+            res.headers_mut()
+                .insert(JOB_ID_HEADER, header_value(&id.to_string()));
+            res.headers_mut().insert(header::LOCATION, location(id));
+            res
+        }
+        Err(Error::WaitTimeout(_)) => accepted(id, last),
+        Err(e) => {
+            tracing::warn!(error = %e, job = %id, "wait for a posted job failed; answering 202");
+            accepted(id, last)
+        }
+    }
+}
+
+/// Submit a job: the body is the payload, kept with its Content-Type.
+#[utoipa::path(
+    post,
+    path = "/v1/queues/{queue}/jobs",
+    tag = "jobs",
+    params(
+        ("queue" = String, Path, description = "Queue name: 1 to 64 of A-Z a-z 0-9 _ -"),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "Posting again with the same key within 24h returns the first job (200)"),
+        SubmitQuery
+    ),
+    request_body(
+        content = Vec<u8>,
+        content_type = "*/*",
+        description = "The payload, any bytes. Its Content-Type is stored with the job (none: an empty body is `{}` JSON, other bytes application/octet-stream)."
+    ),
+    responses(
+        (status = 201, description = "Created", body = Submitted,
+            headers(("Location" = String), ("X-Mlqd-Job-Id" = String))),
+        (status = 200, description = "An idempotent repeat (the first job); or, with `?wait=`, the result bytes of a job that succeeded in time",
+            body = Submitted, headers(("X-Mlqd-Job-Id" = String))),
+        (status = 202, description = "With `?wait=`: not finished in time", body = Submitted,
+            headers(("Location" = String), ("X-Mlqd-Job-Id" = String), ("Retry-After" = u64))),
+        (status = 409, description = "With `?wait=`: the job ended dead or cancelled; the body is its status", body = JobStatus),
+        (status = 400, description = "Malformed input (queue name, option, JSON payload)", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 413, description = "Body over --max-body", body = ErrorBody),
+        (status = 415, description = "Non-JSON payload for a queue with a schema", body = ErrorBody),
+        (status = 422, description = "Payload does not match the queue's JSON Schema", body = ErrorBody),
+        (status = 429, description = "Queue full (--max-pending)", body = ErrorBody, headers(("Retry-After" = u64))),
+        (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+    )
+)]
+pub async fn submit(
+    State(st): State<AppState>,
+    ApiPath(queue): ApiPath<String>,
+    ApiQuery(q): ApiQuery<SubmitQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let queue = parse_queue(&queue)?;
+    let mut options = q.options()?;
+    let wait = st.wait_for(&q.wait)?;
+    options.idempotency_key = idempotency_key(&headers)?;
+    options.validate()?;
+    let bytes = read_body(&headers, body, st.config.max_body).await?;
+    let payload = match content_type(&headers) {
+        Some(ct) => Payload::bytes(bytes.to_vec(), ct),
+        None if bytes.is_empty() => Payload::bytes(b"{}".to_vec(), job::JSON),
+        None => Payload::bytes(bytes.to_vec(), "application/octet-stream"),
+    };
+    st.check_schema(&queue, &payload, "")?;
+    let posted = st
+        .client
+        .post_limited(
+            &queue,
+            payload,
+            options,
+            st.config.max_pending.limit(&queue),
+        )
+        .await?;
+    AppState::count_enqueued(&queue, std::slice::from_ref(&posted));
+    Ok(match wait {
+        None => submitted(&posted),
+        Some(w) => wait_then_answer(&st, &posted, w).await,
+    })
+}
+
+/// Submit many JSON payloads to one queue at once: all are stored, or none.
+#[utoipa::path(
+    post,
+    path = "/v1/queues/{queue}/jobs:batch",
+    tag = "jobs",
+    params(
+        ("queue" = String, Path, description = "Queue name"),
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "Job i gets the key `<key>:<i>`, so a repeated batch returns the first jobs"),
+        SubmitQuery
+    ),
+    request_body(content = Vec<serde_json::Value>, content_type = "application/json",
+        description = "A JSON array of payloads (1 to 1000); the options in the query apply to each"),
+    responses(
+        (status = 201, description = "Created (in order)", body = Vec<Submitted>, headers(("X-Mlqd-Job-Id" = String, description = "The ids, comma-separated"))),
+        (status = 200, description = "Every job was an idempotent repeat", body = Vec<Submitted>),
+        (status = 400, description = "Malformed input", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 413, description = "Body over --max-body", body = ErrorBody),
+        (status = 415, description = "Body is not JSON", body = ErrorBody),
+        (status = 422, description = "A payload does not match the queue's JSON Schema", body = ErrorBody),
+        (status = 429, description = "Queue full", body = ErrorBody, headers(("Retry-After" = u64))),
+        (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+    )
+)]
+pub async fn submit_batch(
+    State(st): State<AppState>,
+    ApiPath(queue): ApiPath<String>,
+    ApiQuery(q): ApiQuery<SubmitQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let queue = parse_queue(&queue)?;
+    let options = q.options()?;
+    if q.wait.is_some() {
+        return Err(bad("a batch submit does not wait; leave out ?wait=".into()));
+    }
+    let key = idempotency_key(&headers)?;
+    require_json(&headers)?;
+    let bytes = read_body(&headers, body, st.config.max_body).await?;
+    let items: Vec<Box<RawValue>> = parse_json(&bytes)?;
+    if items.is_empty() {
+        return Err(bad("a batch needs at least one payload".into()));
+    }
+    if items.len() > MAX_BATCH {
+        return Err(bad(format!(
+            "a batch holds at most {MAX_BATCH} payloads, not {}",
+            items.len()
+        )));
+    }
+    let mut jobs = Vec::with_capacity(items.len());
+    for (i, raw) in items.iter().enumerate() {
+        let payload = Payload::bytes(raw.get().as_bytes().to_vec(), job::JSON);
+        st.check_schema(&queue, &payload, &format!("job {i}: "))?;
+        let mut o = options.clone();
+        o.idempotency_key = key.as_ref().map(|k| format!("{k}:{i}"));
+        o.validate()?;
+        jobs.push((payload, o));
+    }
+    let posted = st
+        .client
+        .post_batch(&queue, jobs, st.config.max_pending.limit(&queue))
+        .await?;
+    AppState::count_enqueued(&queue, &posted);
+    let status = if posted.iter().any(|e| e.created) {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let ids: Vec<String> = posted.iter().map(|e| e.id.to_string()).collect();
+    let body: Vec<Submitted> = posted.iter().map(Submitted::from).collect();
+    let mut res = (status, Json(body)).into_response();
+    res.headers_mut()
+        .insert(JOB_ID_HEADER, header_value(&ids.join(",")));
+    Ok(res)
+}
+
+/// A job's status (the same object `mlqd status --json` prints).
+#[utoipa::path(
+    get,
+    path = "/v1/jobs/{id}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id (QUEUE.ULID)")),
+    responses(
+        (status = 200, description = "The job's status", body = JobStatus),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 404, description = "No such job (or its record expired)", body = ErrorBody),
+        (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+    )
+)]
+pub async fn status(State(st): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult {
+    let id = parse_id(&id)?;
+    let status: JobStatus = st.client.status(&id).await?;
+    Ok(Json(status).into_response())
+}
+
+/// What a cancel did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CancelAnswer {
+    pub id: String,
+    /// Always `cancelled`.
+    pub state: JobState,
+    /// The state the job was in.
+    pub previous_state: JobState,
+}
+
+/// Cancel a job that has not finished (a running one's worker is told to stop).
+#[utoipa::path(
+    delete,
+    path = "/v1/jobs/{id}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id (QUEUE.ULID)")),
+    responses(
+        (status = 200, description = "Cancelled (or it already was)", body = CancelAnswer),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "Already succeeded or dead", body = ErrorBody),
+        (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+    )
+)]
+pub async fn cancel(State(st): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult {
+    let id = parse_id(&id)?;
+    let previous = st.client.cancel(&id).await?;
+    Ok(Json(CancelAnswer {
+        id: id.to_string(),
+        state: JobState::Cancelled,
+        previous_state: previous,
+    })
+    .into_response())
+}
+
+/// The content type a result file extension asks for.
+fn ext_content_type(ext: &str) -> &'static str {
+    match ext.to_ascii_lowercase().as_str() {
+        "json" => "application/json",
+        "txt" | "text" | "log" => "text/plain; charset=utf-8",
+        "csv" => "text/csv",
+        "html" | "htm" => "text/html; charset=utf-8",
+        "xml" => "application/xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        "tif" | "tiff" => "image/tiff",
+        "pdf" => "application/pdf",
+        "wav" => "audio/wav",
+        "mp3" => "audio/mpeg",
+        "ogg" => "audio/ogg",
+        "flac" => "audio/flac",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "zip" => "application/zip",
+        "gz" => "application/gzip",
+        "parquet" => "application/vnd.apache.parquet",
+        "jsonl" | "ndjson" => "application/x-ndjson",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn result_impl(st: AppState, id: &str, ext: Option<&str>, q: WaitQuery) -> ApiResult {
+    let id = parse_id(id)?;
+    let wait = st.wait_for(&q.wait)?;
+    if let Some(w) = wait {
+        let waited = tokio::select! {
+            r = st.client.wait(&id, Some(w)) => r,
+            _ = st.stopping.cancelled() => Err(Error::WaitTimeout(id.to_string())),
+        };
+        match waited {
+            Ok(_) | Err(Error::WaitTimeout(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match st.client.result(&id).await {
+        Ok((_, result)) => Ok(result_bytes(&id, result, ext.map(ext_content_type))),
+        Err(Error::NotFinished { state, .. }) => Ok(accepted(&id, state)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A finished job's result bytes, with the content type the handler gave them.
+#[utoipa::path(
+    get,
+    path = "/v1/jobs/{id}/result",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id (QUEUE.ULID)"), WaitQuery),
+    responses(
+        (status = 200, description = "The result bytes", content_type = "*/*", body = Vec<u8>,
+            headers(("X-Mlqd-Job-Id" = String))),
+        (status = 202, description = "Not finished yet", body = Submitted,
+            headers(("Retry-After" = u64), ("Location" = String))),
+        (status = 400, description = "Malformed id or wait", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "The job is dead or cancelled: no result", body = ErrorBody),
+        (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+    )
+)]
+pub async fn result(
+    State(st): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
+) -> ApiResult {
+    result_impl(st, &id, None, q).await
+}
+
+/// The result served with the content type of a file extension (`result.png`).
+#[utoipa::path(
+    get,
+    path = "/v1/jobs/{id}/result.{ext}",
+    tag = "jobs",
+    params(
+        ("id" = String, Path, description = "Job id (QUEUE.ULID)"),
+        ("ext" = String, Path, description = "File extension: json, txt, csv, png, jpg, webp, wav, mp3, mp4, pdf, …; unknown ones are application/octet-stream"),
+        WaitQuery
+    ),
+    responses(
+        (status = 200, description = "The result bytes", content_type = "*/*", body = Vec<u8>),
+        (status = 202, description = "Not finished yet", body = Submitted, headers(("Retry-After" = u64))),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "The job is dead or cancelled: no result", body = ErrorBody),
+        (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+    )
+)]
+pub async fn result_ext(
+    State(st): State<AppState>,
+    ApiPath((id, ext)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
+) -> ApiResult {
+    result_impl(st, &id, Some(&ext), q).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_options_are_parsed_and_named_when_wrong() {
+        let q = SubmitQuery {
+            priority: Some("7".into()),
+            delay: Some("1m30s".into()),
+            max_retries: Some("0".into()),
+            ..Default::default()
+        };
+        let o = q.options().unwrap();
+        assert_eq!(o.priority, 7);
+        assert_eq!(o.delay, Some(Duration::from_secs(90)));
+        assert_eq!(o.max_retries, Some(0));
+        for (q, word) in [
+            (
+                SubmitQuery {
+                    priority: Some("high".into()),
+                    ..Default::default()
+                },
+                "priority",
+            ),
+            (
+                SubmitQuery {
+                    priority: Some("101".into()),
+                    ..Default::default()
+                },
+                "priority",
+            ),
+            (
+                SubmitQuery {
+                    delay: Some("soon".into()),
+                    ..Default::default()
+                },
+                "delay",
+            ),
+            (
+                SubmitQuery {
+                    max_retries: Some("-1".into()),
+                    ..Default::default()
+                },
+                "max_retries",
+            ),
+            (
+                SubmitQuery {
+                    run_at: Some("tomorrow".into()),
+                    ..Default::default()
+                },
+                "tomorrow",
+            ),
+        ] {
+            let e = q.options().unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST);
+            assert!(e.message.contains(word), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn extensions_choose_content_types() {
+        assert_eq!(ext_content_type("PNG"), "image/png");
+        assert_eq!(ext_content_type("json"), "application/json");
+        assert_eq!(ext_content_type("weird"), "application/octet-stream");
+    }
+}

@@ -1,0 +1,390 @@
+//! The HTTP API: the router, its shared state and `serve`. `mlqd serve` runs it alone;
+//! `mlqd up` embeds it next to a worker and the reaper, so nothing here is global except the
+//! process's Prometheus recorder.
+//!
+//! One file per resource (`jobs`, `events`, `queues`, `dead`, `workers`, `health`), the
+//! error shape in `error`, request reading in `extract`, payload schemas in `schema`, and the
+//! OpenAPI document in `openapi`. Every route is registered through `utoipa_axum::routes!`,
+//! so the router and `/openapi.json` are built from the same list.
+//!
+//! Everything goes through [`Client`] (one shared, reconnecting Redis connection per
+//! process, and one pub/sub subscription for every waiter: `?wait=` and SSE).
+
+mod dead;
+pub mod error;
+mod events;
+mod extract;
+mod health;
+mod jobs;
+pub mod openapi;
+mod queues;
+pub mod schema;
+mod workers;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
+use tokio_util::sync::CancellationToken;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::job::{self, QueueName};
+pub use error::ApiError;
+pub use schema::{PayloadSchema, Schemas};
+
+/// Default request body limit (`--max-body`).
+pub const DEFAULT_MAX_BODY: u64 = job::DEFAULT_MAX_PAYLOAD;
+/// Default longest `?wait=` (`--max-wait`).
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
+
+/// Limits on waiting jobs (pending + scheduled + retry) per queue, from `--max-pending N`
+/// and `--max-pending QUEUE=N`. A queue's own limit wins; 0 there means no limit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MaxPending {
+    pub default: Option<u64>,
+    pub per_queue: HashMap<QueueName, u64>,
+}
+
+impl MaxPending {
+    /// The limit for one queue, if any.
+    pub fn limit(&self, queue: &QueueName) -> Option<u64> {
+        match self.per_queue.get(queue) {
+            Some(0) => None,
+            Some(n) => Some(*n),
+            None => self.default.filter(|n| *n > 0),
+        }
+    }
+
+    /// Parses `N` and `QUEUE=N` specs (the flag may repeat).
+    pub fn from_specs(specs: &[String]) -> Result<Self> {
+        let mut out = MaxPending::default();
+        for spec in specs {
+            let bad = || {
+                Error::invalid(format!(
+                    "invalid --max-pending {spec:?}: expected N or QUEUE=N (N a whole number)"
+                ))
+            };
+            match spec.split_once('=') {
+                Some((q, n)) => {
+                    let q = QueueName::new(q.trim())?;
+                    let n = n.trim().parse::<u64>().map_err(|_| bad())?;
+                    out.per_queue.insert(q, n);
+                }
+                None => {
+                    let n = spec.trim().parse::<u64>().map_err(|_| bad())?;
+                    out.default = Some(n);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What the API allows, as plain values (the CLI turns flags into this).
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// Bearer token every `/v1` route requires; None = open (loopback only, unless allowed).
+    pub token: Option<String>,
+    /// Bearer token `/metrics` requires; None = open.
+    pub metrics_token: Option<String>,
+    /// JSON Schemas of queues whose payloads are checked.
+    pub schemas: Schemas,
+    /// Largest request body (payloads included).
+    pub max_body: u64,
+    pub max_pending: MaxPending,
+    /// Longest `?wait=` a request may ask for.
+    pub max_wait: Duration,
+    /// On shutdown, how long in-flight requests may finish before the server stops anyway.
+    pub drain_timeout: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            token: None,
+            metrics_token: None,
+            schemas: Schemas::default(),
+            max_body: DEFAULT_MAX_BODY,
+            max_pending: MaxPending::default(),
+            max_wait: DEFAULT_MAX_WAIT,
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What every handler shares. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    client: Client,
+    config: Arc<ApiConfig>,
+    /// Fires when the server shuts down: waits and event streams end early.
+    stopping: CancellationToken,
+}
+
+impl AppState {
+    /// State over a client (its broker's `op_timeout` bounds every Redis call a request
+    /// makes, so keep it short for an API: about 1 s). The client's `max_payload` should be
+    /// at least `config.max_body`.
+    pub fn new(client: Client, config: ApiConfig) -> Self {
+        AppState {
+            client,
+            config: Arc::new(config),
+            stopping: CancellationToken::new(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn config(&self) -> &ApiConfig {
+        &self.config
+    }
+}
+
+/// The `/v1` routes (bearer auth when a token is set).
+fn v1_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(jobs::submit))
+        .routes(routes!(jobs::submit_batch))
+        .routes(routes!(jobs::status, jobs::cancel))
+        .routes(routes!(jobs::result))
+        .routes(routes!(jobs::result_ext))
+        .routes(routes!(events::events))
+        .routes(routes!(queues::list))
+        .routes(routes!(queues::get))
+        .routes(routes!(queues::pause))
+        .routes(routes!(queues::resume))
+        .routes(routes!(dead::list, dead::purge))
+        .routes(routes!(dead::requeue))
+        .routes(routes!(workers::list))
+}
+
+/// Routes open without the API token: probes, metrics (own token), the OpenAPI document.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .routes(routes!(openapi::openapi_json))
+}
+
+/// The whole application, ready to serve.
+pub fn router(state: AppState) -> Router {
+    // install the recorder before the first request records anything
+    let _ = crate::telemetry::prometheus();
+    describe_metrics();
+    let (v1, _) = v1_routes().split_for_parts();
+    let v1 = v1.route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    let (public, _) = public_routes().split_for_parts();
+    v1.merge(public)
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(observe))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` fires, then lets in-flight requests
+/// finish (waits and event streams end at once) for up to the configured drain timeout.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let mut state = state;
+    state.stopping = shutdown.clone();
+    // the one pub/sub subscription, made now so the first waiter finds it live
+    let _ = state.client.events();
+    let drain = state.config.drain_timeout;
+    let app = router(state);
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .into_future();
+    let give_up = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(drain).await;
+    };
+    tokio::select! {
+        r = server => r,
+        _ = give_up => {
+            tracing::warn!(timeout = ?drain, "requests still running after the drain timeout; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+/// Refuses to expose an open API: a non-loopback address needs a token, unless the
+/// operator says `--allow-unauthenticated`.
+pub fn check_exposure(
+    addrs: &[SocketAddr],
+    has_token: bool,
+    allow_unauthenticated: bool,
+) -> Result<()> {
+    if has_token || allow_unauthenticated {
+        return Ok(());
+    }
+    match addrs.iter().find(|a| !a.ip().to_canonical().is_loopback()) {
+        Some(a) => Err(Error::invalid(format!(
+            "refusing to serve without a token on non-loopback address {a}: set --token (or MLQD_TOKEN), or pass --allow-unauthenticated"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Compares a presented secret with the expected one in constant time.
+fn token_matches(presented: &str, expected: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    presented.as_bytes().ct_eq(expected.as_bytes()).into()
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// True when the request carries `expected` as its bearer token (or none is required).
+fn authorized(headers: &axum::http::HeaderMap, expected: Option<&str>) -> bool {
+    match expected {
+        None => true,
+        Some(expected) => bearer(headers).is_some_and(|t| token_matches(t, expected)),
+    }
+}
+
+async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if authorized(req.headers(), state.config.token.as_deref()) {
+        next.run(req).await
+    } else {
+        ApiError::unauthorized().into_response()
+    }
+}
+
+async fn no_route(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_route",
+        format!("no route {}; see /openapi.json", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+fn describe_metrics() {
+    metrics::describe_counter!(
+        "mlqd_http_requests_total",
+        "HTTP requests answered, by method, route and status"
+    );
+    metrics::describe_histogram!(
+        "mlqd_http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time to answer an HTTP request (to the response head), by method and route"
+    );
+    metrics::describe_counter!(
+        "mlqd_jobs_enqueued_total",
+        "Jobs created through the HTTP API, by queue"
+    );
+}
+
+/// A bounded label for the method (custom methods would otherwise grow the label set).
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::DELETE => "DELETE",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Metrics and a debug log line for every request; a panicking handler becomes a JSON 500
+/// instead of a dropped connection.
+async fn observe(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = method_label(req.method());
+    let start = Instant::now();
+    let res = match AssertUnwindSafe(next.run(req)).catch_unwind().await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::error!(route = %route, "request handler panicked");
+            ApiError::internal().into_response()
+        }
+    };
+    let elapsed = start.elapsed();
+    let status = res.status().as_u16();
+    metrics::counter!("mlqd_http_requests_total",
+        "method" => method, "route" => route.clone(), "status" => status.to_string())
+    .increment(1);
+    metrics::histogram!("mlqd_http_request_duration_seconds",
+        "method" => method, "route" => route.clone())
+    .record(elapsed.as_secs_f64());
+    tracing::debug!(method, route = %route, status, elapsed_ms = elapsed.as_millis() as u64, "request");
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_pending_specs() {
+        let m = MaxPending::from_specs(&["100".into(), "gpu=5".into(), "vip=0".into()]).unwrap();
+        let q = |s: &str| QueueName::new(s).unwrap();
+        assert_eq!(m.limit(&q("default")), Some(100));
+        assert_eq!(m.limit(&q("gpu")), Some(5));
+        assert_eq!(m.limit(&q("vip")), None);
+        assert!(MaxPending::from_specs(&["x".into()]).is_err());
+        assert!(MaxPending::from_specs(&["bad name=3".into()]).is_err());
+        assert_eq!(MaxPending::default().limit(&q("default")), None);
+    }
+
+    #[test]
+    fn exposure_needs_a_token_off_loopback() {
+        let lo: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let lo6: SocketAddr = "[::1]:8080".parse().unwrap();
+        let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert!(check_exposure(&[lo, lo6], false, false).is_ok());
+        let err = check_exposure(&[any], false, false).unwrap_err();
+        assert!(err.to_string().contains("--token"), "{err}");
+        assert!(check_exposure(&[any], true, false).is_ok());
+        assert!(check_exposure(&[any], false, true).is_ok());
+    }
+
+    #[test]
+    fn bearer_tokens_are_checked() {
+        let mut h = axum::http::HeaderMap::new();
+        assert!(authorized(&h, None));
+        assert!(!authorized(&h, Some("s3cret")));
+        h.insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
+        assert!(authorized(&h, Some("s3cret")));
+        assert!(!authorized(&h, Some("s3cret2")));
+        h.insert(header::AUTHORIZATION, "bearer  s3cret ".parse().unwrap());
+        assert!(authorized(&h, Some("s3cret")));
+        h.insert(header::AUTHORIZATION, "Basic s3cret".parse().unwrap());
+        assert!(!authorized(&h, Some("s3cret")));
+    }
+}

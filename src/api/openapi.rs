@@ -1,0 +1,120 @@
+//! The OpenAPI 3 document at `/openapi.json`, generated from the same route list the router
+//! is built from (`utoipa_axum::routes!`), so the two cannot drift apart.
+
+use std::sync::OnceLock;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "mlqd",
+        description = "A distributed job queue for machine-learning work, backed by Redis. Errors are `{\"error\":{\"code\",\"message\"}}`. Durations are written `500ms`, `2s`, `5m`, `1h`."
+    ),
+    security(("bearer" = [])),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "jobs", description = "Submit jobs, read their status and result, follow them, cancel them"),
+        (name = "queues", description = "Counts per state; pause and resume"),
+        (name = "dead letters", description = "Jobs that ran out of retries or lost too many leases"),
+        (name = "workers", description = "The worker registry"),
+        (name = "operations", description = "Probes, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// Declares the bearer scheme every `/v1` operation requires (when `--token` is set).
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The document for every route the API serves.
+pub fn document() -> utoipa::openapi::OpenApi {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(super::v1_routes())
+        .merge(super::public_routes())
+        .into_openapi()
+}
+
+fn document_json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| document().to_pretty_json().unwrap_or_else(|_| "{}".into()))
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json", body = Object))
+)]
+pub async fn openapi_json() -> Response {
+    let mut res = document_json().into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_lists_the_spec_routes_with_their_methods() {
+        let doc: serde_json::Value =
+            serde_json::from_str(document_json()).expect("the document is JSON");
+        assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3."));
+        for (method, path) in [
+            ("post", "/v1/queues/{queue}/jobs"),
+            ("post", "/v1/queues/{queue}/jobs:batch"),
+            ("get", "/v1/jobs/{id}"),
+            ("delete", "/v1/jobs/{id}"),
+            ("get", "/v1/jobs/{id}/result"),
+            ("get", "/v1/jobs/{id}/result.{ext}"),
+            ("get", "/v1/jobs/{id}/events"),
+            ("get", "/v1/queues"),
+            ("get", "/v1/queues/{queue}"),
+            ("post", "/v1/queues/{queue}/pause"),
+            ("post", "/v1/queues/{queue}/resume"),
+            ("get", "/v1/queues/{queue}/dead"),
+            ("post", "/v1/queues/{queue}/dead/requeue"),
+            ("delete", "/v1/queues/{queue}/dead"),
+            ("get", "/v1/workers"),
+            ("get", "/healthz"),
+            ("get", "/readyz"),
+            ("get", "/metrics"),
+            ("get", "/openapi.json"),
+        ] {
+            assert!(
+                doc["paths"][path][method].is_object(),
+                "{method} {path} missing from the document"
+            );
+        }
+        // the status object is described from the real struct
+        let props = &doc["components"]["schemas"]["JobStatus"]["properties"];
+        for field in ["id", "state", "progress", "history", "attempts"] {
+            assert!(props[field].is_object(), "JobStatus.{field}");
+        }
+        assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+        // probes are open
+        assert_eq!(
+            doc["paths"]["/healthz"]["get"]["security"][0],
+            serde_json::json!({})
+        );
+    }
+}
