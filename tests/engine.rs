@@ -65,7 +65,7 @@ async fn priorities_run_highest_first_and_fifo_within_a_priority() {
         let jobs: Vec<_> = (0..100)
             .map(|i| {
                 let n = chunk * 100 + i;
-                let priority = ((n * 37) % 11) as i32 * 20 - 100;
+                let priority = ((n * 37) % 11) * 20 - 100;
                 (
                     Payload::json(&json!({ "n": n })),
                     JobOptions {
@@ -153,7 +153,7 @@ async fn delayed_jobs_start_after_they_are_due_and_promptly() {
         .await
         .unwrap();
     let started = ms(done.started_at.as_deref().unwrap());
-    let at_ms = (at.unix_timestamp_nanos() / 1_000_000) as i128;
+    let at_ms = at.unix_timestamp_nanos() / 1_000_000;
     assert!(started >= at_ms - 5, "run_at job started early");
     assert!(started - at_ms <= 1500);
     stop.cancel();
