@@ -621,6 +621,46 @@ async fn sigterm_during_a_long_exec_job_drains_or_hands_back_and_it_completes_on
     assert_eq!(stats.totals.succeeded, 2);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_ends_while_redis_is_down_is_recorded_once_redis_returns() {
+    let mut r = RedisServer::start_with(&[
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+    ]);
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let w = Worker::start(&r, &ns, &["--exec", &script("misbehave.py")], &[]);
+    let id = post(
+        &c,
+        "default",
+        json!({"do": "progress", "steps": 15, "ms": 100}),
+        opts(3),
+    )
+    .await;
+    wait_active(&c, &id).await;
+    r.kill();
+    // the job runs on and ends (1.5 s) while Redis is away
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    r.restart();
+    let c = client(&r, &ns);
+    let st = done(&c, &id, 30).await;
+    assert_eq!(st.state, JobState::Succeeded, "{:?}", st.error);
+    assert_eq!(st.attempts, 1, "the job ran once");
+    assert_eq!(result_json(&c, &id).await, json!({"steps": 15}));
+    // and claiming resumed
+    let next = post(&c, "default", json!({"next": 1}), opts(0)).await;
+    assert_eq!(done(&c, &next, 30).await.state, JobState::Succeeded);
+    assert!(
+        w.log().contains("retrying until redis answers"),
+        "{}",
+        w.log()
+    );
+}
+
 // ---- http handler, callbacks, breaker ------------------------------------------------
 
 /// What a test HTTP server saw.
