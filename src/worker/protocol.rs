@@ -426,6 +426,6 @@ mod tests {
     #[test]
     fn line_limit_leaves_room_for_base64() {
         assert!(line_limit(3 * 1024) > 4 * 1024);
-        assert_eq!(line_limit(u64::MAX), usize::MAX);
+        assert!(line_limit(u64::MAX) > 1 << 60, "no overflow");
     }
 }
