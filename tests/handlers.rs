@@ -147,13 +147,14 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The worker's /metrics page (empty while it is not up yet).
 fn metrics(port: u16) -> String {
     use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics endpoint");
-    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
-        .unwrap();
     let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
+    if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+        let _ = s.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n");
+        let _ = s.read_to_string(&mut out);
+    }
     out
 }
 
@@ -252,27 +253,62 @@ async fn exec_handler_runs_json_and_binary_jobs_with_progress_and_logs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn raw_protocol_handler_in_batches_and_alone() {
-    // no helper: the protocol as the spec writes it, answered by 15 lines of Python
+async fn raw_protocol_handler_answers_job_lines_and_batch_lines() {
+    // no helper: the protocol as the spec writes it, answered by 20 lines of Python
     let r = RedisServer::start();
     let ns = namespace();
     let c = client(&r, &ns);
-    let _w = Worker::start(&r, &ns, &["--exec", &script("echo_raw.py")], &[]);
-    let id = post(&c, "default", json!({"a": [1, {"b": null}]}), opts(0)).await;
-    done(&c, &id, 20).await;
-    assert_eq!(result_json(&c, &id).await, json!({"a": [1, {"b": null}]}));
-    let posted = c
-        .post(
-            &q("default"),
-            Payload::bytes(vec![0u8, 10, 13, 255], "application/x-thing"),
-            opts(0),
-        )
-        .await
-        .unwrap();
-    done(&c, &posted.id, 20).await;
-    let (_, out) = c.result(&posted.id).await.unwrap();
-    assert_eq!(out.bytes, vec![0u8, 10, 13, 255]);
-    assert_eq!(out.content_type, "application/x-thing");
+    let binary = vec![0u8, 10, 13, 255];
+    let post_both = |c: &Client| {
+        let c = c.clone();
+        let binary = binary.clone();
+        async move {
+            let json_id = post(&c, "default", json!({"a": [1, {"b": null}]}), opts(0)).await;
+            let bin_id = c
+                .post(
+                    &q("default"),
+                    Payload::bytes(binary, "application/x-thing"),
+                    opts(0),
+                )
+                .await
+                .unwrap()
+                .id;
+            (json_id, bin_id)
+        }
+    };
+    let check = |c: &Client, ids: (JobId, JobId)| {
+        let c = c.clone();
+        let binary = binary.clone();
+        async move {
+            done(&c, &ids.0, 20).await;
+            assert_eq!(
+                result_json(&c, &ids.0).await,
+                json!({"a": [1, {"b": null}]})
+            );
+            done(&c, &ids.1, 20).await;
+            let (_, out) = c.result(&ids.1).await.unwrap();
+            assert_eq!(out.bytes, binary);
+            assert_eq!(out.content_type, "application/x-thing");
+        }
+    };
+    // one job per line
+    let w = Worker::start(&r, &ns, &["--exec", &script("echo_raw.py")], &[]);
+    let ids = post_both(&c).await;
+    check(&c, ids).await;
+    drop(w);
+    // {"batch": [...]} lines: both jobs wait before the worker starts
+    let ids = post_both(&c).await;
+    let w = Worker::start(
+        &r,
+        &ns,
+        &["--exec", &script("echo_raw.py"), "--batch-size", "4"],
+        &[],
+    );
+    check(&c, ids).await;
+    let batched = eventually(Duration::from_secs(5), || {
+        w.log().contains("handler: got a batch of 2").then_some(())
+    });
+    assert!(batched.is_some(), "{}", w.log());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -495,8 +531,9 @@ async fn cancelled_exec_jobs_stop_within_a_second_or_two() {
         let st = done(&c, &next, 20).await;
         let took = t.elapsed();
         assert_eq!(st.state, JobState::Succeeded);
+        // a second or two (the grace is 1 s); the bound leaves room for a loaded machine
         assert!(
-            took < Duration::from_millis(3000),
+            took < Duration::from_secs(6),
             "{payload}: the slot took {took:?} to free"
         );
         let st = c.status(&long).await.unwrap();
@@ -562,7 +599,7 @@ async fn sigterm_during_a_long_exec_job_drains_or_hands_back_and_it_completes_on
         "--exec",
         &script("misbehave.py"),
         "--drain-timeout",
-        "2s",
+        "3s",
         "--cancel-grace",
         "1s",
     ];
@@ -936,7 +973,7 @@ async fn breaker_stops_claiming_while_the_model_server_is_down_then_recovers() {
             "--breaker-threshold",
             "3",
             "--breaker-cooldown",
-            "3s",
+            "5s",
             "--retry-backoff",
             "50ms",
             "--retry-backoff-max",

@@ -8,6 +8,9 @@ for line in sys.stdin:
     if "cancel" in msg:
         continue
     jobs = msg["batch"] if "batch" in msg else [msg]
+    if "batch" in msg:
+        sys.stderr.write("got a batch of %d\n" % len(jobs))
+        sys.stderr.flush()
     for job in jobs:
         if "payload" in job:
             out = {"id": job["id"], "result": job["payload"]}
