@@ -336,12 +336,21 @@ impl Drop for SlotGuard {
     }
 }
 
+impl Slot {
+    /// Counts a misbehaviour and sets when the next child may start: 100 ms, doubling per
+    /// misbehaviour in a row, at most 10 s.
+    fn schedule_restart(&mut self) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        let exp = self.failures.saturating_sub(1).min(16);
+        let delay = (RESTART_MIN * 2u32.saturating_pow(exp)).min(RESTART_MAX);
+        self.restart_at = Some(Instant::now() + delay);
+        delay
+    }
+}
+
 /// Stops a slot's child in the background and schedules its restart.
 fn retire(pool: &Pool, slot: &mut Slot, why: &str, jobs: &str, reason: &'static str) {
-    slot.failures = slot.failures.saturating_add(1);
-    let exp = slot.failures.saturating_sub(1).min(16);
-    let delay = (RESTART_MIN * 2u32.saturating_pow(exp)).min(RESTART_MAX);
-    slot.restart_at = Some(Instant::now() + delay);
+    let delay = slot.schedule_restart();
     metrics::counter!("mlqd_handler_restarts_total", "handler" => "exec", "reason" => reason)
         .increment(1);
     if let Some(proc) = slot.proc.take() {
@@ -447,11 +456,7 @@ impl SlotGuard {
                 Ok(())
             }
             Err(e) => {
-                slot.failures = slot.failures.saturating_add(1);
-                let exp = slot.failures.saturating_sub(1).min(16);
-                slot.restart_at = Some(
-                    Instant::now() + (RESTART_MIN * 2u32.saturating_pow(exp)).min(RESTART_MAX),
-                );
+                slot.schedule_restart();
                 Err(format!(
                     "cannot start the handler command {:?}: {e}",
                     pool.display
