@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/ensure-redis.sh
+echo "== python virtualenv with scikit-learn (for the examples/iris test; made once, then reused)"
+MLQD_TEST_PYTHON="$(./scripts/python-venv.sh "${CARGO_TARGET_DIR:-target}/tmp/iris-venv")"
+export MLQD_TEST_PYTHON
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

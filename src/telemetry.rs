@@ -22,23 +22,20 @@ pub fn prometheus() -> Option<PrometheusHandle> {
         .clone()
 }
 
+/// Durations (`*_seconds`) are histograms with these buckets (seconds), so they add up
+/// across processes (summaries would not).
+const SECONDS_BUCKETS: [f64; 16] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    120.0,
+];
+
+fn builder() -> PrometheusBuilder {
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &SECONDS_BUCKETS)
+        .unwrap_or_else(|_| PrometheusBuilder::new())
+}
+
 /// The text exposition of every metric recorded so far.
 pub fn render() -> String {
     prometheus().map(|h| h.render()).unwrap_or_default()
-}
-
-/// Bucket bounds (seconds) of `mlqd_http_request_duration_seconds`.
-const HTTP_BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-];
-
-/// HTTP latency is a real histogram (summaries cannot be added up across `serve`
-/// processes); other histograms keep the exporter's default.
-fn builder() -> PrometheusBuilder {
-    PrometheusBuilder::new()
-        .set_buckets_for_metric(
-            Matcher::Full("mlqd_http_request_duration_seconds".into()),
-            HTTP_BUCKETS,
-        )
-        .unwrap_or_else(|_| PrometheusBuilder::new())
 }

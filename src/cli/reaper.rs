@@ -8,6 +8,7 @@ use super::GlobalArgs;
 use crate::broker::Broker;
 use crate::reaper::{Reaper, ReaperConfig};
 use crate::units::duration_arg;
+use crate::worker::callback::CallbackSender;
 
 #[derive(Debug, Clone, Args)]
 pub struct ReaperArgs {
@@ -26,6 +27,9 @@ pub struct ReaperArgs {
     /// How long dead jobs are kept
     #[arg(long, env = "MLQD_DEAD_RETENTION", value_parser = duration_arg, default_value = "7d")]
     pub dead_retention: Duration,
+    /// Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>
+    #[arg(long, env = "MLQD_CALLBACK_SECRET")]
+    pub callback_secret: Option<String>,
 }
 
 impl ReaperArgs {
@@ -60,6 +64,11 @@ pub async fn run(g: &GlobalArgs, a: ReaperArgs) -> anyhow::Result<u8> {
     }
     tracing::info!(id = %config.id, "reaper started");
     let shutdown = super::shutdown_on_signals();
-    Reaper::new(broker, config).run(shutdown).await;
+    let callbacks = CallbackSender::new(a.callback_secret.as_deref())?;
+    Reaper::new(broker, config)
+        .with_callbacks(callbacks.clone())
+        .run(shutdown)
+        .await;
+    callbacks.flush(Duration::from_secs(10)).await;
     Ok(super::exit::OK)
 }

@@ -1,5 +1,7 @@
-//! `mlqd worker`: run jobs from one or more queues through a handler.
+//! `mlqd worker`: run jobs from one or more queues through a handler (`--exec`, `--http`
+//! or `--builtin`).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
@@ -9,10 +11,11 @@ use crate::broker::Broker;
 use crate::job::QueueName;
 use crate::reaper::{Reaper, ReaperConfig};
 use crate::units::{duration_arg, size_arg};
-use crate::worker::{Builtin, Worker, WorkerConfig, default_worker_id};
+use crate::worker::callback::CallbackSender;
+use crate::worker::{Builtin, HandlerSpec, Worker, WorkerConfig, default_worker_id};
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("handler").required(true).args(["builtin"])))]
+#[command(group(clap::ArgGroup::new("handler").required(true).args(["builtin", "exec", "http"])))]
 pub struct WorkerArgs {
     /// Queue to take jobs from (repeat, or separate with commas)
     #[arg(long, short, env = "MLQD_QUEUE", value_parser = queue_arg, value_delimiter = ',',
@@ -25,6 +28,13 @@ pub struct WorkerArgs {
     /// A handler built into mlqd, for tests, demos and benchmarks
     #[arg(long, env = "MLQD_BUILTIN", value_parser = clap::builder::PossibleValuesParser::new(Builtin::NAMES))]
     pub builtin: Option<String>,
+    /// Run jobs through CMD: one long-lived process per concurrency slot, speaking JSON Lines
+    /// on stdin/stdout (split like a shell would, never run through one)
+    #[arg(long, env = "MLQD_EXEC", value_name = "CMD")]
+    pub exec: Option<String>,
+    /// Run jobs by POSTing their payloads to a model server at URL
+    #[arg(long, env = "MLQD_HTTP", value_name = "URL")]
+    pub http: Option<String>,
     /// Lease length; renewed every third of it while the job runs
     #[arg(long, env = "MLQD_LEASE", value_parser = duration_arg, default_value = "30s")]
     pub lease: Duration,
@@ -59,6 +69,18 @@ pub struct WorkerArgs {
     /// Worker id (default host-pid-random)
     #[arg(long, env = "MLQD_WORKER_ID")]
     pub worker_id: Option<String>,
+    /// Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>
+    #[arg(long, env = "MLQD_CALLBACK_SECRET", hide_env_values = true)]
+    pub callback_secret: Option<String>,
+    /// Serve Prometheus metrics at http://ADDR/metrics
+    #[arg(long, env = "MLQD_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Stop claiming after this many failed jobs in a row (0 = never)
+    #[arg(long, env = "MLQD_BREAKER_THRESHOLD", default_value_t = 5)]
+    pub breaker_threshold: u32,
+    /// How long claiming stops when the breaker opens, before one trial job
+    #[arg(long, env = "MLQD_BREAKER_COOLDOWN", value_parser = duration_arg, default_value = "30s")]
+    pub breaker_cooldown: Duration,
 }
 
 impl WorkerArgs {
@@ -78,8 +100,41 @@ impl WorkerArgs {
             base: self.retry_backoff,
             cap: self.retry_backoff_max,
         };
+        c.breaker_threshold = self.breaker_threshold;
+        c.breaker_cooldown = self.breaker_cooldown;
+        c.callback_secret = self.callback_secret.clone();
+        if let Ok(spec) = self.handler_spec() {
+            c.handler_name = spec.name();
+        }
         c
     }
+
+    /// Which handler the flags name (exactly one of `--exec`, `--http`, `--builtin`).
+    pub fn handler_spec(&self) -> crate::Result<HandlerSpec> {
+        match (&self.exec, &self.http, &self.builtin) {
+            (Some(cmd), None, None) => Ok(HandlerSpec::Exec(cmd.clone())),
+            (None, Some(url), None) => Ok(HandlerSpec::Http(url.clone())),
+            (None, None, Some(name)) => name
+                .parse::<Builtin>()
+                .map(HandlerSpec::Builtin)
+                .map_err(crate::Error::Invalid),
+            (None, None, None) => Err(crate::Error::invalid(
+                "a worker needs a handler: --exec CMD, --http URL or --builtin NAME",
+            )),
+            _ => Err(crate::Error::invalid(
+                "give only one of --exec, --http and --builtin",
+            )),
+        }
+    }
+}
+
+/// Builds the handler the flags name, for `mlqd worker` and `mlqd up` (an exec handler
+/// starts its processes here).
+pub async fn handler_from_args(
+    a: &WorkerArgs,
+    config: &WorkerConfig,
+) -> crate::Result<std::sync::Arc<dyn crate::worker::Handler>> {
+    a.handler_spec()?.build(config).await
 }
 
 pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
@@ -87,21 +142,25 @@ pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");
     }
-    let builtin: Builtin = a
-        .builtin
-        .as_deref()
-        .unwrap_or("echo")
-        .parse()
-        .map_err(crate::Error::Invalid)?;
     let shutdown = super::shutdown_on_signals();
-    let mut config = a.config();
-    config.handler_name = format!("builtin:{}", builtin.name());
-    let reaper = (!a.no_reaper).then(|| {
-        let r = Reaper::new(broker.clone(), ReaperConfig::new(config.id.clone()));
-        tokio::spawn(r.run(shutdown.clone()))
-    });
+    // /metrics stays up while the worker drains
+    let metrics_stop = tokio_util::sync::CancellationToken::new();
+    let _stop_metrics = metrics_stop.clone().drop_guard();
+    if let Some(addr) = a.metrics_listen {
+        crate::worker::metrics::serve_metrics(addr, metrics_stop).await?;
+    }
+    let config = a.config();
+    let handler = handler_from_args(&a, &config).await?;
+    let reaper = if a.no_reaper {
+        None
+    } else {
+        let callbacks = CallbackSender::new(config.callback_secret.as_deref())?;
+        let r = Reaper::new(broker.clone(), ReaperConfig::new(config.id.clone()))
+            .with_callbacks(callbacks);
+        Some(tokio::spawn(r.run(shutdown.clone())))
+    };
     let worked = Worker::new(broker, config)
-        .handler(builtin)
+        .handler_arc(handler)
         .run(shutdown.clone())
         .await;
     shutdown.cancel();

@@ -77,6 +77,12 @@ impl Reaper {
         self
     }
 
+    /// Sends each buried job's callback (if it has one) through `sender`.
+    pub fn with_callbacks(self, sender: crate::worker::callback::CallbackSender) -> Self {
+        let broker = self.broker.clone();
+        self.on_dead(Arc::new(move |id: JobId| sender.notify(&broker, &id)))
+    }
+
     /// Campaigns for leadership; while leading, runs the duties; on losing it, stops them
     /// at once and campaigns again. Releases the lock on shutdown.
     pub async fn run(self, shutdown: CancellationToken) {

@@ -1,6 +1,7 @@
 //! Claimer: takes jobs in batches as slots free up, runs them, and blocks on the queues'
 //! wake-up lists when there is nothing to do (never polling faster than once a second;
-//! sooner only when a scheduled job falls due).
+//! sooner only when a scheduled job falls due). While the circuit breaker is open it claims
+//! nothing, then one trial job.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,8 +9,9 @@ use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
+use super::breaker::{Admit, Health};
 use super::handler::{HandlerError, HandlerResult, Job};
-use super::{InFlight, Outcome, Shared, StopReason, pause};
+use super::{InFlight, Outcome, Shared, StopReason, metrics, pause};
 use crate::broker::{ClaimedJob, Waker};
 use crate::units::format_duration;
 
@@ -43,12 +45,37 @@ impl Claimer {
                     Err(_) => return,
                 },
             };
-            let mut permits = vec![first];
-            while let Ok(p) = self.shared.slots.clone().try_acquire_owned() {
-                permits.push(p);
+            let admit = self.shared.breaker.admit();
+            if let Admit::Wait(until) = admit {
+                drop(first);
+                let breaker = &self.shared.breaker;
+                let wait = async {
+                    match until {
+                        Some(t) => tokio::time::sleep_until(t).await,
+                        None => breaker.changed(Duration::from_millis(500)).await,
+                    }
+                };
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = wait => {}
+                }
+                continue;
             }
-            let want = permits.len() * self.shared.config.batch_size;
+            let mut permits = vec![first];
+            if admit == Admit::All {
+                while let Ok(p) = self.shared.slots.clone().try_acquire_owned() {
+                    permits.push(p);
+                }
+            }
+            let want = if admit == Admit::One {
+                1
+            } else {
+                permits.len() * self.shared.config.batch_size
+            };
             let (mut jobs, next_due, failed) = self.claim(want).await;
+            if admit == Admit::One && !jobs.is_empty() {
+                self.shared.breaker.probing();
+            }
             if let Some(e) = &failed
                 && jobs.is_empty()
             {
@@ -141,9 +168,15 @@ impl Claimer {
 
     fn dispatch(&self, jobs: Vec<ClaimedJob>, mut permits: Vec<OwnedSemaphorePermit>) {
         let mut prepared = Vec::with_capacity(jobs.len());
+        let now_ms = self.shared.redis_now_ms();
         {
             let mut map = self.shared.inflight();
             for j in jobs {
+                metrics::in_flight(j.id.queue(), 1.0);
+                if j.attempt == 1 && j.header.created_ms > 0 {
+                    let waited = (now_ms - j.header.created_ms).max(0) as u64;
+                    metrics::queue_wait(j.id.queue(), Duration::from_millis(waited));
+                }
                 let cancel = tokio_util::sync::CancellationToken::new();
                 map.insert(
                     j.id.clone(),
@@ -211,6 +244,7 @@ async fn run_batch(shared: Arc<Shared>, jobs: Vec<Job>, permit: Option<OwnedSema
         shared.handler.handle_batch(jobs)
     };
     let grace = shared.config.cancel_grace;
+    let started = tokio::time::Instant::now();
     let all_stopped = async {
         for t in &tokens {
             t.cancelled().await;
@@ -228,6 +262,7 @@ async fn run_batch(shared: Arc<Shared>, jobs: Vec<Job>, permit: Option<OwnedSema
         _ = limit => End::TimedOut(timeout.unwrap_or_default()),
         _ = all_stopped => End::Stopped,
     };
+    let took = started.elapsed();
     let mut results: Vec<Option<HandlerResult>> = match end {
         End::Done(r) => r.into_iter().map(Some).collect(),
         End::TimedOut(t) => ids
@@ -248,6 +283,15 @@ async fn run_batch(shared: Arc<Shared>, jobs: Vec<Job>, permit: Option<OwnedSema
     });
     for ((id, attempt), result) in ids.into_iter().zip(results) {
         let reason = shared.inflight().get(&id).and_then(|f| f.reason);
+        metrics::run_time(id.queue(), took);
+        metrics::in_flight(id.queue(), -1.0);
+        let health = match (reason, &result) {
+            (None, Some(Ok(_))) => Health::Healthy,
+            (None, Some(Err(e))) if !e.retryable => Health::Healthy,
+            (None, Some(Err(_))) => Health::Unhealthy,
+            _ => Health::Unknown,
+        };
+        shared.breaker.record(health);
         let outcome = match (reason, result) {
             (Some(StopReason::Shutdown), Some(Ok(out))) | (None, Some(Ok(out))) => {
                 if out.bytes.len() as u64 > shared.config.max_result {

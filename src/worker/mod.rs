@@ -4,24 +4,34 @@
 //! Duties, one file each: `claimer` (claim batches, block on the wake-up list when idle,
 //! run jobs), `lease` (renew every in-flight lease in one call per queue), `canceller`
 //! (stop handlers of cancelled jobs), `syncer` (record outcomes in batches, retrying
-//! until Redis answers), `heartbeat` (the worker registry).
+//! until Redis answers), `heartbeat` (the worker registry). Beside them: `breaker` (stop
+//! claiming while the handler keeps failing), `callback` (POST a terminal job's status to
+//! its callback URL), `metrics` (the worker's Prometheus metrics and `/metrics`),
+//! `protocol` (the exec handler's JSON Lines) and `handler` (builtin, exec, http).
 //!
 //! Shutdown order (SIGTERM/SIGINT):
 //! 1. the claimer stops claiming;
 //! 2. in-flight jobs run on, up to the drain timeout;
 //! 3. jobs still running are stopped and handed back (no retry used);
 //! 4. the syncer records every outcome it holds;
-//! 5. lease renewal, the cancel listener and the heartbeat stop last, so no lease lapses
+//! 5. the handler releases what it holds (exec children get EOF, then SIGTERM), and
+//!    callbacks under way get a few seconds to be delivered;
+//! 6. lease renewal, the cancel listener and the heartbeat stop last, so no lease lapses
 //!    while an outcome is still on its way; the worker then leaves the registry.
 
+mod breaker;
+pub mod callback;
 mod canceller;
 mod claimer;
 pub mod handler;
 mod heartbeat;
 mod lease;
+pub mod metrics;
+pub mod protocol;
 mod syncer;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,7 +41,10 @@ use tokio_util::sync::CancellationToken;
 use crate::broker::{Backoff, Broker};
 use crate::error::{Error, Result};
 use crate::job::{JobId, QueueName};
+pub use callback::CallbackSender;
 pub use handler::builtin::Builtin;
+pub use handler::exec::{ExecConfig, ExecHandler};
+pub use handler::http::HttpHandler;
 pub use handler::{Handler, HandlerError, HandlerResult, Job, Output};
 
 /// How a worker runs.
@@ -61,6 +74,11 @@ pub struct WorkerConfig {
     pub heartbeat: Duration,
     /// What runs the jobs, for the registry (`builtin:echo`, `exec`, `http`, `rust`).
     pub handler_name: String,
+    /// Retryable failures in a row that stop claiming for `breaker_cooldown`; 0 = never.
+    pub breaker_threshold: u32,
+    pub breaker_cooldown: Duration,
+    /// Signs callbacks (`X-Mlqd-Signature`) when set.
+    pub callback_secret: Option<String>,
 }
 
 impl WorkerConfig {
@@ -79,6 +97,9 @@ impl WorkerConfig {
             max_result: 64 * 1024 * 1024,
             heartbeat: Duration::from_secs(2),
             handler_name: "rust".to_string(),
+            breaker_threshold: 5,
+            breaker_cooldown: Duration::from_secs(30),
+            callback_secret: None,
         }
     }
 
@@ -155,11 +176,21 @@ pub(crate) struct Shared {
     pub outcomes: mpsc::UnboundedSender<Outcome>,
     pub slots: Arc<Semaphore>,
     pub reporter: Arc<handler::ProgressReporter>,
+    pub breaker: breaker::Breaker,
+    pub callbacks: CallbackSender,
+    /// Redis clock minus this machine's, in ms (for queue-wait metrics only).
+    pub clock_offset_ms: AtomicI64,
 }
 
 impl Shared {
     pub fn inflight(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, InFlight>> {
         self.inflight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Now on the Redis clock, estimated (for metrics, never for leases).
+    pub fn redis_now_ms(&self) -> i64 {
+        let local = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        local + self.clock_offset_ms.load(Ordering::Relaxed)
     }
 
     /// Tells a running job to stop, remembering why (the first reason wins).
@@ -223,8 +254,15 @@ impl Worker {
         let handler = self
             .handler
             .ok_or_else(|| Error::invalid("a worker needs a handler"))?;
+        let callbacks = CallbackSender::new(self.config.callback_secret.as_deref())?;
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
+            breaker: breaker::Breaker::new(
+                self.config.breaker_threshold,
+                self.config.breaker_cooldown,
+            ),
+            callbacks,
+            clock_offset_ms: AtomicI64::new(0),
             reporter: Arc::new(handler::ProgressReporter {
                 broker: self.broker.clone(),
                 worker_id: self.config.id.clone(),
@@ -236,6 +274,12 @@ impl Worker {
             inflight: Mutex::new(HashMap::new()),
             outcomes: tx,
         });
+        if let Ok(redis_ms) = shared.broker.time_ms().await {
+            let local = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+            shared
+                .clock_offset_ms
+                .store(redis_ms - local, Ordering::Relaxed);
+        }
         tracing::info!(
             worker = %shared.config.id,
             queues = %shared.config.queues.iter().map(|q| q.as_str()).collect::<Vec<_>>().join(","),
@@ -284,7 +328,10 @@ impl Worker {
                 "could not record every outcome before exit; their leases will expire and the jobs will be retried"
             );
         }
-        // 5. stop renewing leases and listening for cancels
+        // 5. release the handler; let callbacks under way go out
+        shared.handler.shutdown().await;
+        shared.callbacks.flush(Duration::from_secs(10)).await;
+        // 6. stop renewing leases and listening for cancels
         background.cancel();
         let _ = renewer.await;
         let _ = canceller.await;
@@ -300,5 +347,46 @@ pub async fn pause(stop: &CancellationToken, d: Duration) -> bool {
     tokio::select! {
         _ = stop.cancelled() => false,
         _ = tokio::time::sleep(d) => true,
+    }
+}
+
+/// Which handler runs the jobs, as the command line names it (`--builtin`, `--exec`,
+/// `--http`). `mlqd worker` and `mlqd up` both build theirs from one of these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HandlerSpec {
+    Builtin(Builtin),
+    /// The command line, split like a shell would (never run through one).
+    Exec(String),
+    /// The model server's URL.
+    Http(String),
+}
+
+impl HandlerSpec {
+    /// The name the worker registry shows: `builtin:echo`, `exec`, `http`.
+    pub fn name(&self) -> String {
+        match self {
+            HandlerSpec::Builtin(b) => format!("builtin:{}", b.name()),
+            HandlerSpec::Exec(_) => "exec".into(),
+            HandlerSpec::Http(_) => "http".into(),
+        }
+    }
+
+    /// Builds the handler for a worker with `config` (an exec handler starts its children
+    /// here, one per concurrency slot).
+    pub async fn build(&self, config: &WorkerConfig) -> Result<Arc<dyn Handler>> {
+        Ok(match self {
+            HandlerSpec::Builtin(b) => Arc::new(*b),
+            HandlerSpec::Exec(cmd) => Arc::new(
+                ExecHandler::start(ExecConfig {
+                    argv: handler::exec::split_command(cmd)?,
+                    slots: config.concurrency,
+                    max_result: config.max_result,
+                    grace: config.cancel_grace,
+                    batch: config.batch_size > 1,
+                })
+                .await?,
+            ),
+            HandlerSpec::Http(url) => Arc::new(HttpHandler::new(url, config.max_result)?),
+        })
     }
 }

@@ -1,5 +1,7 @@
 //! Syncer: records outcomes in batches (one script call per queue and kind), retrying
-//! while Redis is unreachable so no finished job's outcome is thrown away.
+//! while Redis is unreachable so no finished job's outcome is thrown away. A job that ends
+//! terminal here (succeeded, dead, or cancelled while running) and has a callback URL gets
+//! its callback sent, in the background.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Outcome, Shared};
+use super::{Outcome, Shared, StopReason};
 use crate::broker::{Failure, Fence, Success};
 use crate::error::Result;
 use crate::job::{JobId, JobState, QueueName};
@@ -80,7 +82,15 @@ impl Syncer {
                     .or_default()
                     .push((id.ulid().to_string(), attempt)),
                 Outcome::Drop(id) => {
-                    self.shared.inflight().remove(&id);
+                    let gone = self.shared.inflight().remove(&id);
+                    if let Some(f) = gone
+                        && f.reason == Some(StopReason::Cancelled)
+                        && let Some(url) = f.callback
+                    {
+                        self.shared
+                            .callbacks
+                            .send_when_final(&self.shared.broker, &id, &url);
+                    }
                 }
             }
         }
@@ -160,7 +170,19 @@ impl Syncer {
         let mut map = self.shared.inflight();
         for (ulid, fence) in ulids.iter().zip(fences) {
             let id = JobId::from_parts(queue, ulid);
-            map.remove(&id);
+            let callback = map.remove(&id).and_then(|f| f.callback);
+            if let Some(url) = callback
+                && matches!(
+                    fence,
+                    Fence::Recorded(JobState::Succeeded | JobState::Dead) | Fence::Duplicate
+                )
+            {
+                // a duplicate is our own outcome recorded by an earlier call: the status
+                // read tells whether the job is terminal
+                self.shared
+                    .callbacks
+                    .send_when_final(&self.shared.broker, &id, &url);
+            }
             let label = match fence {
                 Fence::Recorded(JobState::Succeeded) => "succeeded",
                 Fence::Recorded(JobState::Retry) => "retry",

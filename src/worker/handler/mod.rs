@@ -1,7 +1,10 @@
-//! What runs a job: the `Handler` trait, the `Job` a handler receives, and the builtin
-//! handlers. The exec and http handlers live beside them.
+//! What runs a job: the `Handler` trait, the `Job` a handler receives, and the handlers
+//! mlqd ships: `builtin` (echo/sleep/fail/noop), `exec` (a pool of long-lived child
+//! processes speaking JSON Lines) and `http` (a model server).
 
 pub mod builtin;
+pub mod exec;
+pub mod http;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -150,6 +153,12 @@ pub trait Handler: Send + Sync + 'static {
     fn handle_batch(&self, jobs: Vec<Job>) -> BoxFuture<'static, Vec<HandlerResult>> {
         let futs: Vec<_> = jobs.into_iter().map(|j| self.handle(j)).collect();
         Box::pin(futures::future::join_all(futs))
+    }
+
+    /// Called once when the worker stops, after every job has ended: release what the
+    /// handler holds (the exec handler stops its child processes). Default: nothing.
+    fn shutdown(&self) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
     }
 }
 

@@ -1,0 +1,65 @@
+//! The worker's Prometheus metrics, and `--metrics-listen`'s `/metrics` endpoint.
+//!
+//! - `mlqd_jobs_completed_total{queue,outcome}`: outcomes recorded (syncer)
+//! - `mlqd_job_run_seconds{queue}`: handler run time (histogram)
+//! - `mlqd_job_queue_wait_seconds{queue}`: from posting to first start (histogram)
+//! - `mlqd_worker_jobs_in_flight{queue}`: jobs running now
+//! - `mlqd_handler_restarts_total{handler,reason}`: exec children stopped and restarted
+//! - `mlqd_worker_breaker_state`: 0 closed, 1 open, 2 half-open;
+//!   `mlqd_worker_breaker_trips_total`
+//! - `mlqd_callbacks_total{outcome}`: callbacks delivered or given up
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, Result};
+use crate::job::QueueName;
+
+pub(crate) fn run_time(queue: &QueueName, took: Duration) {
+    metrics::histogram!("mlqd_job_run_seconds", "queue" => queue.to_string())
+        .record(took.as_secs_f64());
+}
+
+pub(crate) fn queue_wait(queue: &QueueName, waited: Duration) {
+    metrics::histogram!("mlqd_job_queue_wait_seconds", "queue" => queue.to_string())
+        .record(waited.as_secs_f64());
+}
+
+pub(crate) fn in_flight(queue: &QueueName, delta: f64) {
+    metrics::gauge!("mlqd_worker_jobs_in_flight", "queue" => queue.to_string()).increment(delta);
+}
+
+/// Binds `addr` now (so a taken port fails the start) and serves `GET /metrics` from the
+/// process's recorder until `stop` fires.
+pub async fn serve_metrics(addr: SocketAddr, stop: CancellationToken) -> Result<SocketAddr> {
+    // install the recorder before anything is recorded
+    let _ = crate::telemetry::prometheus();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::invalid(format!("cannot listen on {addr} for metrics: {e}")))?;
+    let local = listener.local_addr().unwrap_or(addr);
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(|| async {
+            (
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                )],
+                crate::telemetry::render(),
+            )
+        }),
+    );
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "metrics endpoint stopped");
+        }
+    });
+    tracing::info!(addr = %local, "serving /metrics");
+    Ok(local)
+}
