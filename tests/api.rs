@@ -55,8 +55,15 @@ impl Server {
 }
 
 fn http() -> Client {
+    http_with(Duration::from_secs(30))
+}
+
+fn http_with(timeout: Duration) -> Client {
+    // reqwest is built without a bundled TLS provider (the crate picks ring); install it
+    // once for the test process, as the worker's HTTP client does
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Client::builder()
-        .timeout(Duration::from_secs(30))
+        .timeout(timeout)
         .build()
         .expect("http client")
 }
@@ -850,10 +857,7 @@ fn redis_outage_answers_503_fast_and_serve_recovers_by_itself() {
     let mut r = RedisServer::start();
     let ns = namespace();
     let s = Server::start(&r, &ns, &[]);
-    let c = Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let c = http_with(Duration::from_secs(10));
     let id = submit(&c, &s, "default", &json!({}));
     assert_eq!(
         c.get(s.url("/readyz")).send().unwrap().status(),

@@ -5,6 +5,7 @@
 pub mod cancel;
 pub mod dlq;
 pub mod exit;
+mod managed_redis;
 pub mod output;
 pub mod post;
 pub mod queues;
@@ -12,6 +13,7 @@ pub mod reaper;
 pub mod result;
 pub mod serve;
 pub mod status;
+pub mod up;
 pub mod worker;
 pub mod workers;
 
@@ -38,14 +40,10 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Redis URL (`rediss://` for TLS)
-    #[arg(
-        long,
-        global = true,
-        env = "MLQD_REDIS_URL",
-        default_value = "redis://127.0.0.1:6379"
-    )]
-    pub redis_url: String,
+    /// Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its
+    /// own Redis when none is given]
+    #[arg(long, global = true, env = "MLQD_REDIS_URL")]
+    pub redis_url: Option<String>,
     /// Key prefix, so several mlqd setups can share one Redis
     #[arg(long, global = true, env = "MLQD_NAMESPACE", default_value = "mlqd")]
     pub namespace: String,
@@ -84,6 +82,8 @@ pub enum Command {
     Worker(worker::WorkerArgs),
     /// Run the leader-elected maintenance only (lost jobs, due jobs, retention)
     Reaper(reaper::ReaperArgs),
+    /// One-machine mode: Redis (managed), the HTTP API, a worker and the reaper in one process
+    Up(up::UpArgs),
     /// Show the live workers
     Workers(workers::WorkersArgs),
 }
@@ -141,13 +141,25 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Serve(a) => serve::run(&g, a).await,
         Command::Worker(a) => worker::run(&g, a).await,
         Command::Reaper(a) => reaper::run(&g, a).await,
+        Command::Up(a) => up::run(&g, a).await,
         Command::Workers(a) => workers::run(&g, a).await,
     }
 }
 
+impl GlobalArgs {
+    /// The Redis URL given, or the default.
+    pub fn redis_url(&self) -> String {
+        self.redis_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_REDIS_URL.to_string())
+    }
+}
+
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
 /// The broker settings the global flags describe.
 pub fn broker_config(g: &GlobalArgs) -> BrokerConfig {
-    BrokerConfig::new(g.redis_url.clone(), g.namespace.clone())
+    BrokerConfig::new(g.redis_url(), g.namespace.clone())
 }
 
 /// A client from the global flags.

@@ -22,7 +22,7 @@ pub struct WorkerArgs {
           default_value = "default")]
     pub queue: Vec<QueueName>,
     /// Jobs run at once
-    #[arg(long, short, env = "MLQD_CONCURRENCY", default_value_t = 1,
+    #[arg(long, short, env = "MLQD_CONCURRENCY", default_value_t = 1, visible_alias = "workers",
           value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub concurrency: u32,
     /// A handler built into mlqd, for tests, demos and benchmarks
@@ -143,6 +143,17 @@ pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
         tracing::warn!("{w}");
     }
     let shutdown = super::shutdown_on_signals();
+    run_worker(broker, &a, shutdown).await?;
+    Ok(super::exit::OK)
+}
+
+/// Runs a worker as the flags describe (and, unless `--no-reaper`, the reaper beside it)
+/// until `shutdown` fires and the worker has drained. `mlqd up` runs the same.
+pub async fn run_worker(
+    broker: Broker,
+    a: &WorkerArgs,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<()> {
     // /metrics stays up while the worker drains
     let metrics_stop = tokio_util::sync::CancellationToken::new();
     let _stop_metrics = metrics_stop.clone().drop_guard();
@@ -150,7 +161,7 @@ pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
         crate::worker::metrics::serve_metrics(addr, metrics_stop).await?;
     }
     let config = a.config();
-    let handler = handler_from_args(&a, &config).await?;
+    let handler = handler_from_args(a, &config).await?;
     let reaper = if a.no_reaper {
         None
     } else {
@@ -168,5 +179,5 @@ pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
         let _ = r.await;
     }
     worked?;
-    Ok(super::exit::OK)
+    Ok(())
 }

@@ -1,0 +1,129 @@
+//! `mlqd up`: the one-machine mode. A managed `redis-server` child (unless `--redis-url`
+//! is given), the HTTP API, a worker and the reaper in one process; Ctrl-C stops them in
+//! order: the API stops taking requests, the worker drains, the reaper lets go of its
+//! lock, Redis writes its AOF and exits.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::managed_redis::ManagedRedis;
+use super::worker::WorkerArgs;
+use super::{GlobalArgs, output};
+use crate::api::{self, ApiConfig, AppState, MaxPending, Schemas};
+use crate::broker::Broker;
+use crate::client::{Client, ClientConfig};
+use crate::error::Error;
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Address of the HTTP API
+    #[arg(long, env = "MLQD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Bearer token required on /v1 routes (needed to listen beyond loopback)
+    #[arg(long, env = "MLQD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Listen beyond loopback without a token (say you mean it)
+    #[arg(long, env = "MLQD_ALLOW_UNAUTHENTICATED")]
+    pub allow_unauthenticated: bool,
+    /// Where the managed Redis keeps its data (AOF); ignored with --redis-url
+    #[arg(long, env = "MLQD_DATA_DIR", default_value = "./.mlqd")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+}
+
+pub async fn run(g: &GlobalArgs, a: UpArgs) -> anyhow::Result<u8> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(a.listen.as_str())
+        .await
+        .map_err(|e| Error::invalid(format!("invalid --listen {:?}: {e}", a.listen)))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(
+            Error::invalid(format!("--listen {:?} resolves to no address", a.listen)).into(),
+        );
+    }
+    api::check_exposure(&addrs, a.token.is_some(), a.allow_unauthenticated)?;
+    let managed = match &g.redis_url {
+        Some(_) => None,
+        None => Some(ManagedRedis::start(&a.data_dir).await?),
+    };
+    let url = match &managed {
+        Some(m) => m.url.clone(),
+        None => g.redis_url(),
+    };
+    let result = run_all(g, &a, &addrs, &url, managed.as_ref()).await;
+    if let Some(m) = managed {
+        m.stop().await;
+        tracing::info!("managed redis stopped");
+    }
+    result
+}
+
+async fn run_all(
+    g: &GlobalArgs,
+    a: &UpArgs,
+    addrs: &[SocketAddr],
+    url: &str,
+    managed: Option<&ManagedRedis>,
+) -> anyhow::Result<u8> {
+    let mut cfg = super::broker_config(g);
+    cfg.redis_url = url.to_string();
+    let broker = Broker::new(cfg.clone())?;
+    if let Some(w) = broker.eviction_warning().await {
+        tracing::warn!("{w}");
+    }
+    let mut api_broker = cfg;
+    api_broker.op_timeout = std::time::Duration::from_secs(1);
+    let client = Client::new(ClientConfig {
+        broker: api_broker,
+        max_payload: crate::job::DEFAULT_MAX_PAYLOAD,
+    })?;
+    let config = ApiConfig {
+        token: a.token.clone(),
+        metrics_token: None,
+        schemas: Schemas::from_specs(&[])?,
+        max_body: crate::job::DEFAULT_MAX_PAYLOAD,
+        max_pending: MaxPending::from_specs(&[])?,
+        max_wait: std::time::Duration::from_secs(300),
+        drain_timeout: a.worker.drain_timeout,
+    };
+    let listener = tokio::net::TcpListener::bind(addrs)
+        .await
+        .with_context(|| format!("cannot listen on {}", a.listen))?;
+    let local = listener.local_addr().context("reading the bound address")?;
+
+    output::line(format_args!("mlqd up: API    http://{local}"))?;
+    output::line(format_args!(
+        "mlqd up: Redis  {}",
+        crate::broker::redact(url)
+    ))?;
+    if let Some(m) = managed {
+        output::line(format_args!("mlqd up: data   {}", m.dir.display()))?;
+        if m.url != "redis://127.0.0.1:6379" {
+            output::line(format_args!(
+                "mlqd up: other mlqd commands need: export MLQD_REDIS_URL={}",
+                m.url
+            ))?;
+        }
+    }
+    output::line(format_args!("mlqd up: Ctrl-C stops everything"))?;
+
+    let shutdown = super::shutdown_on_signals();
+    let http = tokio::spawn(api::serve(
+        listener,
+        AppState::new(client, config),
+        shutdown.clone(),
+    ));
+    let worked = super::worker::run_worker(broker, &a.worker, shutdown.clone()).await;
+    shutdown.cancel();
+    match http.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "http server stopped with an error"),
+        Err(e) => tracing::warn!(error = %e, "http server task failed"),
+    }
+    worked?;
+    Ok(super::exit::OK)
+}
