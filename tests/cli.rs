@@ -398,3 +398,29 @@ fn broken_pipe_is_not_an_error() {
     let out = run(sh);
     assert!(!stderr(&out).contains("error"), "{}", stderr(&out));
 }
+
+#[test]
+fn long_running_roles_warn_when_redis_may_evict_jobs() {
+    let r = RedisServer::start_with(&["--save", "", "--maxmemory-policy", "allkeys-lru"]);
+    let ns = namespace();
+    let log = common::write_temp("evict.log", b"");
+    let mut cmd = mlqd(&r, &ns);
+    cmd.args(["worker", "--builtin", "noop"])
+        .stderr(std::fs::File::create(&log).unwrap());
+    let w = Proc::spawn(cmd);
+    let warned = eventually(Duration::from_secs(5), || {
+        let text = std::fs::read_to_string(&log).ok()?;
+        text.contains("maxmemory-policy").then_some(text)
+    });
+    drop(w);
+    let text = warned.expect("no eviction warning");
+    assert!(
+        text.contains("allkeys-lru") && text.contains("noeviction"),
+        "{text}"
+    );
+    // a short command does not check
+    let mut cmd = mlqd(&r, &ns);
+    cmd.args(["queues"]);
+    assert!(!stderr(&run(cmd)).contains("maxmemory"));
+    let _ = std::fs::remove_file(log);
+}

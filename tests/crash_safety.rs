@@ -600,3 +600,158 @@ fn the_worker_registry_lists_live_workers_and_forgets_dead_ones() {
     })
     .expect("dead worker never pruned");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_job_that_kills_its_worker_is_dead_after_max_stalls() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("pills");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exec = format!(
+        "python3 {}",
+        repo.join("tests/handlers/poison.py").display()
+    );
+    let spawn = || {
+        let mut cmd = mlqd(&r, &ns);
+        cmd.args([
+            "worker", "--queue", "pills", "--exec", &exec, "--lease", "1s",
+        ])
+        .env("PYTHONPATH", repo.join("examples/python"));
+        Proc::spawn(quiet(cmd))
+    };
+    let poison = c
+        .post(
+            &queue,
+            Payload::json(&json!({"poison": true})),
+            JobOptions::default(),
+        )
+        .await
+        .unwrap();
+    let mut fine = Vec::new();
+    for i in 0..30 {
+        fine.push(
+            c.post(
+                &queue,
+                Payload::json(&json!({ "n": i })),
+                JobOptions::default(),
+            )
+            .await
+            .unwrap()
+            .id,
+        );
+    }
+    // three workers (one job each), restarted whenever one dies, as a supervisor would
+    let mut workers: Vec<Proc> = (0..3).map(|_| spawn()).collect();
+    let mut deaths = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        for w in workers.iter_mut() {
+            if let Ok(Some(_)) = w.child.try_wait() {
+                deaths += 1;
+                *w = spawn();
+            }
+        }
+        let st = c.status(&poison.id).await.unwrap();
+        let stats = c.broker().queue_stats(&queue).await.unwrap();
+        if st.state == JobState::Dead && stats.totals.succeeded == 30 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "stuck: {st:?} {stats:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let st = c.status(&poison.id).await.unwrap();
+    assert!(
+        st.error.as_deref().unwrap_or("").starts_with("worker lost"),
+        "{:?}",
+        st.error
+    );
+    assert_eq!(st.stalls, 3);
+    assert_eq!(st.failures, 0);
+    assert_eq!(
+        deaths, 3,
+        "the pill should have killed exactly max_stalls workers"
+    );
+    for id in &fine {
+        assert_eq!(
+            c.status(id).await.unwrap().state,
+            JobState::Succeeded,
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn mlqd_up_runs_everything_and_keeps_results_across_restarts() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("mlqd-up-{:08x}", common::rand_u32()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let start = || -> (Proc, String, String) {
+        let mut cmd = std::process::Command::new(common::bin());
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("MLQD_LOG_LEVEL", "warn")
+            .current_dir(&dir)
+            .args(["up", "--builtin", "echo", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut p = Proc::spawn(cmd);
+        let out = p.child.stdout.take().unwrap();
+        let mut lines = BufReader::new(out).lines();
+        let (mut api, mut redis) = (String::new(), String::new());
+        while api.is_empty() || redis.is_empty() {
+            let line = lines.next().expect("mlqd up printed too little").unwrap();
+            if let Some(a) = line.strip_prefix("mlqd up: API") {
+                api = a.trim().to_string();
+            }
+            if let Some(u) = line.strip_prefix("mlqd up: Redis") {
+                redis = u.trim().to_string();
+            }
+        }
+        (p, api, redis)
+    };
+    let (mut up, api, redis) = start();
+    assert!(
+        dir.join(".mlqd").is_dir(),
+        "data dir not made in the working directory"
+    );
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::blocking::Client::new();
+    let posted: serde_json::Value = http
+        .post(format!("{api}/v1/queues/default/jobs?wait=10s"))
+        .header("content-type", "application/json")
+        .body(r#"{"hello":"up"}"#)
+        .send()
+        .map(|r| {
+            assert_eq!(r.status(), 200);
+            let id = r.headers()["x-mlqd-job-id"].to_str().unwrap().to_string();
+            json!({ "id": id, "body": r.text().unwrap() })
+        })
+        .unwrap();
+    assert_eq!(posted["body"], r#"{"hello":"up"}"#);
+    let id = posted["id"].as_str().unwrap().to_string();
+    // Ctrl-C stops everything, Redis included
+    up.signal("INT");
+    let st = up
+        .wait_for(Duration::from_secs(20))
+        .expect("up did not stop");
+    assert_eq!(st.code(), Some(0));
+    let port: u16 = redis.rsplit(':').next().unwrap().parse().unwrap();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "redis still up"
+    );
+    // start again: the finished result is still there
+    let (mut up, api, _) = start();
+    let body = http
+        .get(format!("{api}/v1/jobs/{id}/result"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(body, r#"{"hello":"up"}"#);
+    up.signal("INT");
+    up.wait_for(Duration::from_secs(20))
+        .expect("up did not stop");
+    let _ = std::fs::remove_dir_all(&dir);
+}

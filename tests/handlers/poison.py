@@ -1,0 +1,19 @@
+"""Test handler: a poison pill. A job whose payload says {"poison": true} kills the worker
+process that runs this handler (SIGKILL to the parent, as the kernel's OOM killer would);
+every other job is echoed."""
+
+import os
+import signal
+
+import mlqd_handler as mlqd
+
+
+@mlqd.handler
+def run(payload, job):
+    if isinstance(payload, dict) and payload.get("poison"):
+        os.kill(os.getppid(), signal.SIGKILL)
+    return payload
+
+
+if __name__ == "__main__":
+    mlqd.run()
