@@ -153,56 +153,70 @@ fn dispatch(inner: &Inner, payload: &str) {
 }
 
 async fn subscriber(broker: Broker, inner: std::sync::Weak<Inner>) {
+    let Some(stop) = inner.upgrade().map(|i| i.stop.clone()) else {
+        return;
+    };
     let channel = broker.keys().events_channel();
+    follow(
+        &broker,
+        &channel,
+        &stop,
+        || {
+            if let Some(i) = inner.upgrade() {
+                i.generation.send_modify(|g| *g += 1);
+            }
+        },
+        |payload| {
+            if let Some(i) = inner.upgrade() {
+                dispatch(&i, payload);
+            }
+        },
+    )
+    .await;
+}
+
+/// Follows one pub/sub channel until `stop` fires: subscribes (again after any loss, with
+/// backoff), checks the connection every 5 s, calls `connected` after each subscription
+/// (messages may have been missed before it) and `message` with each message's payload.
+pub async fn follow(
+    broker: &Broker,
+    channel: &str,
+    stop: &CancellationToken,
+    mut connected: impl FnMut(),
+    mut message: impl FnMut(&str),
+) {
+    let channels = [channel.to_string()];
     let mut backoff = Duration::from_millis(100);
-    loop {
-        let Some(strong) = inner.upgrade() else {
-            return;
-        };
-        let stop = strong.stop.clone();
-        drop(strong);
+    while !stop.is_cancelled() {
         let sub = tokio::select! {
             _ = stop.cancelled() => return,
-            s = broker.subscribe(std::slice::from_ref(&channel)) => s,
+            s = broker.subscribe(&channels) => s,
         };
         let mut sub = match sub {
-            Ok(s) => {
-                backoff = Duration::from_millis(100);
-                s
-            }
+            Ok(s) => s,
             Err(e) => {
-                tracing::debug!(error = %e, "event subscription failed; retrying");
-                tokio::select! {
-                    _ = stop.cancelled() => return,
-                    _ = tokio::time::sleep(backoff) => {}
+                tracing::debug!(error = %e, channel, "subscription failed; retrying");
+                if !crate::worker::pause(stop, backoff).await {
+                    return;
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(2));
                 continue;
             }
         };
-        match inner.upgrade() {
-            Some(i) => i.generation.send_modify(|g| *g += 1),
-            None => return,
-        }
+        backoff = Duration::from_millis(100);
+        connected();
         let mut ping = tokio::time::interval(Duration::from_secs(5));
         ping.tick().await;
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
                 msg = sub.next() => match msg {
-                    Some(m) => match inner.upgrade() {
-                        Some(i) => dispatch(&i, &m.payload),
-                        None => return,
-                    },
+                    Some(m) => message(&m.payload),
                     None => break,
                 },
-                _ = ping.tick() => {
-                    if sub.ping().await.is_err() {
-                        break;
-                    }
-                }
+                _ = ping.tick() => if sub.ping().await.is_err() { break },
             }
         }
-        tracing::debug!("event subscription lost; reconnecting");
+        tracing::debug!(channel, "subscription lost; reconnecting");
     }
 }

@@ -77,17 +77,23 @@ impl ServeArgs {
     }
 }
 
-pub async fn run(g: &GlobalArgs, a: ServeArgs) -> anyhow::Result<u8> {
-    let config = a.config()?;
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(a.listen.as_str())
+/// The addresses a `--listen` value names (a bad one is a usage error).
+pub async fn resolve_listen(listen: &str) -> Result<Vec<SocketAddr>, Error> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(listen)
         .await
-        .map_err(|e| Error::invalid(format!("invalid --listen {:?}: {e}", a.listen)))?
+        .map_err(|e| Error::invalid(format!("invalid --listen {listen:?}: {e}")))?
         .collect();
     if addrs.is_empty() {
-        return Err(
-            Error::invalid(format!("--listen {:?} resolves to no address", a.listen)).into(),
-        );
+        return Err(Error::invalid(format!(
+            "--listen {listen:?} resolves to no address"
+        )));
     }
+    Ok(addrs)
+}
+
+pub async fn run(g: &GlobalArgs, a: ServeArgs) -> anyhow::Result<u8> {
+    let config = a.config()?;
+    let addrs = resolve_listen(&a.listen).await?;
     api::check_exposure(&addrs, config.token.is_some(), a.allow_unauthenticated)?;
     let mut broker = super::broker_config(g);
     broker.op_timeout = a.redis_timeout;

@@ -15,7 +15,6 @@ use super::{GlobalArgs, output};
 use crate::api::{self, ApiConfig, AppState, MaxPending, Schemas};
 use crate::broker::Broker;
 use crate::client::{Client, ClientConfig};
-use crate::error::Error;
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
@@ -36,15 +35,7 @@ pub struct UpArgs {
 }
 
 pub async fn run(g: &GlobalArgs, a: UpArgs) -> anyhow::Result<u8> {
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(a.listen.as_str())
-        .await
-        .map_err(|e| Error::invalid(format!("invalid --listen {:?}: {e}", a.listen)))?
-        .collect();
-    if addrs.is_empty() {
-        return Err(
-            Error::invalid(format!("--listen {:?} resolves to no address", a.listen)).into(),
-        );
-    }
+    let addrs = super::serve::resolve_listen(&a.listen).await?;
     api::check_exposure(&addrs, a.token.is_some(), a.allow_unauthenticated)?;
     let managed = match &g.redis_url {
         Some(_) => None,
