@@ -424,3 +424,44 @@ fn long_running_roles_warn_when_redis_may_evict_jobs() {
     assert!(!stderr(&run(cmd)).contains("maxmemory"));
     let _ = std::fs::remove_file(log);
 }
+
+#[test]
+fn json_log_format_writes_one_object_per_line() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let log = common::write_temp("json.log", b"");
+    let mut cmd = mlqd(&r, &ns);
+    cmd.args([
+        "--log-format",
+        "json",
+        "--log-level",
+        "info",
+        "worker",
+        "--builtin",
+        "fail",
+    ])
+    .args(["--max-result", "1KiB", "--retry-backoff", "10ms"])
+    .stderr(std::fs::File::create(&log).unwrap());
+    let mut w = Proc::spawn(cmd);
+    post(&r, &ns, &["--max-retries", "0", "{}"]);
+    eventually(Duration::from_secs(5), || {
+        std::fs::read_to_string(&log)
+            .ok()?
+            .contains("job failed")
+            .then_some(())
+    })
+    .expect("no log of the failure");
+    w.signal("TERM");
+    w.wait_for(Duration::from_secs(10))
+        .expect("worker did not stop");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 3, "{text}");
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string() && v["message"].is_string(), "{line}");
+    }
+    assert!(text.contains("\"job\""), "job id is a field: {text}");
+    let _ = std::fs::remove_file(log);
+}
