@@ -22,6 +22,20 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- Calls cmd(key, items...) with at most 1000 items per call (unpack has a stack limit; pairs
+-- stay whole since 1000 is even). Returns the items of the replies, concatenated (a
+-- missing value is false).
+local function call_many(cmd, key, items)
+  local out = {}
+  for i = 1, #items, 1000 do
+    local r = redis.call(cmd, key, unpack(items, i, math.min(i + 999, #items)))
+    if type(r) == 'table' then
+      for j = 1, #r do out[#out + 1] = r[j] end
+    end
+  end
+  return out
+end
+
 local function header_of(spec)
   local nl = string.find(spec, '\n', 1, true)
   if nl then return string.sub(spec, 1, nl - 1) end
