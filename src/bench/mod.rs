@@ -161,6 +161,8 @@ pub struct WorkerMemory {
     pub rss_bytes: u64,
     /// `VmHWM` (peak resident set), bytes.
     pub peak_rss_bytes: u64,
+    /// `RssAnon` after the drain: heap and stacks, without the mapped binary.
+    pub anon_rss_bytes: u64,
 }
 
 /// One figure against its target.
@@ -218,7 +220,8 @@ impl Report {
             .or_else(|| self.runs.iter().max_by_key(|r| r.concurrency))
     }
 
-    fn judge(&mut self) {
+    /// Puts each figure next to its target.
+    pub(crate) fn judge(&mut self) {
         let r = self.reference_run().cloned();
         let c = r.as_ref().map(|r| r.concurrency).unwrap_or(8);
         let lat = r.as_ref().and_then(|r| r.latency.clone());
@@ -642,6 +645,7 @@ async fn worker_memory(
         jobs: n,
         rss_bytes: kib("VmRSS:"),
         peak_rss_bytes: kib("VmHWM:"),
+        anon_rss_bytes: kib("RssAnon:"),
     })
 }
 

@@ -201,12 +201,80 @@ pub fn report_text(r: &Report) -> String {
     out.push_str(&t.to_string());
     if let Some(m) = &r.worker_memory {
         out.push_str(&format!(
-            "\nworker memory: `mlqd worker --builtin noop -c {}` draining {} jobs: peak RSS {}, RSS after {}",
+            "\nworker memory: `mlqd worker --builtin noop -c {}` draining {} jobs: peak RSS {}, RSS after {} ({} of it anonymous: heap and stacks; the rest is the mapped binary)",
             m.concurrency,
             m.jobs,
             format_size(m.peak_rss_bytes),
-            format_size(m.rss_bytes)
+            format_size(m.rss_bytes),
+            format_size(m.anon_rss_bytes)
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::{Latency, Run, WorkerMemory};
+
+    #[test]
+    fn every_figure_is_printed_next_to_its_target() {
+        let mut r = Report {
+            jobs: 20_000,
+            runs: vec![Run {
+                concurrency: 8,
+                jobs: 20_000,
+                drained: 20_000,
+                drain_per_s: 12_345.0,
+                enqueue_per_s: 160_000.0,
+                redis_cpu_us_per_job: 80.0,
+                redis_bytes_per_job: 160.0,
+                latency: Some(Latency {
+                    samples: 1000,
+                    p50_ms: 0.45,
+                    p95_ms: 0.8,
+                    p99_ms: 1.2,
+                    max_ms: 3.0,
+                }),
+                ..Default::default()
+            }],
+            worker_memory: Some(WorkerMemory {
+                concurrency: 8,
+                jobs: 20_000,
+                rss_bytes: 12_000_000,
+                peak_rss_bytes: 14_000_000,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        r.judge();
+        let text = report_text(&r);
+        for (figure, measured, target, verdict) in [
+            (
+                "drain (noop, concurrency 8)",
+                "12345 jobs/s",
+                "≥ 35000 jobs/s",
+                "MISSED",
+            ),
+            ("Redis CPU per job", "80.0 µs", "≤ 15.0 µs", "MISSED"),
+            ("bulk enqueue", "160000 jobs/s", "≥ 150000 jobs/s", "met"),
+            ("idle start latency p50", "0.45 ms", "≤ 0.40 ms", "MISSED"),
+            ("idle start latency p99", "1.20 ms", "≤ 1.50 ms", "met"),
+            ("worker RSS (peak)", "14.0 MB", "≤ 10.0 MB", "MISSED"),
+            (
+                "Redis memory per pending job",
+                "160 bytes",
+                "≤ 175 bytes",
+                "met",
+            ),
+        ] {
+            let line = text
+                .lines()
+                .find(|l| l.contains(figure))
+                .unwrap_or_else(|| panic!("no {figure} in\n{text}"));
+            let cells: Vec<&str> = line.split('│').map(str::trim).collect();
+            assert_eq!(cells[1..5], [figure, measured, target, verdict], "{line}");
+        }
+        assert!(text.contains("20000/20000"), "{text}");
+    }
 }

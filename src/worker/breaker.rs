@@ -57,6 +57,8 @@ impl Breaker {
             changed: tokio::sync::Notify::new(),
         };
         b.gauge(State::Closed { failures: 0 });
+        // the series exists from the start, so rate() sees the first trip
+        metrics::counter!("mlqd_worker_breaker_trips_total").increment(0);
         b
     }
 
