@@ -67,9 +67,11 @@ pub fn age(ms: i64) -> String {
 
 /// Draws the whole screen.
 pub fn render(frame: &mut Frame, snap: &Snapshot, state: &ViewState) {
+    // the queue table as tall as its rows (within reason), the workers get the rest
+    let queue_rows = (snap.queues.len() as u16).clamp(1, 20) + 3;
     let [header, queues, spark, workers, footer] = Layout::vertical([
         Constraint::Length(2),
-        Constraint::Min(5),
+        Constraint::Length(queue_rows),
         Constraint::Length(6),
         Constraint::Min(4),
         Constraint::Length(1),
@@ -182,7 +184,13 @@ fn render_queues(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewSta
     }
     frame.render_stateful_widget(table, area, &mut ts);
     if snap.queues.is_empty() && state.loaded {
-        let inner = area.inner(ratatui::layout::Margin::new(2, 2));
+        // the line below the header, inside the border
+        let inner = Rect {
+            x: area.x + 2,
+            y: area.y + 2,
+            width: area.width.saturating_sub(4),
+            height: area.height.saturating_sub(3).min(1),
+        };
         frame.render_widget(
             Paragraph::new("no queues yet: post a job with `mlqd post`").dim(),
             inner,
