@@ -80,7 +80,7 @@ local out = {-1, 0}
 local deadline = now + lease
 local spec_of = call_many('HMGET', K.specs, ulids)
 local meta_of = call_many('HMGET', K.meta, ulids)
-local worker_json = cjson.encode(worker)
+local first_meta = first_meta_prefix(cjson.encode(worker))
 local metas, leases, claimed = {}, {}, {}
 for i, ulid in ipairs(ulids) do
   local spec = spec_of[i]
@@ -97,9 +97,8 @@ for i, ulid in ipairs(ulids) do
       attempt = m.a
       text = cjson.encode(m)
     else
-      -- a first start: the meta written out by hand, as cjson would (cheaper)
       attempt = 1
-      text = '{"a":1,"f":0,"s":0,"w":' .. worker_json .. ',"st":' .. now .. '}'
+      text = first_meta .. now .. '}'
     end
     metas[#metas + 1] = ulid
     metas[#metas + 1] = text
@@ -115,8 +114,9 @@ end
 if #claimed > 0 then
   call_many('HSET', K.meta, metas)
   call_many('ZADD', K.active, leases)
-  -- work left: pass the wake token on to the next idle worker
-  if pending_count(K.pending, K.prio) > 0 then wake(wake_key) end
+  -- a full claim means work is likely left: pass the wake token on to the next idle
+  -- worker (a claim that came up short emptied the queue, so nobody needs waking)
+  if #ulids == max_jobs then wake(wake_key) end
 end
 publish(channel, 'active', queue, claimed)
 return out
