@@ -303,7 +303,7 @@ fn top_draws_live_in_a_terminal_pauses_the_selected_queue_and_restores_the_termi
             && t.contains("0/1")
     });
     assert!(
-        screen.contains("throughput") && screen.contains("redis 7"),
+        screen.contains("throughput") && screen.contains("ops/s"),
         "{screen}"
     );
     assert!(term.screen.lock().unwrap().screen().alternate_screen());

@@ -438,7 +438,7 @@ async fn wait_succeeded(
             )));
         }
         tokio::select! {
-            _ = stop.cancelled() => return Err(Error::invalid("interrupted")),
+            _ = stop.cancelled() => return Err(Error::Protocol("interrupted".into())),
             _ = tokio::time::sleep(Duration::from_millis(5)) => {}
         }
     }
@@ -485,29 +485,35 @@ async fn measure(
         }
     };
     let worker_stop = CancellationToken::new();
-    let _stop_worker = worker_stop.clone().drop_guard();
     let started = Instant::now();
     let worker = tokio::spawn(
         Worker::new(worker_broker, wc)
             .handler(handler)
             .run(worker_stop.clone()),
     );
-    let drained = wait_succeeded(&broker, n, bar, stop).await?;
-    let drain_secs = started.elapsed().as_secs_f64();
-    let cpu2 = cpu_seconds(&broker).await?;
-
-    let latency = if config.latency_jobs > 0 {
-        latency(config, &broker, &probe, bar, stop).await?
-    } else {
-        None
-    };
-    worker_stop.cancel();
-    match tokio::time::timeout(Duration::from_secs(30), worker).await {
-        Ok(Ok(Ok(_))) => {}
-        Ok(Ok(Err(e))) => return Err(e),
-        Ok(Err(e)) => return Err(Error::Protocol(format!("bench worker failed: {e}"))),
-        Err(_) => return Err(Error::Protocol("bench worker did not stop".into())),
+    let measured = async {
+        let drained = wait_succeeded(&broker, n, bar, stop).await?;
+        let drain_secs = started.elapsed().as_secs_f64();
+        let cpu2 = cpu_seconds(&broker).await?;
+        let latency = if config.latency_jobs > 0 {
+            latency(config, &broker, &probe, bar, stop).await?
+        } else {
+            None
+        };
+        Ok::<_, Error>((drained, drain_secs, cpu2, latency))
     }
+    .await;
+    // the worker stops (and stops writing) before the namespace is deleted, whatever
+    // happened above
+    worker_stop.cancel();
+    let stopped = match tokio::time::timeout(Duration::from_secs(30), worker).await {
+        Ok(Ok(Ok(_))) => Ok(()),
+        Ok(Ok(Err(e))) => Err(e),
+        Ok(Err(e)) => Err(Error::Protocol(format!("bench worker failed: {e}"))),
+        Err(_) => Err(Error::Protocol("bench worker did not stop".into())),
+    };
+    let (drained, drain_secs, cpu2, latency) = measured?;
+    stopped?;
     let per_job_us = |secs: f64| secs * 1e6 / n as f64;
     Ok(Run {
         concurrency,
@@ -545,7 +551,7 @@ async fn latency(
     let mut posts = tokio::task::JoinSet::new();
     for i in 0..n {
         tokio::select! {
-            _ = stop.cancelled() => return Err(Error::invalid("interrupted")),
+            _ = stop.cancelled() => return Err(Error::Protocol("interrupted".into())),
             _ = tokio::time::sleep_until(first + every.mul_f64(i as f64)) => {}
         }
         let job = NewJob {
