@@ -94,6 +94,12 @@ impl Breaker {
         }
     }
 
+    /// Closed with no failure since the last success (the claimer prefetches only then, so
+    /// a failing handler never has jobs waiting in its buffer when the breaker opens).
+    pub fn clean(&self) -> bool {
+        matches!(*self.lock(), State::Closed { failures: 0 })
+    }
+
     /// The probe job was handed to the handler.
     pub fn probing(&self) {
         let mut s = self.lock();

@@ -3,9 +3,11 @@
 //! sooner only when a scheduled job falls due). While the circuit breaker is open it claims
 //! nothing, then one trial job.
 //!
-//! Prefetch: while jobs run fast (a recent average under [`PREFETCH_BELOW`]), a claim also
-//! takes up to one more round of jobs (concurrency × batch size) into a local buffer, so
-//! each Redis call carries twice the jobs. Buffered jobs are held like running ones: their
+//! Prefetch: while jobs run fast (a recent average under [`PREFETCH_BELOW`]) and none has
+//! failed since the last success, a claim also takes up to three more rounds of jobs
+//! (3 × concurrency × batch size) into a local buffer, so each Redis call carries several
+//! rounds of jobs; a buffered job waits at most a few fast jobs' time. Buffered jobs are
+//! held like running ones (`active` in Redis, their attempt counted at the claim): their
 //! leases are renewed and a cancel or a lost lease drops them; on shutdown, or when the
 //! breaker opens, they are handed back at once. Slow jobs (model inference, training) are
 //! never prefetched, so a job never waits in one worker's buffer behind a long one.
@@ -28,6 +30,8 @@ use crate::units::format_duration;
 const IDLE_BLOCK: Duration = Duration::from_secs(1);
 /// Jobs are prefetched only while their average run time stays below this.
 pub(crate) const PREFETCH_BELOW: Duration = Duration::from_millis(5);
+/// Rounds of jobs (concurrency × batch size) a fast worker may hold beyond its free slots.
+const PREFETCH_ROUNDS: usize = 3;
 
 pub(crate) struct Claimer {
     shared: Arc<Shared>,
@@ -54,12 +58,13 @@ impl Claimer {
         self.hand_back_buffer();
     }
 
-    /// How many jobs to prefetch beyond the free slots: one more round while jobs are fast.
+    /// How many jobs to prefetch beyond the free slots: up to `PREFETCH_ROUNDS` rounds while
+    /// jobs are fast.
     fn prefetch_room(&self) -> usize {
         let avg = self.shared.run_avg_us.load(Ordering::Relaxed);
-        if avg < PREFETCH_BELOW.as_micros() as u64 {
+        if avg < PREFETCH_BELOW.as_micros() as u64 && self.shared.breaker.clean() {
             let round = self.shared.config.concurrency * self.shared.config.batch_size;
-            round.saturating_sub(self.buffer.len())
+            (PREFETCH_ROUNDS * round).saturating_sub(self.buffer.len())
         } else {
             0
         }
