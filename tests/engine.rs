@@ -669,3 +669,37 @@ async fn a_first_attempt_is_recorded_with_the_same_history_with_or_without_progr
         assert!(ms(&h.started_at) <= ms(h.finished_at.as_deref().unwrap()));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_fast_worker_hands_back_its_prefetched_jobs() {
+    // fast jobs make the claimer prefetch; stopping it mid-drain must leave no job active
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let b = broker(&r, &ns);
+    let queue = q("prefetch");
+    for _ in 0..6 {
+        let jobs = (0..500)
+            .map(|i| (Payload::json(&json!({ "i": i })), JobOptions::default()))
+            .collect();
+        c.post_batch(&queue, jobs, None).await.unwrap();
+    }
+    let (stop, h) = start_worker(&r, &ns, "prefetch", Builtin::Noop, |cfg| {
+        cfg.concurrency = 2;
+    });
+    let started = common::until(Duration::from_secs(20), || async {
+        let s = b.queue_stats(&queue).await.ok()?;
+        (s.totals.succeeded >= 300).then_some(())
+    })
+    .await;
+    assert!(started.is_some(), "the worker did not get going");
+    stop.cancel();
+    h.await.unwrap();
+    let s = b.queue_stats(&queue).await.unwrap();
+    assert_eq!(s.active, 0, "jobs left active after the worker stopped");
+    assert!(
+        s.totals.succeeded < 3000,
+        "stopped too late to test anything"
+    );
+    assert_eq!(s.pending + s.totals.succeeded, 3000, "{s:?}");
+}
