@@ -589,6 +589,7 @@ impl Broker {
             .key(k.payloads())
             .key(k.meta())
             .key(k.stats())
+            .key(k.wake())
             .arg(worker)
             .arg(queue.as_str())
             .arg(self.keys.events_channel())
