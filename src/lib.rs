@@ -13,9 +13,12 @@
 //!   `?wait=`, SSE, OpenAPI document.
 //! - [`telemetry`]: the process's Prometheus recorder.
 //! - [`reaper`]: leader-elected maintenance: lost jobs, due jobs, retention, invariants.
+//! - [`top`]: `mlqd top`, the live view: a snapshot collector and a pure ratatui renderer.
+//! - [`bench`]: `mlqd bench`, the in-process load generator and its SVG plot.
 //! - [`cli`]: the `mlqd` command line (clap and anyhow stay here).
 
 pub mod api;
+pub mod bench;
 pub mod broker;
 pub mod cli;
 pub mod client;
@@ -24,6 +27,7 @@ pub mod events;
 pub mod job;
 pub mod reaper;
 pub mod telemetry;
+pub mod top;
 pub mod units;
 pub mod worker;
 

@@ -2,9 +2,12 @@
 //! process in `mlqd up`), installed on first use. Names follow `mlqd_<subject>_<unit>`;
 //! labels stay bounded (queue, outcome, route, status — never a job id).
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::broker::Broker;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -13,7 +16,10 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 pub fn prometheus() -> Option<PrometheusHandle> {
     HANDLE
         .get_or_init(|| match builder().install_recorder() {
-            Ok(h) => Some(h),
+            Ok(h) => {
+                describe();
+                Some(h)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot install the prometheus recorder; /metrics will be empty");
                 None
@@ -35,7 +41,102 @@ fn builder() -> PrometheusBuilder {
         .unwrap_or_else(|_| PrometheusBuilder::new())
 }
 
+/// HELP lines for the metrics every role shares.
+fn describe() {
+    metrics::describe_gauge!(
+        "mlqd_queue_depth",
+        "Jobs per queue and state (pending, scheduled, active, retry, dead), read from Redis at scrape time"
+    );
+    metrics::describe_gauge!("mlqd_queue_paused", "1 while the queue is paused");
+    metrics::describe_gauge!("mlqd_workers", "Workers with a recent heartbeat");
+    metrics::describe_gauge!(
+        "mlqd_reaper_leader_present",
+        "1 while some process holds the reaper leadership"
+    );
+    metrics::describe_gauge!(
+        "mlqd_reaper_leader",
+        "1 while this process leads the reapers"
+    );
+    metrics::describe_counter!(
+        "mlqd_reaper_actions_total",
+        "Reaper actions taken by this process, by action"
+    );
+}
+
 /// The text exposition of every metric recorded so far.
 pub fn render() -> String {
     prometheus().map(|h| h.render()).unwrap_or_default()
+}
+
+/// How often the shared-state gauges may be read from Redis; scrapes closer together get
+/// the values of the last read (so a scrape storm costs Redis nothing more).
+const GAUGE_REFRESH: Duration = Duration::from_secs(1);
+/// A worker whose last heartbeat is older than this is not counted in `mlqd_workers`
+/// (the reaper's default worker timeout).
+const WORKER_ALIVE: Duration = Duration::from_secs(10);
+/// The longest a scrape waits for Redis before it serves the last values it has.
+const GAUGE_BUDGET: Duration = Duration::from_secs(1);
+
+static LAST_REFRESH: Mutex<Option<(String, Instant)>> = Mutex::new(None);
+
+/// Refreshes the gauges that describe state shared by every process (read from Redis, not
+/// counted locally), right before `/metrics` renders them:
+/// - `mlqd_queue_depth{queue,state}`: jobs per queue in pending, scheduled, active,
+///   retry and dead;
+/// - `mlqd_queue_paused{queue}`: 1 while the queue is paused;
+/// - `mlqd_workers`: workers whose heartbeat is recent;
+/// - `mlqd_reaper_leader_present`: 1 while some process holds the reaper leadership.
+///
+/// Read on scrape rather than by a background task: the numbers are as fresh as the
+/// scrape, nothing runs when nobody scrapes, and a process without `/metrics` never reads
+/// them. Redis errors are logged and leave the last values in place.
+pub async fn refresh_gauges(broker: &Broker) {
+    let ns = broker.keys().namespace().to_string();
+    {
+        let mut last = LAST_REFRESH.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((n, at)) = last.as_ref()
+            && *n == ns
+            && at.elapsed() < GAUGE_REFRESH
+        {
+            return;
+        }
+        *last = Some((ns, Instant::now()));
+    }
+    match tokio::time::timeout(GAUGE_BUDGET, read_gauges(broker)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::debug!(error = %e, "could not refresh queue gauges"),
+        Err(_) => tracing::debug!("queue gauges: redis did not answer in time"),
+    }
+}
+
+async fn read_gauges(broker: &Broker) -> crate::Result<()> {
+    for q in broker.queue_names().await? {
+        let s = broker.queue_stats(&q).await?;
+        for (state, n) in [
+            ("pending", s.pending),
+            ("scheduled", s.scheduled),
+            ("active", s.active),
+            ("retry", s.retry),
+            ("dead", s.dead),
+        ] {
+            metrics::gauge!("mlqd_queue_depth", "queue" => s.queue.clone(), "state" => state)
+                .set(n as f64);
+        }
+        metrics::gauge!("mlqd_queue_paused", "queue" => s.queue.clone()).set(if s.paused {
+            1.0
+        } else {
+            0.0
+        });
+    }
+    let now = broker.time_ms().await?;
+    let alive = broker
+        .workers()
+        .await?
+        .iter()
+        .filter(|w| now - w.seen_ms <= WORKER_ALIVE.as_millis() as i64)
+        .count();
+    metrics::gauge!("mlqd_workers").set(alive as f64);
+    let leader = broker.leader().await?;
+    metrics::gauge!("mlqd_reaper_leader_present").set(if leader.is_some() { 1.0 } else { 0.0 });
+    Ok(())
 }

@@ -602,3 +602,104 @@ async fn json_payload_default_content_type() {
     assert_eq!(st.max_stalls, 3);
     assert!(st.history.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_attempt_is_recorded_with_the_same_history_with_or_without_progress() {
+    // complete.lua closes an untouched first attempt without decoding its meta; a job that
+    // reported progress goes the general way. Both records must read the same.
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let b = broker(&r, &ns);
+    let queue = q("fast");
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        let posted = c
+            .post(
+                &queue,
+                Payload::json(&json!({ "i": i })),
+                JobOptions::default(),
+            )
+            .await
+            .unwrap();
+        ids.push(posted.id);
+    }
+    let claim = b
+        .claim(&queue, "worker \"odd\" /id", 2, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(claim.jobs.len(), 2);
+    assert!(
+        b.progress(&ids[1], 1, "worker \"odd\" /id", 50, Some("half"))
+            .await
+            .unwrap()
+    );
+    let items: Vec<Success> = ids
+        .iter()
+        .map(|id| Success {
+            ulid: id.ulid().to_string(),
+            attempt: 1,
+            result: b"{}".to_vec(),
+            content_type: JSON.into(),
+        })
+        .collect();
+    let fences = b
+        .complete(&queue, "worker \"odd\" /id", &items)
+        .await
+        .unwrap();
+    assert_eq!(fences, [Fence::Recorded(JobState::Succeeded); 2]);
+    // a second call of the same outcome is a duplicate, not a second record
+    let again = b
+        .complete(&queue, "worker \"odd\" /id", &items[..1])
+        .await
+        .unwrap();
+    assert_eq!(again, [Fence::Duplicate]);
+    for id in &ids {
+        let st = c.status(id).await.unwrap();
+        assert_eq!(st.state, JobState::Succeeded);
+        assert_eq!(st.attempts, 1);
+        assert_eq!(st.worker.as_deref(), Some("worker \"odd\" /id"));
+        assert!(st.progress.is_none(), "progress is cleared at the end");
+        assert_eq!(st.history.len(), 1, "{:?}", st.history);
+        let h = &st.history[0];
+        assert_eq!(h.worker, "worker \"odd\" /id");
+        assert_eq!(h.outcome, AttemptOutcome::Succeeded);
+        assert_eq!(Some(&h.started_at), st.started_at.as_ref());
+        assert_eq!(h.finished_at, st.finished_at);
+        assert!(ms(&h.started_at) <= ms(h.finished_at.as_deref().unwrap()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_fast_worker_hands_back_its_prefetched_jobs() {
+    // fast jobs make the claimer prefetch; stopping it mid-drain must leave no job active
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let b = broker(&r, &ns);
+    let queue = q("prefetch");
+    for _ in 0..6 {
+        let jobs = (0..500)
+            .map(|i| (Payload::json(&json!({ "i": i })), JobOptions::default()))
+            .collect();
+        c.post_batch(&queue, jobs, None).await.unwrap();
+    }
+    let (stop, h) = start_worker(&r, &ns, "prefetch", Builtin::Noop, |cfg| {
+        cfg.concurrency = 2;
+    });
+    let started = common::until(Duration::from_secs(20), || async {
+        let s = b.queue_stats(&queue).await.ok()?;
+        (s.totals.succeeded >= 300).then_some(())
+    })
+    .await;
+    assert!(started.is_some(), "the worker did not get going");
+    stop.cancel();
+    h.await.unwrap();
+    let s = b.queue_stats(&queue).await.unwrap();
+    assert_eq!(s.active, 0, "jobs left active after the worker stopped");
+    assert!(
+        s.totals.succeeded < 3000,
+        "stopped too late to test anything"
+    );
+    assert_eq!(s.pending + s.totals.succeeded, 3000, "{s:?}");
+}

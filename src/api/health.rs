@@ -66,6 +66,7 @@ pub async fn metrics(State(st): State<AppState>, headers: HeaderMap) -> Response
     if !super::authorized(&headers, st.config.metrics_token.as_deref()) {
         return ApiError::unauthorized().into_response();
     }
+    crate::telemetry::refresh_gauges(st.client.broker()).await;
     let mut res = crate::telemetry::render().into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -130,6 +130,11 @@ impl QueueKeys {
     pub fn paused(&self) -> String {
         self.key("paused")
     }
+    /// STRING that exists for one housekeeping period after a claim promoted due jobs and
+    /// recovered expired leases (so busy workers do not repeat it on every claim).
+    pub fn tidied(&self) -> String {
+        self.key("tidied")
+    }
     /// LIST holding at most one wake-up token for idle workers.
     pub fn wake(&self) -> String {
         self.key("wake")
@@ -170,6 +175,7 @@ mod tests {
             q.stats(),
             q.paused(),
             q.wake(),
+            q.tidied(),
             q.done("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
             q.idem("k{with}braces"),
         ] {

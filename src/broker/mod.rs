@@ -29,6 +29,9 @@ use scripts::SCRIPTS;
 const INLINE_PAYLOAD: usize = 512;
 /// Due jobs and expired leases handled per claim call.
 const HOUSEKEEPING_LIMIT: usize = 100;
+/// A busy queue's claims promote due jobs and recover expired leases at most this often
+/// (a claim that finds nothing to hand out always does).
+const HOUSEKEEPING_PERIOD: Duration = Duration::from_millis(100);
 
 /// How a Broker connects.
 #[derive(Clone, Debug)]
@@ -83,7 +86,8 @@ pub struct ClaimedJob {
 #[derive(Debug, Default)]
 pub struct Claim {
     pub jobs: Vec<ClaimedJob>,
-    /// Time until the next scheduled or retry job is due, if any waits.
+    /// Time until the next scheduled or retry job is due, if any waits (read only when
+    /// no job was handed out: that is when a worker needs it, to know how long to idle).
     pub next_due: Option<Duration>,
     pub paused: bool,
 }
@@ -444,7 +448,8 @@ impl Broker {
     // ---- worker side ---------------------------------------------------------------
 
     /// Takes up to `max` jobs under a lease of `lease`, promoting due jobs and recovering
-    /// expired leases on the way.
+    /// expired leases on the way (when nothing waits, else at most every 100 ms per queue).
+    /// `next_due` is only known when no job was handed out.
     pub async fn claim(
         &self,
         queue: &QueueName,
@@ -467,13 +472,15 @@ impl Broker {
             .key(k.stats())
             .key(k.paused())
             .key(k.wake())
+            .key(k.tidied())
             .arg(worker)
             .arg(max)
             .arg(lease.as_millis() as u64)
             .arg(queue.as_str())
             .arg(self.keys.events_channel())
             .arg(HOUSEKEEPING_LIMIT)
-            .arg(self.config.dead_cap);
+            .arg(self.config.dead_cap)
+            .arg(HOUSEKEEPING_PERIOD.as_millis() as u64);
         let mut it = reply::array(self.invoke(inv).await?)?.into_iter();
         let next_due = reply::int(&reply::next(&mut it, "next due")?)?;
         let paused = reply::int(&reply::next(&mut it, "paused")?)? == 1;
@@ -582,6 +589,7 @@ impl Broker {
             .key(k.payloads())
             .key(k.meta())
             .key(k.stats())
+            .key(k.wake())
             .arg(worker)
             .arg(queue.as_str())
             .arg(self.keys.events_channel())

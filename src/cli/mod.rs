@@ -2,9 +2,12 @@
 //! (errors → exit codes) and `output` (tables, JSON, progress bars). clap and anyhow stay
 //! in this module; the engine sees plain config structs.
 
+pub mod bench;
 pub mod cancel;
+pub mod completions;
 pub mod dlq;
 pub mod exit;
+pub mod man;
 mod managed_redis;
 pub mod output;
 pub mod post;
@@ -13,6 +16,7 @@ pub mod reaper;
 pub mod result;
 pub mod serve;
 pub mod status;
+pub mod top;
 pub mod up;
 pub mod worker;
 pub mod workers;
@@ -86,6 +90,14 @@ pub enum Command {
     Up(up::UpArgs),
     /// Show the live workers
     Workers(workers::WorkersArgs),
+    /// Live view of queues, workers, throughput and the reaper leader
+    Top(top::TopArgs),
+    /// Load generator: enqueue and drain throughput, start latency, Redis cost per job
+    Bench(bench::BenchArgs),
+    /// Print a shell completion script
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page, or write every page with --dir
+    Man(man::ManArgs),
 }
 
 /// Sets up `tracing` on stderr, as text or one JSON object per line.
@@ -143,6 +155,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Reaper(a) => reaper::run(&g, a).await,
         Command::Up(a) => up::run(&g, a).await,
         Command::Workers(a) => workers::run(&g, a).await,
+        Command::Top(a) => top::run(&g, a).await,
+        Command::Bench(a) => bench::run(&g, a).await,
+        Command::Completions(a) => completions::run(&g, a).await,
+        Command::Man(a) => man::run(&g, a).await,
     }
 }
 

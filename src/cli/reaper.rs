@@ -30,6 +30,9 @@ pub struct ReaperArgs {
     /// Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>
     #[arg(long, env = "MLQD_CALLBACK_SECRET")]
     pub callback_secret: Option<String>,
+    /// Serve Prometheus metrics (leadership, reaper actions, queue depth) at http://ADDR/metrics
+    #[arg(long, env = "MLQD_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl ReaperArgs {
@@ -61,6 +64,11 @@ pub async fn run(g: &GlobalArgs, a: ReaperArgs) -> anyhow::Result<u8> {
     let broker = Broker::new(super::broker_config(g))?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");
+    }
+    let metrics_stop = tokio_util::sync::CancellationToken::new();
+    let _stop_metrics = metrics_stop.clone().drop_guard();
+    if let Some(addr) = a.metrics_listen {
+        crate::worker::metrics::serve_metrics(addr, broker.clone(), metrics_stop).await?;
     }
     tracing::info!(id = %config.id, "reaper started");
     let shutdown = super::shutdown_on_signals();

@@ -158,7 +158,7 @@ pub async fn run_worker(
     let metrics_stop = tokio_util::sync::CancellationToken::new();
     let _stop_metrics = metrics_stop.clone().drop_guard();
     if let Some(addr) = a.metrics_listen {
-        crate::worker::metrics::serve_metrics(addr, metrics_stop).await?;
+        crate::worker::metrics::serve_metrics(addr, broker.clone(), metrics_stop).await?;
     }
     let config = a.config();
     let handler = handler_from_args(a, &config).await?;

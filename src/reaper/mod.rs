@@ -93,6 +93,10 @@ impl Reaper {
             self.config.interval,
         );
         metrics::gauge!("mlqd_reaper_leader").set(0.0);
+        // every action's series exists from the start, so rate() sees the first one
+        for action in ACTIONS {
+            metrics::counter!("mlqd_reaper_actions_total", "action" => action).increment(0);
+        }
         while let Some(term) = leader.campaign(&shutdown).await {
             metrics::gauge!("mlqd_reaper_leader").set(1.0);
             let duties = term.duties.clone();
@@ -114,6 +118,16 @@ impl Reaper {
         leader.release().await;
     }
 }
+
+/// Every action the duties count.
+const ACTIONS: [&str; 6] = [
+    "requeued",
+    "buried",
+    "workers_pruned",
+    "promoted",
+    "trimmed",
+    "repaired",
+];
 
 /// Counts one kind of reaper action.
 pub(crate) fn count(action: &'static str, n: usize) {

@@ -57,6 +57,8 @@ impl Breaker {
             changed: tokio::sync::Notify::new(),
         };
         b.gauge(State::Closed { failures: 0 });
+        // the series exists from the start, so rate() sees the first trip
+        metrics::counter!("mlqd_worker_breaker_trips_total").increment(0);
         b
     }
 
@@ -90,6 +92,12 @@ impl Breaker {
             State::HalfOpen { probing: false } => Admit::One,
             State::HalfOpen { probing: true } => Admit::Wait(None),
         }
+    }
+
+    /// Closed with no failure since the last success (the claimer prefetches only then, so
+    /// a failing handler never has jobs waiting in its buffer when the breaker opens).
+    pub fn clean(&self) -> bool {
+        matches!(*self.lock(), State::Closed { failures: 0 })
     }
 
     /// The probe job was handed to the handler.

@@ -2,8 +2,19 @@
 //! wake-up lists when there is nothing to do (never polling faster than once a second;
 //! sooner only when a scheduled job falls due). While the circuit breaker is open it claims
 //! nothing, then one trial job.
+//!
+//! Prefetch: while jobs run fast (a recent average under [`PREFETCH_BELOW`]) and none has
+//! failed since the last success, a claim also takes up to three more rounds of jobs
+//! (3 × concurrency × batch size) into a local buffer, so each Redis call carries several
+//! rounds of jobs; a buffered job waits at most a few fast jobs' time. Buffered jobs are
+//! held like running ones (`active` in Redis, their attempt counted at the claim): their
+//! leases are renewed and a cancel or a lost lease drops them; on shutdown, or when the
+//! breaker opens, they are handed back at once. Slow jobs (model inference, training) are
+//! never prefetched, so a job never waits in one worker's buffer behind a long one.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::OwnedSemaphorePermit;
@@ -17,11 +28,17 @@ use crate::units::format_duration;
 
 /// Longest idle block before claiming again (promotion and lease recovery ride on claims).
 const IDLE_BLOCK: Duration = Duration::from_secs(1);
+/// Jobs are prefetched only while their average run time stays below this.
+pub(crate) const PREFETCH_BELOW: Duration = Duration::from_millis(5);
+/// Rounds of jobs (concurrency × batch size) a fast worker may hold beyond its free slots.
+const PREFETCH_ROUNDS: usize = 3;
 
 pub(crate) struct Claimer {
     shared: Arc<Shared>,
     waker: Waker,
     next_queue: usize,
+    /// Prefetched jobs, claimed (leased, in the in-flight map) but not started.
+    buffer: VecDeque<Job>,
 }
 
 impl Claimer {
@@ -31,10 +48,57 @@ impl Claimer {
             shared,
             waker,
             next_queue: 0,
+            buffer: VecDeque::new(),
         }
     }
 
     pub async fn run(mut self, stop: CancellationToken) {
+        self.claim_loop(stop).await;
+        // never started: back to the queue without using a retry
+        self.hand_back_buffer();
+    }
+
+    /// How many jobs to prefetch beyond the free slots: up to `PREFETCH_ROUNDS` rounds while
+    /// jobs are fast.
+    fn prefetch_room(&self) -> usize {
+        let avg = self.shared.run_avg_us.load(Ordering::Relaxed);
+        if avg < PREFETCH_BELOW.as_micros() as u64 && self.shared.breaker.clean() {
+            let round = self.shared.config.concurrency * self.shared.config.batch_size;
+            (PREFETCH_ROUNDS * round).saturating_sub(self.buffer.len())
+        } else {
+            0
+        }
+    }
+
+    /// Hands every buffered job back (shutdown, breaker open).
+    fn hand_back_buffer(&mut self) {
+        for job in self.buffer.drain(..) {
+            self.shared.stop_job(&job.id, StopReason::Shutdown);
+            let _ = self
+                .shared
+                .outcomes
+                .send(Outcome::HandBack(job.id, job.attempt));
+        }
+    }
+
+    /// Up to `n` buffered jobs that may still run; the others (cancelled, lease lost) are
+    /// settled on the way.
+    fn take_buffered(&mut self, n: usize) -> Vec<Job> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let Some(job) = self.buffer.pop_front() else {
+                break;
+            };
+            if job.is_cancelled() {
+                let _ = self.shared.outcomes.send(Outcome::Drop(job.id));
+            } else {
+                out.push(job);
+            }
+        }
+        out
+    }
+
+    async fn claim_loop(&mut self, stop: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
         let mut redis_down = false;
         loop {
@@ -48,6 +112,7 @@ impl Claimer {
             let admit = self.shared.breaker.admit();
             if let Admit::Wait(until) = admit {
                 drop(first);
+                self.hand_back_buffer();
                 let breaker = &self.shared.breaker;
                 let wait = async {
                     match until {
@@ -72,7 +137,21 @@ impl Claimer {
             } else {
                 permits.len() * self.shared.config.batch_size
             };
-            let (mut jobs, next_due, failed) = self.claim(want).await;
+            let mut jobs = self.take_buffered(want);
+            let (mut next_due, mut failed) = (None, None);
+            if jobs.len() < want {
+                let extra = if admit == Admit::All {
+                    self.prefetch_room()
+                } else {
+                    0
+                };
+                let (claimed, due, err) = self.claim(want - jobs.len() + extra).await;
+                let mut claimed = self.register(claimed);
+                let run_now = claimed.len().min(want - jobs.len());
+                self.buffer.extend(claimed.drain(run_now..));
+                jobs.extend(claimed);
+                (next_due, failed) = (due, err);
+            }
             if admit == Admit::One && !jobs.is_empty() {
                 self.shared.breaker.probing();
             }
@@ -118,7 +197,7 @@ impl Claimer {
                         _ = tokio::time::sleep(Duration::from_millis(1).min(wait)) => {}
                     }
                     let (more, _, _) = self.claim(want - jobs.len()).await;
-                    jobs.extend(more);
+                    jobs.extend(self.register(more));
                 }
             }
             self.dispatch(jobs, permits);
@@ -166,45 +245,51 @@ impl Claimer {
         (jobs, next_due, failed)
     }
 
-    fn dispatch(&self, jobs: Vec<ClaimedJob>, mut permits: Vec<OwnedSemaphorePermit>) {
+    /// Takes claimed jobs into the in-flight map (from here on their leases are renewed
+    /// and a cancel reaches them) and prepares them to run.
+    fn register(&self, jobs: Vec<ClaimedJob>) -> Vec<Job> {
         let mut prepared = Vec::with_capacity(jobs.len());
-        let now_ms = self.shared.redis_now_ms();
-        {
-            let mut map = self.shared.inflight();
-            for j in jobs {
-                metrics::in_flight(j.id.queue(), 1.0);
-                if j.attempt == 1 && j.header.created_ms > 0 {
-                    let waited = (now_ms - j.header.created_ms).max(0) as u64;
-                    metrics::queue_wait(j.id.queue(), Duration::from_millis(waited));
-                }
-                let cancel = tokio_util::sync::CancellationToken::new();
-                map.insert(
-                    j.id.clone(),
-                    InFlight {
-                        attempt: j.attempt,
-                        cancel: cancel.clone(),
-                        reason: None,
-                        callback: j.header.callback.clone(),
-                    },
-                );
-                let timeout = j
-                    .header
-                    .timeout_ms
-                    .map(Duration::from_millis)
-                    .or(self.shared.config.timeout);
-                prepared.push(Job {
-                    id: j.id,
+        let mut map = self.shared.inflight();
+        for j in jobs {
+            let cancel = tokio_util::sync::CancellationToken::new();
+            map.insert(
+                j.id.clone(),
+                InFlight {
                     attempt: j.attempt,
-                    payload: j.payload,
-                    header: j.header,
-                    timeout,
-                    cancel,
-                    reporter: Some(self.shared.reporter.clone()),
-                });
+                    cancel: cancel.clone(),
+                    reason: None,
+                    callback: j.header.callback.clone(),
+                },
+            );
+            let timeout = j
+                .header
+                .timeout_ms
+                .map(Duration::from_millis)
+                .or(self.shared.config.timeout);
+            prepared.push(Job {
+                id: j.id,
+                attempt: j.attempt,
+                payload: j.payload,
+                header: j.header,
+                timeout,
+                cancel,
+                reporter: Some(self.shared.reporter.clone()),
+            });
+        }
+        prepared
+    }
+
+    fn dispatch(&self, jobs: Vec<Job>, mut permits: Vec<OwnedSemaphorePermit>) {
+        let now_ms = self.shared.redis_now_ms();
+        for j in &jobs {
+            metrics::in_flight(j.id.queue(), 1.0);
+            if j.attempt == 1 && j.header.created_ms > 0 {
+                let waited = (now_ms - j.header.created_ms).max(0) as u64;
+                metrics::queue_wait(j.id.queue(), Duration::from_millis(waited));
             }
         }
         let size = self.shared.config.batch_size;
-        let mut rest = prepared;
+        let mut rest = jobs;
         while !rest.is_empty() {
             let tail = rest.split_off(rest.len().min(size));
             let batch = std::mem::replace(&mut rest, tail);
@@ -263,6 +348,7 @@ async fn run_batch(shared: Arc<Shared>, jobs: Vec<Job>, permit: Option<OwnedSema
         _ = all_stopped => End::Stopped,
     };
     let took = started.elapsed();
+    shared.record_run_time(took);
     let mut results: Vec<Option<HandlerResult>> = match end {
         End::Done(r) => r.into_iter().map(Some).collect(),
         End::TimedOut(t) => ids

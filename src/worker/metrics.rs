@@ -8,12 +8,15 @@
 //! - `mlqd_worker_breaker_state`: 0 closed, 1 open, 2 half-open;
 //!   `mlqd_worker_breaker_trips_total`
 //! - `mlqd_callbacks_total{outcome}`: callbacks delivered or given up
+//! - and, read from Redis at each scrape, the queue gauges of
+//!   [`crate::telemetry::refresh_gauges`] (`mlqd_queue_depth{queue,state}`, `mlqd_workers`…)
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::broker::Broker;
 use crate::error::{Error, Result};
 use crate::job::QueueName;
 
@@ -32,8 +35,13 @@ pub(crate) fn in_flight(queue: &QueueName, delta: f64) {
 }
 
 /// Binds `addr` now (so a taken port fails the start) and serves `GET /metrics` from the
-/// process's recorder until `stop` fires.
-pub async fn serve_metrics(addr: SocketAddr, stop: CancellationToken) -> Result<SocketAddr> {
+/// process's recorder until `stop` fires. The queue gauges are read through `broker` at
+/// each scrape (see [`crate::telemetry::refresh_gauges`]).
+pub async fn serve_metrics(
+    addr: SocketAddr,
+    broker: Broker,
+    stop: CancellationToken,
+) -> Result<SocketAddr> {
     // install the recorder before anything is recorded
     let _ = crate::telemetry::prometheus();
     let listener = tokio::net::TcpListener::bind(addr)
@@ -42,14 +50,18 @@ pub async fn serve_metrics(addr: SocketAddr, stop: CancellationToken) -> Result<
     let local = listener.local_addr().unwrap_or(addr);
     let app = axum::Router::new().route(
         "/metrics",
-        axum::routing::get(|| async {
-            (
-                [(
-                    axum::http::header::CONTENT_TYPE,
-                    "text/plain; version=0.0.4; charset=utf-8",
-                )],
-                crate::telemetry::render(),
-            )
+        axum::routing::get(move || {
+            let broker = broker.clone();
+            async move {
+                crate::telemetry::refresh_gauges(&broker).await;
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    crate::telemetry::render(),
+                )
+            }
         }),
     );
     tokio::spawn(async move {

@@ -31,7 +31,7 @@ pub mod protocol;
 mod syncer;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -180,6 +180,9 @@ pub(crate) struct Shared {
     pub callbacks: CallbackSender,
     /// Redis clock minus this machine's, in ms (for queue-wait metrics only).
     pub clock_offset_ms: AtomicI64,
+    /// Moving average of handler run time, µs (u64::MAX until a job ran): the claimer
+    /// prefetches only while jobs are fast.
+    pub run_avg_us: AtomicU64,
 }
 
 impl Shared {
@@ -191,6 +194,20 @@ impl Shared {
     pub fn redis_now_ms(&self) -> i64 {
         let local = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
         local + self.clock_offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Folds one handler call's run time into the moving average (weight 1/8).
+    pub fn record_run_time(&self, took: Duration) {
+        let us = took.as_micros().min(u64::MAX as u128 / 16) as u64;
+        let _ = self
+            .run_avg_us
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |avg| {
+                Some(if avg == u64::MAX {
+                    us
+                } else {
+                    (avg * 7 + us) / 8
+                })
+            });
     }
 
     /// Tells a running job to stop, remembering why (the first reason wins).
@@ -263,6 +280,7 @@ impl Worker {
             ),
             callbacks,
             clock_offset_ms: AtomicI64::new(0),
+            run_avg_us: AtomicU64::new(u64::MAX),
             reporter: Arc::new(handler::ProgressReporter {
                 broker: self.broker.clone(),
                 worker_id: self.config.id.clone(),

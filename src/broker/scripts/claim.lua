@@ -1,6 +1,8 @@
 -- claim.lua: hand up to N jobs of one queue to a worker, each under a lease, and return
--- their specs in the same round trip. On the way it promotes due scheduled/retry jobs and
--- recovers expired leases, so a queue makes progress even when no reaper runs.
+-- their specs in the same round trip. It also does the queue's housekeeping (promote due
+-- scheduled/retry jobs, recover expired leases), so a queue makes progress even when no
+-- reaper runs: when it finds nothing to hand out, and otherwise at most once per
+-- housekeeping period (throttled by a key, so busy workers do not repeat it per claim).
 -- KEYS[1] pending   LIST
 -- KEYS[2] prio      ZSET
 -- KEYS[3] seq       STRING
@@ -14,66 +16,94 @@
 -- KEYS[11] stats    HASH
 -- KEYS[12] paused   STRING exists while the queue is paused
 -- KEYS[13] wake     LIST
+-- KEYS[14] tidied   STRING exists for one housekeeping period after a claim did it
 -- ARGV[1] worker id, [2] max jobs, [3] lease ms, [4] queue name, [5] events channel,
--- [6] housekeeping limit (due jobs / expired leases handled per call), [7] dead-letter cap
--- Returns {next_due_ms (-1 none), paused (0/1), ulid, attempt, spec, payload|false, ...}
+-- [6] housekeeping limit (due jobs / expired leases handled per call), [7] dead-letter cap,
+-- [8] housekeeping period ms
+-- Returns {next_due_ms (-1 none, or jobs were handed out), paused (0/1),
+--   ulid, attempt, spec, payload|false, ...}
 local K = {pending = KEYS[1], prio = KEYS[2], seq = KEYS[3], active = KEYS[6],
   specs = KEYS[7], payloads = KEYS[8], meta = KEYS[9], dead = KEYS[10], stats = KEYS[11]}
-local scheduled, retry, paused, wake_key = KEYS[4], KEYS[5], KEYS[12], KEYS[13]
+local scheduled, retry, paused, wake_key, tidied = KEYS[4], KEYS[5], KEYS[12], KEYS[13], KEYS[14]
 local worker, max_jobs, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local queue, channel = ARGV[4], ARGV[5]
-local limit, dead_cap = tonumber(ARGV[6]), tonumber(ARGV[7])
+local limit, dead_cap, period = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 
 local now = now_ms()
-local promoted = promote_due(scheduled, K.specs, K.pending, K.prio, K.seq, now, limit)
-local retried = promote_due(retry, K.specs, K.pending, K.prio, K.seq, now, limit)
-for _, u in ipairs(retried) do promoted[#promoted + 1] = u end
-local requeued, buried = recover_expired(K, now, limit, dead_cap)
-for _, u in ipairs(requeued) do promoted[#promoted + 1] = u end
-publish(channel, 'pending', queue, promoted)
-publish(channel, 'dead', queue, buried)
 
-local out = {next_due_in(scheduled, retry, now), 0}
+local function housekeeping()
+  local promoted = promote_due(scheduled, K.specs, K.pending, K.prio, K.seq, now, limit)
+  local retried = promote_due(retry, K.specs, K.pending, K.prio, K.seq, now, limit)
+  for _, u in ipairs(retried) do promoted[#promoted + 1] = u end
+  local requeued, buried = recover_expired(K, now, limit, dead_cap)
+  for _, u in ipairs(requeued) do promoted[#promoted + 1] = u end
+  publish(channel, 'pending', queue, promoted)
+  publish(channel, 'dead', queue, buried)
+end
+
+-- Takes up to n ulids: high priorities, then priority 0 (the list), then low priorities.
+local function pop(n)
+  local ulids = {}
+  if n <= 0 then return ulids end
+  local hi = redis.call('ZRANGEBYSCORE', K.prio, '-inf', '(' .. (100 * PRIO_BAND), 'LIMIT', 0, n)
+  for _, u in ipairs(hi) do ulids[#ulids + 1] = u end
+  if #hi > 0 then redis.call('ZREM', K.prio, unpack(hi)) end
+  if #ulids < n then
+    local mid = redis.call('LPOP', K.pending, n - #ulids)
+    if mid then for _, u in ipairs(mid) do ulids[#ulids + 1] = u end end
+  end
+  if #ulids < n then
+    local lo = redis.call('ZPOPMIN', K.prio, n - #ulids)
+    for i = 1, #lo, 2 do ulids[#ulids + 1] = lo[i] end
+  end
+  return ulids
+end
+
+local tidy = redis.call('SET', tidied, '1', 'PX', period, 'NX')
+if tidy then housekeeping() end
+
 if redis.call('EXISTS', paused) == 1 then
-  out[2] = 1
-  return out
+  return {next_due_in(scheduled, retry, now), 1}
 end
 
-local ulids = {}
-if max_jobs <= 0 then return out end
-local hi = redis.call('ZRANGEBYSCORE', K.prio, '-inf', '(' .. (100 * PRIO_BAND), 'LIMIT', 0, max_jobs)
-for _, u in ipairs(hi) do ulids[#ulids + 1] = u end
-if #hi > 0 then redis.call('ZREM', K.prio, unpack(hi)) end
-if #ulids < max_jobs then
-  local mid = redis.call('LPOP', K.pending, max_jobs - #ulids)
-  if mid then for _, u in ipairs(mid) do ulids[#ulids + 1] = u end end
+local ulids = pop(max_jobs)
+if #ulids == 0 and max_jobs > 0 and not tidy then
+  -- nothing waiting: due or lost jobs may be
+  housekeeping()
+  ulids = pop(max_jobs)
 end
-if #ulids < max_jobs then
-  local lo = redis.call('ZPOPMIN', K.prio, max_jobs - #ulids)
-  for i = 1, #lo, 2 do ulids[#ulids + 1] = lo[i] end
+if #ulids == 0 then
+  return {next_due_in(scheduled, retry, now), 0}
 end
 
+local out = {-1, 0}
 local deadline = now + lease
-local claimed = {}
-for _, ulid in ipairs(ulids) do
-  local spec = redis.call('HGET', K.specs, ulid)
+local spec_of = call_many('HMGET', K.specs, ulids)
+local meta_of = call_many('HMGET', K.meta, ulids)
+local first_meta = first_meta_prefix(cjson.encode(worker))
+local metas, leases, claimed = {}, {}, {}
+for i, ulid in ipairs(ulids) do
+  local spec = spec_of[i]
   if spec then
     local payload = false
     if string.byte(spec, -1) == 10 then payload = redis.call('HGET', K.payloads, ulid) end
-    local raw = redis.call('HGET', K.meta, ulid)
-    local attempt
+    local raw = meta_of[i]
+    local attempt, text
     if raw then
       local m = cjson.decode(raw)
       m.a = (m.a or 0) + 1
       m.w = worker
       m.st = now
       attempt = m.a
-      redis.call('HSET', K.meta, ulid, cjson.encode(m))
+      text = cjson.encode(m)
     else
       attempt = 1
-      redis.call('HSET', K.meta, ulid, cjson.encode({a = 1, f = 0, s = 0, w = worker, st = now}))
+      text = first_meta .. now .. '}'
     end
-    redis.call('ZADD', K.active, deadline, ulid)
+    metas[#metas + 1] = ulid
+    metas[#metas + 1] = text
+    leases[#leases + 1] = deadline
+    leases[#leases + 1] = ulid
     out[#out + 1] = ulid
     out[#out + 1] = attempt
     out[#out + 1] = spec
@@ -81,7 +111,12 @@ for _, ulid in ipairs(ulids) do
     claimed[#claimed + 1] = ulid
   end
 end
--- Work left: pass the wake token on to the next idle worker.
-if #claimed > 0 and pending_count(K.pending, K.prio) > 0 then wake(wake_key) end
+if #claimed > 0 then
+  call_many('HSET', K.meta, metas)
+  call_many('ZADD', K.active, leases)
+  -- a full claim means work is likely left: pass the wake token on to the next idle
+  -- worker (a claim that came up short emptied the queue, so nobody needs waking)
+  if #ulids == max_jobs then wake(wake_key) end
+end
 publish(channel, 'active', queue, claimed)
 return out

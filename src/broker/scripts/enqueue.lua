@@ -59,6 +59,8 @@ if max_waiting > 0 and new_jobs > 0 then
 end
 
 local woke = false
+-- written in a few commands for the whole batch: specs, large payloads, the pending tail
+local spec_pairs, payload_pairs, tail = {}, {}, {}
 for j = 0, n - 1 do
   local b = 4 + j * 7
   local ulid = ARGV[b]
@@ -80,14 +82,19 @@ for j = 0, n - 1 do
     else
       stamped = '{"t":' .. now .. ',' .. string.sub(hdr, 2)
     end
+    spec_pairs[#spec_pairs + 1] = ulid
     if #payload > inline_limit then
-      redis.call('HSET', payloads, ulid, payload)
-      redis.call('HSET', specs, ulid, stamped .. '\n')
+      payload_pairs[#payload_pairs + 1] = ulid
+      payload_pairs[#payload_pairs + 1] = payload
+      spec_pairs[#spec_pairs + 1] = stamped .. '\n'
     else
-      redis.call('HSET', specs, ulid, stamped .. '\n' .. payload)
+      spec_pairs[#spec_pairs + 1] = stamped .. '\n' .. payload
     end
     if due > now then
       redis.call('ZADD', scheduled, due, ulid)
+    elseif priority == 0 then
+      tail[#tail + 1] = ulid -- pushed below, in order, like push_pending would
+      woke = true
     else
       push_pending(pending, prio, seq, ulid, priority, false)
       woke = true
@@ -97,6 +104,9 @@ for j = 0, n - 1 do
     out[#out + 1] = 1
   end
 end
+call_many('HSET', specs, spec_pairs)
+call_many('HSET', payloads, payload_pairs)
+call_many('RPUSH', pending, tail)
 if new_jobs > 0 then redis.call('HINCRBY', stats, 'enqueued', new_jobs) end
 if woke then wake(wake_key) end
 return out

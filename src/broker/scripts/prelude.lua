@@ -22,6 +22,20 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- Calls cmd(key, items...) with at most 1000 items per call (unpack has a stack limit; pairs
+-- stay whole since 1000 is even). Returns the items of the replies, concatenated (a
+-- missing value is false).
+local function call_many(cmd, key, items)
+  local out = {}
+  for i = 1, #items, 1000 do
+    local r = redis.call(cmd, key, unpack(items, i, math.min(i + 999, #items)))
+    if type(r) == 'table' then
+      for j = 1, #r do out[#out + 1] = r[j] end
+    end
+  end
+  return out
+end
+
 local function header_of(spec)
   local nl = string.find(spec, '\n', 1, true)
   if nl then return string.sub(spec, 1, nl - 1) end
@@ -40,6 +54,13 @@ end
 
 local function save_meta(meta, ulid, m)
   redis.call('HSET', meta, ulid, cjson.encode(m))
+end
+
+-- The meta of a first start, written out by hand (cheaper than cjson): this prefix, the
+-- start time in ms, then '}'. claim.lua writes it; complete.lua recognises it, and closes
+-- such an attempt without decoding it. worker_json is cjson.encode(worker id).
+local function first_meta_prefix(worker_json)
+  return '{"a":1,"f":0,"s":0,"w":' .. worker_json .. ',"st":'
 end
 
 -- The meta of the job if this worker holds its lease for this attempt, else nil.

@@ -1,0 +1,419 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mlqd] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mlqd'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mlqd'= {
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand post 'Post a job and print its id'
+            cand status 'Show a job''s state, progress, attempts and history'
+            cand result 'Write a finished job''s result bytes'
+            cand cancel 'Cancel a pending or running job'
+            cand dlq 'List, requeue or purge dead jobs'
+            cand queues 'Show every queue''s counts'
+            cand serve 'Serve the HTTP API, /metrics and health probes'
+            cand worker 'Run jobs'
+            cand reaper 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)'
+            cand up 'One-machine mode: Redis (managed), the HTTP API, a worker and the reaper in one process'
+            cand workers 'Show the live workers'
+            cand top 'Live view of queues, workers, throughput and the reaper leader'
+            cand bench 'Load generator: enqueue and drain throughput, start latency, Redis cost per job'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the manual page, or write every page with --dir'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlqd;post'= {
+            cand -q 'Queue to post to'
+            cand --queue 'Queue to post to'
+            cand --priority 'Priority from -100 to 100; higher runs first'
+            cand --delay 'Start no earlier than this from now (e.g. 30s, 5m)'
+            cand --at 'Start no earlier than this instant (RFC 3339)'
+            cand --max-retries 'Retries after the first failure (default 3)'
+            cand --max-stalls 'Lost leases (worker crashes) tolerated before the job is dead (default 3)'
+            cand --timeout 'Execution limit per attempt'
+            cand --key 'Idempotency key: posting again with it (within 24h) returns the first job'
+            cand --result-ttl 'How long to keep the result (default 24h)'
+            cand --callback 'URL to POST the job''s status to once it is finished'
+            cand --content-type 'Content type of the payload; anything but JSON is sent as raw bytes'
+            cand --max-payload 'Largest payload accepted'
+            cand --wait-timeout 'Give up waiting after this long (exit 5)'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --wait 'Wait for the job to finish and print its result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;status'= {
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --json 'Print the status JSON (the same object as GET /v1/jobs/{id})'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;result'= {
+            cand --wait-timeout 'Give up waiting after this long (exit 5)'
+            cand -o 'Write the result to this file instead of stdout'
+            cand --output 'Write the result to this file instead of stdout'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --wait 'Wait for the job to finish'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;cancel'= {
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;dlq'= {
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List dead jobs, newest first'
+            cand requeue 'Put dead jobs back in their queue with a fresh retry budget'
+            cand purge 'Delete dead jobs for good'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlqd;dlq;list'= {
+            cand -q 'Only this queue'
+            cand --queue 'Only this queue'
+            cand --limit 'At most this many'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;dlq;requeue'= {
+            cand -q 'Only this queue (with --all)'
+            cand --queue 'Only this queue (with --all)'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --all 'Requeue every dead job (of `--queue`, or of all queues)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;dlq;purge'= {
+            cand -q 'Only this queue'
+            cand --queue 'Only this queue'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;dlq;help'= {
+            cand list 'List dead jobs, newest first'
+            cand requeue 'Put dead jobs back in their queue with a fresh retry budget'
+            cand purge 'Delete dead jobs for good'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlqd;dlq;help;list'= {
+        }
+        &'mlqd;dlq;help;requeue'= {
+        }
+        &'mlqd;dlq;help;purge'= {
+        }
+        &'mlqd;dlq;help;help'= {
+        }
+        &'mlqd;queues'= {
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;serve'= {
+            cand --listen 'Address to listen on (port 0 picks a free port; the address is printed)'
+            cand --token 'Bearer token every /v1 route requires (/healthz and /readyz stay open)'
+            cand --metrics-token 'Bearer token /metrics requires (open when unset)'
+            cand --schema 'QUEUE=FILE: check that queue''s payloads against the JSON Schema in FILE (repeat)'
+            cand --max-body 'Largest request body (payload) accepted (413 over it)'
+            cand --max-pending 'N or QUEUE=N: most waiting jobs (pending + scheduled + retry) a queue may hold before posts get 429; QUEUE=0 lifts the limit for one queue (repeat)'
+            cand --max-wait 'Longest ?wait= a request may ask for'
+            cand --drain-timeout 'On SIGTERM/SIGINT, how long in-flight requests may finish'
+            cand --redis-timeout 'Longest wait for one Redis answer; past it a request gets 503'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --allow-unauthenticated 'Serve a non-loopback address without --token (anyone who reaches it can post jobs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;worker'= {
+            cand -q 'Queue to take jobs from (repeat, or separate with commas)'
+            cand --queue 'Queue to take jobs from (repeat, or separate with commas)'
+            cand -c 'Jobs run at once'
+            cand --concurrency 'Jobs run at once'
+            cand --workers 'Jobs run at once'
+            cand --builtin 'A handler built into mlqd, for tests, demos and benchmarks'
+            cand --exec 'Run jobs through CMD: one long-lived process per concurrency slot, speaking JSON Lines on stdin/stdout (split like a shell would, never run through one)'
+            cand --http 'Run jobs by POSTing their payloads to a model server at URL'
+            cand --lease 'Lease length; renewed every third of it while the job runs'
+            cand --timeout 'Execution limit for jobs that do not set their own'
+            cand --max-result 'Largest result a handler may return'
+            cand --batch-size 'Jobs per handler call (dynamic batching)'
+            cand --batch-wait 'How long to wait for a batch to fill'
+            cand --drain-timeout 'On SIGTERM/SIGINT, how long running jobs may finish before they are handed back'
+            cand --cancel-grace 'How long a cancelled job''s handler may go on before it is stopped'
+            cand --retry-backoff 'First retry delay; each further retry doubles it (×0.75–1.25 jitter)'
+            cand --retry-backoff-max 'Longest retry delay'
+            cand --worker-id 'Worker id (default host-pid-random)'
+            cand --callback-secret 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>'
+            cand --metrics-listen 'Serve Prometheus metrics at http://ADDR/metrics'
+            cand --breaker-threshold 'Stop claiming after this many failed jobs in a row (0 = never)'
+            cand --breaker-cooldown 'How long claiming stops when the breaker opens, before one trial job'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --no-reaper 'Do not stand for reaper leadership (run `mlqd reaper` somewhere instead)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;reaper'= {
+            cand --interval 'How often the duties run'
+            cand --leader-ttl 'Leader lock lifetime; another reaper takes over within it when the leader dies'
+            cand --worker-timeout 'A worker silent this long is gone and its running jobs are requeued at once'
+            cand --sweep-interval 'How often the invariant sweep runs'
+            cand --dead-retention 'How long dead jobs are kept'
+            cand --callback-secret 'Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>'
+            cand --metrics-listen 'Serve Prometheus metrics (leadership, reaper actions, queue depth) at http://ADDR/metrics'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;up'= {
+            cand --listen 'Address of the HTTP API'
+            cand --token 'Bearer token required on /v1 routes (needed to listen beyond loopback)'
+            cand --data-dir 'Where the managed Redis keeps its data (AOF); ignored with --redis-url'
+            cand -q 'Queue to take jobs from (repeat, or separate with commas)'
+            cand --queue 'Queue to take jobs from (repeat, or separate with commas)'
+            cand -c 'Jobs run at once'
+            cand --concurrency 'Jobs run at once'
+            cand --workers 'Jobs run at once'
+            cand --builtin 'A handler built into mlqd, for tests, demos and benchmarks'
+            cand --exec 'Run jobs through CMD: one long-lived process per concurrency slot, speaking JSON Lines on stdin/stdout (split like a shell would, never run through one)'
+            cand --http 'Run jobs by POSTing their payloads to a model server at URL'
+            cand --lease 'Lease length; renewed every third of it while the job runs'
+            cand --timeout 'Execution limit for jobs that do not set their own'
+            cand --max-result 'Largest result a handler may return'
+            cand --batch-size 'Jobs per handler call (dynamic batching)'
+            cand --batch-wait 'How long to wait for a batch to fill'
+            cand --drain-timeout 'On SIGTERM/SIGINT, how long running jobs may finish before they are handed back'
+            cand --cancel-grace 'How long a cancelled job''s handler may go on before it is stopped'
+            cand --retry-backoff 'First retry delay; each further retry doubles it (×0.75–1.25 jitter)'
+            cand --retry-backoff-max 'Longest retry delay'
+            cand --worker-id 'Worker id (default host-pid-random)'
+            cand --callback-secret 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>'
+            cand --metrics-listen 'Serve Prometheus metrics at http://ADDR/metrics'
+            cand --breaker-threshold 'Stop claiming after this many failed jobs in a row (0 = never)'
+            cand --breaker-cooldown 'How long claiming stops when the breaker opens, before one trial job'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --allow-unauthenticated 'Listen beyond loopback without a token (say you mean it)'
+            cand --no-reaper 'Do not stand for reaper leadership (run `mlqd reaper` somewhere instead)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;workers'= {
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;top'= {
+            cand --interval 'Time between refreshes (also the window the rates of a one-off snapshot cover)'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --once 'Print one snapshot (tables) and exit; the default when stdout is not a terminal'
+            cand --json 'Print one snapshot as JSON and exit'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;bench'= {
+            cand --jobs 'Jobs per run'
+            cand -c 'Worker concurrency; a list (1,2,4,8) runs once per value, for a scaling experiment'
+            cand --concurrency 'Worker concurrency; a list (1,2,4,8) runs once per value, for a scaling experiment'
+            cand --payload-bytes 'Payload size of each job (a JSON string)'
+            cand --batch-size 'Jobs per handler call (the worker''s dynamic batching)'
+            cand --enqueue-batch 'Jobs per enqueue call (each call is one atomic script)'
+            cand --enqueue-parallel 'Enqueue calls in flight at once'
+            cand --latency-jobs 'Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)'
+            cand --rate 'Arrivals per second in the start-latency phase'
+            cand --plot 'Draw drain throughput against concurrency into this SVG file'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --no-worker-process 'Skip the worker-memory phase (it starts a real `mlqd worker` process)'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;completions'= {
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;man'= {
+            cand --dir 'Write every page into DIR (created if missing) instead of printing mlqd.1'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;help'= {
+            cand post 'Post a job and print its id'
+            cand status 'Show a job''s state, progress, attempts and history'
+            cand result 'Write a finished job''s result bytes'
+            cand cancel 'Cancel a pending or running job'
+            cand dlq 'List, requeue or purge dead jobs'
+            cand queues 'Show every queue''s counts'
+            cand serve 'Serve the HTTP API, /metrics and health probes'
+            cand worker 'Run jobs'
+            cand reaper 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)'
+            cand up 'One-machine mode: Redis (managed), the HTTP API, a worker and the reaper in one process'
+            cand workers 'Show the live workers'
+            cand top 'Live view of queues, workers, throughput and the reaper leader'
+            cand bench 'Load generator: enqueue and drain throughput, start latency, Redis cost per job'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the manual page, or write every page with --dir'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlqd;help;post'= {
+        }
+        &'mlqd;help;status'= {
+        }
+        &'mlqd;help;result'= {
+        }
+        &'mlqd;help;cancel'= {
+        }
+        &'mlqd;help;dlq'= {
+            cand list 'List dead jobs, newest first'
+            cand requeue 'Put dead jobs back in their queue with a fresh retry budget'
+            cand purge 'Delete dead jobs for good'
+        }
+        &'mlqd;help;dlq;list'= {
+        }
+        &'mlqd;help;dlq;requeue'= {
+        }
+        &'mlqd;help;dlq;purge'= {
+        }
+        &'mlqd;help;queues'= {
+        }
+        &'mlqd;help;serve'= {
+        }
+        &'mlqd;help;worker'= {
+        }
+        &'mlqd;help;reaper'= {
+        }
+        &'mlqd;help;up'= {
+        }
+        &'mlqd;help;workers'= {
+        }
+        &'mlqd;help;top'= {
+        }
+        &'mlqd;help;bench'= {
+        }
+        &'mlqd;help;completions'= {
+        }
+        &'mlqd;help;man'= {
+        }
+        &'mlqd;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,735 @@
+//! `mlqd bench`: measures the engine against a real Redis, in-process, on a fresh namespace
+//! that it deletes afterwards.
+//!
+//! For each concurrency asked for:
+//! 1. **enqueue**: `jobs` no-op jobs in atomic batches of `enqueue_batch`, `enqueue_parallel`
+//!    batches in flight at once → enqueue jobs/s, and Redis memory per pending job
+//!    (`INFO memory` `used_memory` before and after, over the jobs now waiting);
+//! 2. **drain**: an in-process [`Worker`] (noop handler, the given concurrency) runs them
+//!    all → drain jobs/s; Redis CPU per job is the `INFO cpu` delta (`used_cpu_sys` +
+//!    `used_cpu_user`) over enqueue and drain, divided by the jobs;
+//! 3. **start latency**: the same worker, now idle, gets `latency_jobs` jobs posted one at
+//!    a time at a fixed arrival rate; each sample is from the moment the client sends the
+//!    enqueue to the moment the handler starts, both on this process's monotonic clock (the
+//!    Redis clock has only millisecond steps). It includes the enqueue round trip, the
+//!    wake-up and the claim.
+//!
+//! Then, once, **worker RSS**: a real `mlqd worker --builtin noop` child drains `jobs` jobs;
+//! its peak resident set (`VmHWM` in /proc/PID/status) is the figure.
+
+pub mod plot;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::broker::{Broker, BrokerConfig, NewJob};
+use crate::error::{Error, Result};
+use crate::job::{JobId, JobOptions, Payload, QueueName};
+use crate::top::snapshot::{info_field, info_number};
+use crate::worker::{Job, Output, Worker, WorkerConfig};
+
+/// The queue bench uses inside its namespace.
+const QUEUE: &str = "bench";
+
+/// What to measure.
+#[derive(Clone, Debug)]
+pub struct BenchConfig {
+    pub redis_url: String,
+    /// The user's namespace; bench works in `<namespace>-bench-<random>` beside it.
+    pub namespace: String,
+    pub jobs: u64,
+    /// One run per value.
+    pub concurrency: Vec<usize>,
+    pub payload_bytes: usize,
+    /// Jobs per handler call (the worker's dynamic batching).
+    pub batch_size: usize,
+    /// Jobs per enqueue call (each call is atomic).
+    pub enqueue_batch: usize,
+    /// Enqueue calls in flight at once.
+    pub enqueue_parallel: usize,
+    /// Jobs posted one at a time for the start-latency figures (0 = skip).
+    pub latency_jobs: u64,
+    /// Arrivals per second in the latency phase.
+    pub rate: f64,
+    /// The `mlqd` binary, to measure a real worker process's memory (None = skip).
+    pub worker_exe: Option<PathBuf>,
+}
+
+impl BenchConfig {
+    pub fn new(redis_url: impl Into<String>, namespace: impl Into<String>) -> Self {
+        BenchConfig {
+            redis_url: redis_url.into(),
+            namespace: namespace.into(),
+            jobs: 20_000,
+            concurrency: vec![8],
+            payload_bytes: 16,
+            batch_size: 1,
+            enqueue_batch: 1000,
+            enqueue_parallel: 4,
+            latency_jobs: 1000,
+            rate: 500.0,
+            worker_exe: None,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.jobs == 0 {
+            return Err(Error::invalid("--jobs must be at least 1"));
+        }
+        if self.concurrency.is_empty() || self.concurrency.contains(&0) {
+            return Err(Error::invalid(
+                "--concurrency needs one or more numbers from 1 up",
+            ));
+        }
+        if self.enqueue_batch == 0 || self.enqueue_parallel == 0 {
+            return Err(Error::invalid(
+                "--enqueue-batch and --enqueue-parallel must be at least 1",
+            ));
+        }
+        if !(self.rate > 0.0 && self.rate.is_finite()) {
+            return Err(Error::invalid("--rate must be a positive number"));
+        }
+        Ok(())
+    }
+}
+
+/// Start-latency percentiles, in milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub samples: u64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Latency {
+    /// Percentiles of the samples (nearest rank).
+    pub fn from_samples(mut samples: Vec<Duration>) -> Option<Self> {
+        if samples.is_empty() {
+            return None;
+        }
+        samples.sort();
+        let at = |p: f64| {
+            let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+            samples[rank.clamp(1, samples.len()) - 1].as_secs_f64() * 1000.0
+        };
+        Some(Latency {
+            samples: samples.len() as u64,
+            p50_ms: at(50.0),
+            p95_ms: at(95.0),
+            p99_ms: at(99.0),
+            max_ms: at(100.0),
+        })
+    }
+}
+
+/// The figures of one concurrency.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub concurrency: usize,
+    pub jobs: u64,
+    pub enqueue_secs: f64,
+    pub enqueue_per_s: f64,
+    /// Jobs that succeeded in the drain phase (must equal `jobs`).
+    pub drained: u64,
+    pub drain_secs: f64,
+    pub drain_per_s: f64,
+    /// Redis CPU per job over enqueue + claim + complete, µs.
+    pub redis_cpu_us_per_job: f64,
+    pub redis_cpu_enqueue_us_per_job: f64,
+    pub redis_cpu_drain_us_per_job: f64,
+    /// Redis memory per pending job (`used_memory` delta / jobs), bytes.
+    pub redis_bytes_per_job: f64,
+    pub latency: Option<Latency>,
+}
+
+/// The worker process's memory.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerMemory {
+    pub concurrency: usize,
+    pub jobs: u64,
+    /// `VmRSS` after the drain, bytes.
+    pub rss_bytes: u64,
+    /// `VmHWM` (peak resident set), bytes.
+    pub peak_rss_bytes: u64,
+    /// `RssAnon` after the drain: heap and stacks, without the mapped binary.
+    pub anon_rss_bytes: u64,
+}
+
+/// One figure against its target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub figure: String,
+    pub unit: String,
+    pub value: Option<f64>,
+    pub target: f64,
+    /// True when higher values are better (throughput), false for costs.
+    pub higher_is_better: bool,
+    pub met: Option<bool>,
+}
+
+impl Target {
+    fn new(figure: String, unit: &str, value: Option<f64>, target: f64, higher: bool) -> Self {
+        let met = value.map(|v| if higher { v >= target } else { v <= target });
+        Target {
+            figure,
+            unit: unit.into(),
+            value,
+            target,
+            higher_is_better: higher,
+            met,
+        }
+    }
+}
+
+/// Everything bench measured.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub redis_version: String,
+    /// Whether the server writes an AOF (fsync costs show up in every figure).
+    pub redis_appendonly: bool,
+    pub jobs: u64,
+    pub payload_bytes: usize,
+    pub batch_size: usize,
+    pub enqueue_batch: usize,
+    pub enqueue_parallel: usize,
+    pub rate: f64,
+    /// 1-, 5- and 15-minute load averages of this machine before and after.
+    pub load_before: Option<[f64; 3]>,
+    pub load_after: Option<[f64; 3]>,
+    pub runs: Vec<Run>,
+    pub worker_memory: Option<WorkerMemory>,
+    pub targets: Vec<Target>,
+}
+
+impl Report {
+    /// The run the targets are judged on: concurrency 8 when measured, else the largest.
+    pub fn reference_run(&self) -> Option<&Run> {
+        self.runs
+            .iter()
+            .find(|r| r.concurrency == 8)
+            .or_else(|| self.runs.iter().max_by_key(|r| r.concurrency))
+    }
+
+    /// Puts each figure next to its target.
+    pub(crate) fn judge(&mut self) {
+        let r = self.reference_run().cloned();
+        let c = r.as_ref().map(|r| r.concurrency).unwrap_or(8);
+        let lat = r.as_ref().and_then(|r| r.latency.clone());
+        self.targets = vec![
+            Target::new(
+                format!("drain (noop, concurrency {c})"),
+                "jobs/s",
+                r.as_ref().map(|r| r.drain_per_s),
+                35_000.0,
+                true,
+            ),
+            Target::new(
+                "Redis CPU per job".into(),
+                "µs",
+                r.as_ref().map(|r| r.redis_cpu_us_per_job),
+                15.0,
+                false,
+            ),
+            Target::new(
+                "bulk enqueue".into(),
+                "jobs/s",
+                r.as_ref().map(|r| r.enqueue_per_s),
+                150_000.0,
+                true,
+            ),
+            Target::new(
+                "idle start latency p50".into(),
+                "ms",
+                lat.as_ref().map(|l| l.p50_ms),
+                0.4,
+                false,
+            ),
+            Target::new(
+                "idle start latency p99".into(),
+                "ms",
+                lat.as_ref().map(|l| l.p99_ms),
+                1.5,
+                false,
+            ),
+            Target::new(
+                "worker RSS (peak)".into(),
+                "MB",
+                self.worker_memory
+                    .as_ref()
+                    .map(|m| m.peak_rss_bytes as f64 / 1_000_000.0),
+                10.0,
+                false,
+            ),
+            Target::new(
+                "Redis memory per pending job".into(),
+                "bytes",
+                r.as_ref().map(|r| r.redis_bytes_per_job),
+                175.0,
+                false,
+            ),
+        ];
+    }
+}
+
+/// Runs every phase. `bar` shows progress (hide it for machines); `stop` ends early (the
+/// namespace is deleted either way).
+pub async fn run(
+    config: &BenchConfig,
+    bar: &ProgressBar,
+    stop: &CancellationToken,
+) -> Result<Report> {
+    config.validate()?;
+    let probe = Broker::new(BrokerConfig::new(&config.redis_url, &config.namespace))?;
+    let server = probe.info("server").await?;
+    let persistence = probe.info("persistence").await?;
+    let mut report = Report {
+        redis_version: info_field(&server, "redis_version").unwrap_or_default(),
+        redis_appendonly: info_number::<u8>(&persistence, "aof_enabled") == Some(1),
+        jobs: config.jobs,
+        payload_bytes: config.payload_bytes,
+        batch_size: config.batch_size,
+        enqueue_batch: config.enqueue_batch,
+        enqueue_parallel: config.enqueue_parallel,
+        rate: config.rate,
+        load_before: load_average(),
+        ..Default::default()
+    };
+    for &c in &config.concurrency {
+        let run = in_namespace(config, |broker| measure(config, broker, c, bar, stop)).await?;
+        report.runs.push(run);
+    }
+    if let Some(exe) = &config.worker_exe {
+        let c = config.concurrency.iter().copied().max().unwrap_or(1);
+        let mem = in_namespace(config, |broker| {
+            worker_memory(config, broker, exe, c, bar, stop)
+        })
+        .await?;
+        report.worker_memory = Some(mem);
+    }
+    report.load_after = load_average();
+    report.judge();
+    Ok(report)
+}
+
+/// Runs `f` on a broker for a fresh namespace, and deletes that namespace afterwards
+/// whatever happened.
+async fn in_namespace<T, F, Fut>(config: &BenchConfig, f: F) -> Result<T>
+where
+    F: FnOnce(Broker) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let ns = format!("{}-bench-{:08x}", config.namespace, rand::random::<u32>());
+    let broker = Broker::new(BrokerConfig::new(&config.redis_url, ns))?;
+    let out = f(broker.clone()).await;
+    if let Err(e) = broker.delete_namespace().await {
+        tracing::warn!(error = %e, namespace = %broker.keys().namespace(), "could not delete the bench keys");
+    }
+    out
+}
+
+fn queue() -> QueueName {
+    // a constant valid name
+    QueueName::new(QUEUE).unwrap_or_else(|_| unreachable!("bench is a valid queue name"))
+}
+
+/// A JSON string payload of `bytes` bytes (at least the two quotes).
+fn payload(bytes: usize) -> Payload {
+    let mut s = Vec::with_capacity(bytes.max(2));
+    s.push(b'"');
+    s.resize(bytes.max(2) - 1, b'x');
+    s.push(b'"');
+    Payload::bytes(s, crate::job::JSON)
+}
+
+/// What the bench handler does: count jobs, and when armed, note when each listed job
+/// started.
+#[derive(Default)]
+struct Probe {
+    started: AtomicU64,
+    sent: Mutex<HashMap<JobId, Instant>>,
+    samples: Mutex<Vec<Duration>>,
+}
+
+impl Probe {
+    fn on_start(&self, id: &JobId) {
+        let now = Instant::now();
+        self.started.fetch_add(1, Ordering::Relaxed);
+        let sent = lock(&self.sent).remove(id);
+        if let Some(at) = sent {
+            lock(&self.samples).push(now.duration_since(at));
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn cpu_seconds(b: &Broker) -> Result<f64> {
+    let info = b.info("cpu").await?;
+    let sys: f64 = info_number(&info, "used_cpu_sys").unwrap_or(0.0);
+    let user: f64 = info_number(&info, "used_cpu_user").unwrap_or(0.0);
+    Ok(sys + user)
+}
+
+async fn used_memory(b: &Broker) -> Result<u64> {
+    Ok(info_number(&b.info("memory").await?, "used_memory").unwrap_or(0))
+}
+
+/// Enqueues `n` jobs in batches, several in flight. Returns the seconds it took.
+async fn enqueue_all(config: &BenchConfig, b: &Broker, n: u64, bar: &ProgressBar) -> Result<f64> {
+    let q = queue();
+    let body = payload(config.payload_bytes);
+    let batch = config.enqueue_batch as u64;
+    let started = Instant::now();
+    let sizes: Vec<u64> = (0..n.div_ceil(batch))
+        .map(|i| batch.min(n - i * batch))
+        .collect();
+    let mut calls = futures::stream::iter(sizes)
+        .map(|size| {
+            let jobs: Vec<NewJob> = (0..size)
+                .map(|_| NewJob {
+                    id: JobId::generate(&q),
+                    payload: body.clone(),
+                    options: JobOptions::default(),
+                })
+                .collect();
+            let q = q.clone();
+            async move { b.enqueue(&q, &jobs, None).await.map(|_| size) }
+        })
+        .buffer_unordered(config.enqueue_parallel);
+    while let Some(done) = calls.next().await {
+        bar.inc(done?);
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Waits until the queue's succeeded total reaches `n`. Returns it.
+async fn wait_succeeded(
+    b: &Broker,
+    n: u64,
+    bar: &ProgressBar,
+    stop: &CancellationToken,
+) -> Result<u64> {
+    let q = queue();
+    // generous: a slow machine still finishes, a stuck one does not hang forever
+    let limit = Duration::from_secs(60) + Duration::from_millis(n);
+    let deadline = Instant::now() + limit;
+    loop {
+        let done = b.queue_stats(&q).await?.totals.succeeded;
+        bar.set_position(done);
+        if done >= n {
+            return Ok(done);
+        }
+        if Instant::now() > deadline {
+            return Err(Error::Protocol(format!(
+                "only {done} of {n} jobs ran within {}s",
+                limit.as_secs()
+            )));
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return Err(Error::Protocol("interrupted".into())),
+            _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+        }
+    }
+}
+
+fn phase(bar: &ProgressBar, name: String, len: u64) {
+    bar.set_message(name);
+    bar.set_length(len);
+    bar.set_position(0);
+}
+
+async fn measure(
+    config: &BenchConfig,
+    broker: Broker,
+    concurrency: usize,
+    bar: &ProgressBar,
+    stop: &CancellationToken,
+) -> Result<Run> {
+    let n = config.jobs;
+    let q = queue();
+    // the worker gets connections of its own, like a separate process would
+    let worker_broker = Broker::new(broker.config().clone())?;
+    broker.ping().await?;
+
+    phase(bar, format!("c={concurrency}: enqueue"), n);
+    let mem0 = used_memory(&broker).await?;
+    let cpu0 = cpu_seconds(&broker).await?;
+    let enqueue_secs = enqueue_all(config, &broker, n, bar).await?;
+    let cpu1 = cpu_seconds(&broker).await?;
+    let mem1 = used_memory(&broker).await?;
+
+    phase(bar, format!("c={concurrency}: drain"), n);
+    let probe = Arc::new(Probe::default());
+    let mut wc = WorkerConfig::new(vec![q.clone()]);
+    wc.id = format!("bench-{:08x}", rand::random::<u32>());
+    wc.concurrency = concurrency;
+    wc.batch_size = config.batch_size;
+    wc.handler_name = "builtin:noop".into();
+    let handler = {
+        let probe = probe.clone();
+        move |job: Job| {
+            probe.on_start(&job.id);
+            async { Ok(Output::empty()) }
+        }
+    };
+    let worker_stop = CancellationToken::new();
+    let started = Instant::now();
+    let worker = tokio::spawn(
+        Worker::new(worker_broker, wc)
+            .handler(handler)
+            .run(worker_stop.clone()),
+    );
+    let measured = async {
+        let drained = wait_succeeded(&broker, n, bar, stop).await?;
+        let drain_secs = started.elapsed().as_secs_f64();
+        let cpu2 = cpu_seconds(&broker).await?;
+        let latency = if config.latency_jobs > 0 {
+            latency(config, &broker, &probe, bar, stop).await?
+        } else {
+            None
+        };
+        Ok::<_, Error>((drained, drain_secs, cpu2, latency))
+    }
+    .await;
+    // the worker stops (and stops writing) before the namespace is deleted, whatever
+    // happened above
+    worker_stop.cancel();
+    let stopped = match tokio::time::timeout(Duration::from_secs(30), worker).await {
+        Ok(Ok(Ok(_))) => Ok(()),
+        Ok(Ok(Err(e))) => Err(e),
+        Ok(Err(e)) => Err(Error::Protocol(format!("bench worker failed: {e}"))),
+        Err(_) => Err(Error::Protocol("bench worker did not stop".into())),
+    };
+    let (drained, drain_secs, cpu2, latency) = measured?;
+    stopped?;
+    let per_job_us = |secs: f64| secs * 1e6 / n as f64;
+    Ok(Run {
+        concurrency,
+        jobs: n,
+        enqueue_secs,
+        enqueue_per_s: n as f64 / enqueue_secs.max(1e-9),
+        drained,
+        drain_secs,
+        drain_per_s: drained as f64 / drain_secs.max(1e-9),
+        redis_cpu_us_per_job: per_job_us(cpu2 - cpu0),
+        redis_cpu_enqueue_us_per_job: per_job_us(cpu1 - cpu0),
+        redis_cpu_drain_us_per_job: per_job_us(cpu2 - cpu1),
+        redis_bytes_per_job: mem1.saturating_sub(mem0) as f64 / n as f64,
+        latency,
+    })
+}
+
+/// Posts jobs one at a time at a fixed rate into the idle worker and collects the
+/// send→start latencies.
+async fn latency(
+    config: &BenchConfig,
+    broker: &Broker,
+    probe: &Arc<Probe>,
+    bar: &ProgressBar,
+    stop: &CancellationToken,
+) -> Result<Option<Latency>> {
+    let n = config.latency_jobs;
+    phase(bar, format!("start latency at {}/s", config.rate), n);
+    // let the worker settle into its idle wait
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let q = queue();
+    let body = payload(config.payload_bytes);
+    let every = Duration::from_secs_f64(1.0 / config.rate);
+    let first = tokio::time::Instant::now();
+    let mut posts = tokio::task::JoinSet::new();
+    for i in 0..n {
+        tokio::select! {
+            _ = stop.cancelled() => return Err(Error::Protocol("interrupted".into())),
+            _ = tokio::time::sleep_until(first + every.mul_f64(i as f64)) => {}
+        }
+        let job = NewJob {
+            id: JobId::generate(&q),
+            payload: body.clone(),
+            options: JobOptions::default(),
+        };
+        let broker = broker.clone();
+        let probe = probe.clone();
+        let q = q.clone();
+        // open loop: a slow post does not hold back the next arrival
+        posts.spawn(async move {
+            lock(&probe.sent).insert(job.id.clone(), Instant::now());
+            broker.enqueue(&q, std::slice::from_ref(&job), None).await
+        });
+        bar.inc(1);
+    }
+    while let Some(done) = posts.join_next().await {
+        done.map_err(|e| Error::Protocol(format!("post task failed: {e}")))??;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while (lock(&probe.samples).len() as u64) < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let samples = std::mem::take(&mut *lock(&probe.samples));
+    Ok(Latency::from_samples(samples))
+}
+
+/// Drains `jobs` jobs with a real `mlqd worker` process and reads its memory.
+async fn worker_memory(
+    config: &BenchConfig,
+    broker: Broker,
+    exe: &std::path::Path,
+    concurrency: usize,
+    bar: &ProgressBar,
+    stop: &CancellationToken,
+) -> Result<WorkerMemory> {
+    let n = config.jobs;
+    phase(bar, "worker RSS: enqueue".into(), n);
+    enqueue_all(config, &broker, n, bar).await?;
+    phase(bar, format!("worker RSS: mlqd worker -c {concurrency}"), n);
+    let mut cmd = tokio::process::Command::new(exe);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("MLQD_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.arg("--redis-url")
+        .arg(&config.redis_url)
+        .arg("--namespace")
+        .arg(broker.keys().namespace())
+        .arg("--log-level")
+        .arg("error")
+        .arg("worker")
+        .arg("--queue")
+        .arg(QUEUE)
+        .arg("--builtin")
+        .arg("noop")
+        .arg("--concurrency")
+        .arg(concurrency.to_string())
+        .arg("--batch-size")
+        .arg(config.batch_size.to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::invalid(format!("cannot start {}: {e}", exe.display())))?;
+    let pid = child.id().unwrap_or(0);
+    let drained = wait_succeeded(&broker, n, bar, stop).await;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    // SIGTERM: the worker drains and leaves the registry
+    if pid > 0 {
+        // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGTERM);
+        }
+    }
+    if tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.kill().await;
+    }
+    drained?;
+    let kib = |field: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    };
+    Ok(WorkerMemory {
+        concurrency,
+        jobs: n,
+        rss_bytes: kib("VmRSS:"),
+        peak_rss_bytes: kib("VmHWM:"),
+        anon_rss_bytes: kib("RssAnon:"),
+    })
+}
+
+/// This machine's load averages (Linux), to note how busy it was.
+pub fn load_average() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut it = text.split_whitespace().map(|v| v.parse::<f64>().ok());
+    Some([it.next()??, it.next()??, it.next()??])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        let l = Latency::from_samples(samples).unwrap();
+        assert_eq!(l.samples, 100);
+        assert_eq!(l.p50_ms, 50.0);
+        assert_eq!(l.p95_ms, 95.0);
+        assert_eq!(l.p99_ms, 99.0);
+        assert_eq!(l.max_ms, 100.0);
+        assert_eq!(Latency::from_samples(Vec::new()), None);
+        let one = Latency::from_samples(vec![Duration::from_micros(300)]).unwrap();
+        assert!((one.p99_ms - 0.3).abs() < 1e-9);
+    }
+
+    #[test]
+    fn payloads_are_json_of_the_asked_size() {
+        for n in [0, 2, 16, 100] {
+            let p = payload(n);
+            assert_eq!(p.bytes.len(), n.max(2));
+            assert!(serde_json::from_slice::<serde_json::Value>(&p.bytes).is_ok());
+        }
+    }
+
+    #[test]
+    fn targets_judge_the_concurrency_8_run() {
+        let mut r = Report {
+            runs: vec![
+                Run {
+                    concurrency: 1,
+                    drain_per_s: 50_000.0,
+                    ..Default::default()
+                },
+                Run {
+                    concurrency: 8,
+                    drain_per_s: 30_000.0,
+                    enqueue_per_s: 200_000.0,
+                    redis_cpu_us_per_job: 12.0,
+                    redis_bytes_per_job: 180.0,
+                    latency: Some(Latency {
+                        samples: 10,
+                        p50_ms: 0.3,
+                        p95_ms: 0.9,
+                        p99_ms: 2.0,
+                        max_ms: 3.0,
+                    }),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        r.judge();
+        let met: Vec<Option<bool>> = r.targets.iter().map(|t| t.met).collect();
+        assert_eq!(
+            met,
+            [
+                Some(false), // drain 30k < 35k
+                Some(true),  // 12 µs ≤ 15
+                Some(true),  // 200k ≥ 150k
+                Some(true),  // p50 0.3 ≤ 0.4
+                Some(false), // p99 2.0 > 1.5
+                None,        // worker memory not measured
+                Some(false), // 180 > 175 bytes
+            ]
+        );
+        assert!(r.targets[0].figure.contains("concurrency 8"));
+    }
+}

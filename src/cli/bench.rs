@@ -1,0 +1,280 @@
+//! `mlqd bench`: the load generator. Measures enqueue and drain throughput, start latency,
+//! Redis CPU and memory per job and worker memory on a fresh namespace (deleted after), and
+//! prints each figure next to its target.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use super::GlobalArgs;
+use super::output::{line, print_json};
+use crate::bench::{self, BenchConfig, Report};
+use crate::units::{format_size, size_arg};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Jobs per run
+    #[arg(long, env = "MLQD_JOBS", default_value_t = 20_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub jobs: u64,
+    /// Worker concurrency; a list (1,2,4,8) runs once per value, for a scaling experiment
+    #[arg(long, short, env = "MLQD_CONCURRENCY", value_delimiter = ',', default_value = "8",
+          value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub concurrency: Vec<u32>,
+    /// Payload size of each job (a JSON string)
+    #[arg(long, env = "MLQD_PAYLOAD_BYTES", value_parser = size_arg, default_value = "16")]
+    pub payload_bytes: u64,
+    /// Jobs per handler call (the worker's dynamic batching)
+    #[arg(long, env = "MLQD_BATCH_SIZE", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub batch_size: u32,
+    /// Jobs per enqueue call (each call is one atomic script)
+    #[arg(long, env = "MLQD_ENQUEUE_BATCH", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub enqueue_batch: u32,
+    /// Enqueue calls in flight at once
+    #[arg(long, env = "MLQD_ENQUEUE_PARALLEL", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub enqueue_parallel: u32,
+    /// Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)
+    #[arg(long, env = "MLQD_LATENCY_JOBS", default_value_t = 1000)]
+    pub latency_jobs: u64,
+    /// Arrivals per second in the start-latency phase
+    #[arg(long, env = "MLQD_RATE", default_value_t = 500.0)]
+    pub rate: f64,
+    /// Draw drain throughput against concurrency into this SVG file
+    #[arg(long, env = "MLQD_PLOT", value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Skip the worker-memory phase (it starts a real `mlqd worker` process)
+    #[arg(long, env = "MLQD_NO_WORKER_PROCESS")]
+    pub no_worker_process: bool,
+    /// Print JSON
+    #[arg(long, env = "MLQD_JSON")]
+    pub json: bool,
+}
+
+impl BenchArgs {
+    fn config(&self, g: &GlobalArgs) -> anyhow::Result<BenchConfig> {
+        let mut c = BenchConfig::new(g.redis_url(), g.namespace.clone());
+        c.jobs = self.jobs;
+        c.concurrency = self.concurrency.iter().map(|&c| c as usize).collect();
+        c.payload_bytes = usize::try_from(self.payload_bytes)
+            .ok()
+            .filter(|b| *b <= 16 * 1024 * 1024)
+            .ok_or_else(|| crate::Error::invalid("--payload-bytes must be at most 16MiB"))?;
+        c.batch_size = self.batch_size as usize;
+        c.enqueue_batch = self.enqueue_batch as usize;
+        c.enqueue_parallel = self.enqueue_parallel as usize;
+        c.latency_jobs = self.latency_jobs;
+        c.rate = self.rate;
+        if !self.no_worker_process {
+            c.worker_exe = std::env::current_exe().ok();
+        }
+        Ok(c)
+    }
+}
+
+pub async fn run(g: &GlobalArgs, a: BenchArgs) -> anyhow::Result<u8> {
+    let config = a.config(g)?;
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template(
+            "{spinner} {msg:<34} [{bar:30}] {pos}/{len} ({per_sec}, {elapsed})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let stop = super::shutdown_on_signals();
+    let report = bench::run(&config, &bar, &stop).await;
+    bar.finish_and_clear();
+    let report = report?;
+    if let Some(path) = &a.plot {
+        bench::plot::throughput_svg(&report, path)?;
+    }
+    if a.json {
+        print_json(&report)?;
+    } else {
+        line(report_text(&report))?;
+        if let Some(path) = &a.plot {
+            line(format_args!("plot: {}", path.display()))?;
+        }
+    }
+    Ok(super::exit::OK)
+}
+
+fn load(l: Option<[f64; 3]>) -> String {
+    l.map(|[a, b, c]| format!("{a:.2} {b:.2} {c:.2}"))
+        .unwrap_or_else(|| "?".into())
+}
+
+fn num(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The report as text: setup, one row per concurrency, then the targets.
+pub fn report_text(r: &Report) -> String {
+    let mut out = format!(
+        "mlqd bench: {} no-op jobs per run, {} B payloads, handler batch {}, enqueue batches of {} ×{} in flight, latency at {}/s\nredis {} (AOF {}) · load average before {} · after {}\n",
+        r.jobs,
+        r.payload_bytes,
+        r.batch_size,
+        r.enqueue_batch,
+        r.enqueue_parallel,
+        r.rate,
+        r.redis_version,
+        if r.redis_appendonly { "on" } else { "off" },
+        load(r.load_before),
+        load(r.load_after),
+    );
+    let mut b = Builder::default();
+    b.push_record([
+        "concurrency",
+        "enqueue jobs/s",
+        "drain jobs/s",
+        "drained",
+        "redis CPU µs/job (enq+drain)",
+        "start p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "redis B/job",
+    ]);
+    for run in &r.runs {
+        let (p50, p95, p99) = match &run.latency {
+            Some(l) => (num(l.p50_ms), num(l.p95_ms), num(l.p99_ms)),
+            None => ("-".into(), "-".into(), "-".into()),
+        };
+        b.push_record([
+            run.concurrency.to_string(),
+            num(run.enqueue_per_s),
+            num(run.drain_per_s),
+            format!("{}/{}", run.drained, run.jobs),
+            format!(
+                "{} ({}+{})",
+                num(run.redis_cpu_us_per_job),
+                num(run.redis_cpu_enqueue_us_per_job),
+                num(run.redis_cpu_drain_us_per_job)
+            ),
+            p50,
+            p95,
+            p99,
+            num(run.redis_bytes_per_job),
+        ]);
+    }
+    let mut t = b.build();
+    t.with(Style::rounded());
+    out.push_str(&t.to_string());
+    out.push('\n');
+    let mut b = Builder::default();
+    b.push_record(["figure", "measured", "target", ""]);
+    for t in &r.targets {
+        let op = if t.higher_is_better { "≥" } else { "≤" };
+        b.push_record([
+            t.figure.clone(),
+            t.value
+                .map(|v| format!("{} {}", num(v), t.unit))
+                .unwrap_or_else(|| "not measured".into()),
+            format!("{op} {} {}", num(t.target), t.unit),
+            match t.met {
+                Some(true) => "met".into(),
+                Some(false) => "MISSED".into(),
+                None => "-".into(),
+            },
+        ]);
+    }
+    let mut t = b.build();
+    t.with(Style::rounded());
+    out.push_str(&t.to_string());
+    if let Some(m) = &r.worker_memory {
+        out.push_str(&format!(
+            "\nworker memory: `mlqd worker --builtin noop -c {}` draining {} jobs: peak RSS {}, RSS after {} ({} of it anonymous: heap and stacks; the rest is the mapped binary)",
+            m.concurrency,
+            m.jobs,
+            format_size(m.peak_rss_bytes),
+            format_size(m.rss_bytes),
+            format_size(m.anon_rss_bytes)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::{Latency, Run, WorkerMemory};
+
+    #[test]
+    fn every_figure_is_printed_next_to_its_target() {
+        let mut r = Report {
+            jobs: 20_000,
+            runs: vec![Run {
+                concurrency: 8,
+                jobs: 20_000,
+                drained: 20_000,
+                drain_per_s: 12_345.0,
+                enqueue_per_s: 160_000.0,
+                redis_cpu_us_per_job: 80.0,
+                redis_bytes_per_job: 160.0,
+                latency: Some(Latency {
+                    samples: 1000,
+                    p50_ms: 0.45,
+                    p95_ms: 0.8,
+                    p99_ms: 1.2,
+                    max_ms: 3.0,
+                }),
+                ..Default::default()
+            }],
+            worker_memory: Some(WorkerMemory {
+                concurrency: 8,
+                jobs: 20_000,
+                rss_bytes: 12_000_000,
+                peak_rss_bytes: 14_000_000,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        r.judge();
+        let text = report_text(&r);
+        for (figure, measured, target, verdict) in [
+            (
+                "drain (noop, concurrency 8)",
+                "12345 jobs/s",
+                "≥ 35000 jobs/s",
+                "MISSED",
+            ),
+            ("Redis CPU per job", "80.0 µs", "≤ 15.0 µs", "MISSED"),
+            ("bulk enqueue", "160000 jobs/s", "≥ 150000 jobs/s", "met"),
+            ("idle start latency p50", "0.45 ms", "≤ 0.40 ms", "MISSED"),
+            ("idle start latency p99", "1.20 ms", "≤ 1.50 ms", "met"),
+            ("worker RSS (peak)", "14.0 MB", "≤ 10.0 MB", "MISSED"),
+            (
+                "Redis memory per pending job",
+                "160 bytes",
+                "≤ 175 bytes",
+                "met",
+            ),
+        ] {
+            let line = text
+                .lines()
+                .find(|l| l.contains(figure))
+                .unwrap_or_else(|| panic!("no {figure} in\n{text}"));
+            let cells: Vec<&str> = line.split('│').map(str::trim).collect();
+            assert_eq!(cells[1..5], [figure, measured, target, verdict], "{line}");
+        }
+        assert!(text.contains("20000/20000"), "{text}");
+    }
+}

@@ -1,0 +1,237 @@
+//! What `mlqd top` shows, as plain data ([`Snapshot`]), and the [`Collector`] that reads it
+//! from Redis through the broker, turning counters into per-second rates between reads.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::broker::Broker;
+use crate::error::Result;
+use crate::job::{self, QueueTotals};
+
+/// Samples of the throughput history kept for the sparkline.
+const HISTORY: usize = 300;
+
+/// One refresh of the view: everything the screen (or `--once`/`--json`) shows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// When it was read, by the Redis clock (RFC 3339).
+    pub taken_at: String,
+    pub namespace: String,
+    pub queues: Vec<QueueRow>,
+    pub workers: Vec<WorkerRow>,
+    /// Who holds the reaper leadership (a worker or `mlqd reaper` id), if anyone.
+    pub leader: Option<String>,
+    pub redis: RedisStats,
+    /// Jobs succeeded per second over all queues, one sample per refresh, oldest first.
+    pub throughput: Vec<f64>,
+}
+
+/// One queue's counts and rates.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueueRow {
+    pub queue: String,
+    pub pending: u64,
+    pub scheduled: u64,
+    pub active: u64,
+    pub retry: u64,
+    pub dead: u64,
+    pub paused: bool,
+    /// Jobs succeeded per second since the previous read (None on the first read).
+    pub succeeded_per_s: Option<f64>,
+    /// Failed attempts per second since the previous read (None on the first read).
+    pub failed_per_s: Option<f64>,
+    pub totals: QueueTotals,
+}
+
+/// One worker in the registry.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerRow {
+    pub id: String,
+    pub host: String,
+    pub queues: Vec<String>,
+    /// Jobs running now.
+    pub busy: u32,
+    pub concurrency: u32,
+    pub handler: String,
+    pub last_heartbeat: String,
+    /// Milliseconds since the last heartbeat, by the Redis clock.
+    pub heartbeat_age_ms: i64,
+}
+
+/// What `INFO` says about the Redis server.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RedisStats {
+    pub version: String,
+    /// `used_memory`, bytes.
+    pub used_memory: u64,
+    /// `instantaneous_ops_per_sec`.
+    pub ops_per_sec: u64,
+    pub connected_clients: u64,
+}
+
+impl Snapshot {
+    /// Succeeded jobs per second over all queues (None before rates are known).
+    pub fn succeeded_per_s(&self) -> Option<f64> {
+        self.queues
+            .iter()
+            .map(|q| q.succeeded_per_s)
+            .try_fold(0.0, |acc, r| r.map(|r| acc + r))
+            .filter(|_| !self.queues.is_empty())
+    }
+}
+
+/// Each queue's (succeeded, failed) totals at one read.
+type Counters = HashMap<String, (u64, u64)>;
+
+/// Reads snapshots; keeps the previous counters to turn them into rates.
+pub struct Collector {
+    broker: Broker,
+    previous: Option<(Instant, Counters)>,
+    history: VecDeque<f64>,
+}
+
+impl Collector {
+    pub fn new(broker: Broker) -> Self {
+        Collector {
+            broker,
+            previous: None,
+            history: VecDeque::with_capacity(HISTORY),
+        }
+    }
+
+    /// Reads every queue, the workers, the leader and the server's figures.
+    pub async fn collect(&mut self) -> Result<Snapshot> {
+        let b = self.broker.clone();
+        let now_ms = b.time_ms().await?;
+        let read_at = Instant::now();
+        let mut queues = Vec::new();
+        for q in b.queue_names().await? {
+            let s = b.queue_stats(&q).await?;
+            queues.push(QueueRow {
+                queue: s.queue,
+                pending: s.pending,
+                scheduled: s.scheduled,
+                active: s.active,
+                retry: s.retry,
+                dead: s.dead,
+                paused: s.paused,
+                succeeded_per_s: None,
+                failed_per_s: None,
+                totals: s.totals,
+            });
+        }
+        let workers = b
+            .workers()
+            .await?
+            .into_iter()
+            .map(|w| WorkerRow {
+                heartbeat_age_ms: (now_ms - w.seen_ms).max(0),
+                id: w.id,
+                host: w.host,
+                queues: w.queues,
+                busy: w.in_flight,
+                concurrency: w.concurrency,
+                handler: w.handler,
+                last_heartbeat: w.last_heartbeat,
+            })
+            .collect();
+        let leader = b.leader().await?;
+        let memory = b.info("memory").await?;
+        let stats = b.info("stats").await?;
+        let server = b.info("server").await?;
+        let clients = b.info("clients").await?;
+        let redis = RedisStats {
+            version: info_field(&server, "redis_version").unwrap_or_default(),
+            used_memory: info_number(&memory, "used_memory").unwrap_or(0),
+            ops_per_sec: info_number(&stats, "instantaneous_ops_per_sec").unwrap_or(0),
+            connected_clients: info_number(&clients, "connected_clients").unwrap_or(0),
+        };
+        self.rates(&mut queues, read_at);
+        let mut snap = Snapshot {
+            taken_at: job::format_ms(now_ms),
+            namespace: b.keys().namespace().to_string(),
+            queues,
+            workers,
+            leader,
+            redis,
+            throughput: Vec::new(),
+        };
+        if let Some(total) = snap.succeeded_per_s() {
+            if self.history.len() == HISTORY {
+                self.history.pop_front();
+            }
+            self.history.push_back(total);
+        }
+        snap.throughput = self.history.iter().copied().collect();
+        Ok(snap)
+    }
+
+    /// Fills in the per-second rates from the counters of the previous read.
+    fn rates(&mut self, queues: &mut [QueueRow], read_at: Instant) {
+        if let Some((at, prev)) = &self.previous {
+            let secs = read_at.duration_since(*at).as_secs_f64();
+            if secs > 0.0 {
+                for q in queues.iter_mut() {
+                    let (ok, failed) = prev.get(&q.queue).copied().unwrap_or((0, 0));
+                    // a counter that went down (the namespace was reset) counts from zero
+                    let delta = |now: u64, before: u64| now.saturating_sub(before) as f64 / secs;
+                    q.succeeded_per_s = Some(delta(q.totals.succeeded, ok));
+                    q.failed_per_s = Some(delta(q.totals.failed, failed));
+                }
+            }
+        }
+        let counters = queues
+            .iter()
+            .map(|q| (q.queue.clone(), (q.totals.succeeded, q.totals.failed)))
+            .collect();
+        self.previous = Some((read_at, counters));
+    }
+}
+
+/// A field of `INFO` text (`name:value` lines).
+pub fn info_field(info: &str, name: &str) -> Option<String> {
+    info.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k == name).then(|| v.trim().to_string())
+    })
+}
+
+/// A numeric field of `INFO` text.
+pub fn info_number<T: std::str::FromStr>(info: &str, name: &str) -> Option<T> {
+    info_field(info, name)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_info_fields() {
+        let info = "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\n";
+        assert_eq!(info_number::<u64>(info, "used_memory"), Some(1_048_576));
+        assert_eq!(
+            info_field(info, "used_memory_human").as_deref(),
+            Some("1.00M")
+        );
+        assert_eq!(info_field(info, "used_memory_peak"), None);
+    }
+
+    #[test]
+    fn total_rate_needs_every_queue_rate() {
+        let mut s = Snapshot::default();
+        assert_eq!(s.succeeded_per_s(), None);
+        s.queues.push(QueueRow {
+            succeeded_per_s: Some(2.0),
+            ..Default::default()
+        });
+        s.queues.push(QueueRow {
+            succeeded_per_s: Some(3.5),
+            ..Default::default()
+        });
+        assert_eq!(s.succeeded_per_s(), Some(5.5));
+        s.queues[1].succeeded_per_s = None;
+        assert_eq!(s.succeeded_per_s(), None);
+    }
+}

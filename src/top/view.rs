@@ -1,0 +1,426 @@
+//! Drawing `mlqd top`: a pure function of a [`Snapshot`] and the [`ViewState`] (which queue
+//! is selected, the last message), so it can be tested on ratatui's `TestBackend`.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, TableState};
+
+use super::snapshot::Snapshot;
+use crate::units::format_size;
+
+/// What the user did to the view (not part of a snapshot).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ViewState {
+    /// Index of the selected queue.
+    pub selected: usize,
+    /// The outcome of the last key action ("paused predict").
+    pub message: Option<String>,
+    /// Why the last refresh failed; the screen keeps the last good snapshot.
+    pub error: Option<String>,
+    /// Whether any snapshot arrived yet.
+    pub loaded: bool,
+}
+
+impl ViewState {
+    /// Keeps the selection inside the queue list.
+    pub fn clamp(&mut self, queues: usize) {
+        if queues == 0 {
+            self.selected = 0;
+        } else if self.selected >= queues {
+            self.selected = queues - 1;
+        }
+    }
+
+    pub fn up(&mut self) {
+        self.selected = self.selected.saturating_sub(1);
+    }
+
+    pub fn down(&mut self, queues: usize) {
+        if self.selected + 1 < queues {
+            self.selected += 1;
+        }
+    }
+}
+
+/// Formats a rate for a table cell: `-` before rates are known.
+pub fn rate(r: Option<f64>) -> String {
+    match r {
+        None => "-".into(),
+        Some(v) if v >= 100.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.1}"),
+    }
+}
+
+/// How long ago, for a heartbeat (`0.4s`, `12s`, `3m`).
+pub fn age(ms: i64) -> String {
+    let ms = ms.max(0);
+    if ms < 10_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else if ms < 120_000 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{}m", ms / 60_000)
+    }
+}
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, snap: &Snapshot, state: &ViewState) {
+    // the queue table as tall as its rows (within reason), the workers get the rest
+    let queue_rows = (snap.queues.len() as u16).clamp(1, 20) + 3;
+    let [header, queues, spark, workers, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(queue_rows),
+        Constraint::Length(6),
+        Constraint::Min(4),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    render_header(frame, header, snap, state);
+    render_queues(frame, queues, snap, state);
+    render_throughput(frame, spark, snap);
+    render_workers(frame, workers, snap);
+    render_footer(frame, footer, state);
+}
+
+fn render_header(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewState) {
+    let leader = snap.leader.as_deref().unwrap_or("none");
+    let first = Line::from(vec![
+        Span::styled("mlqd top", Style::new().bold()),
+        Span::raw(format!(
+            "  namespace {}  ·  {}",
+            snap.namespace,
+            if state.loaded {
+                snap.taken_at.as_str()
+            } else {
+                "connecting…"
+            }
+        )),
+    ]);
+    let second = Line::from(vec![
+        Span::raw("reaper leader: "),
+        Span::styled(
+            leader.to_string(),
+            if snap.leader.is_some() {
+                Style::new().fg(Color::Green)
+            } else {
+                Style::new().fg(Color::Red)
+            },
+        ),
+        Span::raw(format!(
+            "  ·  redis {}: {} used, {} ops/s, {} clients",
+            if snap.redis.version.is_empty() {
+                "?"
+            } else {
+                snap.redis.version.as_str()
+            },
+            format_size(snap.redis.used_memory),
+            snap.redis.ops_per_sec,
+            snap.redis.connected_clients
+        )),
+    ]);
+    frame.render_widget(Paragraph::new(vec![first, second]), area);
+}
+
+fn render_queues(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewState) {
+    let header = Row::new(
+        [
+            "queue",
+            "pending",
+            "scheduled",
+            "active",
+            "retry",
+            "dead",
+            "ok/s",
+            "failed/s",
+            "paused",
+        ]
+        .map(|h| Cell::from(h).bold()),
+    );
+    let rows = snap.queues.iter().map(|q| {
+        let paused = if q.paused {
+            Cell::from("PAUSED").fg(Color::Yellow)
+        } else {
+            Cell::from("no")
+        };
+        let dead = if q.dead > 0 {
+            Cell::from(q.dead.to_string()).fg(Color::Red)
+        } else {
+            Cell::from("0")
+        };
+        Row::new(vec![
+            Cell::from(q.queue.clone()),
+            Cell::from(q.pending.to_string()),
+            Cell::from(q.scheduled.to_string()),
+            Cell::from(q.active.to_string()),
+            Cell::from(q.retry.to_string()),
+            dead,
+            Cell::from(rate(q.succeeded_per_s)),
+            Cell::from(rate(q.failed_per_s)),
+            paused,
+        ])
+    });
+    let widths = [
+        Constraint::Min(12),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(7),
+    ];
+    let title = format!(" queues ({}) ", snap.queues.len());
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(Block::new().borders(Borders::ALL).title(title))
+        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+        .highlight_symbol("▶ ");
+    let mut ts = TableState::default();
+    if !snap.queues.is_empty() {
+        ts.select(Some(state.selected.min(snap.queues.len() - 1)));
+    }
+    frame.render_stateful_widget(table, area, &mut ts);
+    if snap.queues.is_empty() && state.loaded {
+        // the line below the header, inside the border
+        let inner = Rect {
+            x: area.x + 2,
+            y: area.y + 2,
+            width: area.width.saturating_sub(4),
+            height: area.height.saturating_sub(3).min(1),
+        };
+        frame.render_widget(
+            Paragraph::new("no queues yet: post a job with `mlqd post`").dim(),
+            inner,
+        );
+    }
+}
+
+fn render_throughput(frame: &mut Frame, area: Rect, snap: &Snapshot) {
+    let now = snap.throughput.last().copied();
+    let peak = snap.throughput.iter().copied().fold(0.0, f64::max);
+    let title = format!(
+        " throughput: {} jobs/s now, peak {} ",
+        rate(now),
+        rate(Some(peak))
+    );
+    let block = Block::new().borders(Borders::ALL).title(title);
+    let width = block.inner(area).width as usize;
+    let start = snap.throughput.len().saturating_sub(width);
+    let data: Vec<u64> = snap.throughput[start..]
+        .iter()
+        .map(|v| v.round().max(0.0) as u64)
+        .collect();
+    let spark = Sparkline::default()
+        .block(block)
+        .data(&data)
+        .style(Style::new().fg(Color::Cyan));
+    frame.render_widget(spark, area);
+}
+
+fn render_workers(frame: &mut Frame, area: Rect, snap: &Snapshot) {
+    let header = Row::new(
+        ["worker", "host", "queues", "busy", "handler", "heartbeat"].map(|h| Cell::from(h).bold()),
+    );
+    let rows = snap.workers.iter().map(|w| {
+        let beat = Cell::from(format!("{} ago", age(w.heartbeat_age_ms)));
+        let beat = if w.heartbeat_age_ms > 10_000 {
+            beat.fg(Color::Red)
+        } else {
+            beat
+        };
+        Row::new(vec![
+            Cell::from(w.id.clone()),
+            Cell::from(w.host.clone()),
+            Cell::from(w.queues.join(",")),
+            Cell::from(format!("{}/{}", w.busy, w.concurrency)),
+            Cell::from(w.handler.clone()),
+            beat,
+        ])
+    });
+    let widths = [
+        Constraint::Min(20),
+        Constraint::Length(16),
+        Constraint::Min(10),
+        Constraint::Length(9),
+        Constraint::Length(14),
+        Constraint::Length(12),
+    ];
+    let title = format!(" workers ({}) ", snap.workers.len());
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(Block::new().borders(Borders::ALL).title(title));
+    frame.render_widget(table, area);
+}
+
+fn render_footer(frame: &mut Frame, area: Rect, state: &ViewState) {
+    let keys = Span::raw("q quit  ↑/↓ select  p pause/resume  ").dim();
+    let line = match (&state.error, &state.message) {
+        (Some(e), _) => Line::from(vec![
+            keys,
+            Span::styled(format!("redis: {e}"), Style::new().fg(Color::Red)),
+        ]),
+        (None, Some(m)) => Line::from(vec![keys, Span::raw(m.clone())]),
+        (None, None) => Line::from(keys),
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::top::snapshot::{QueueRow, RedisStats, WorkerRow};
+
+    fn sample() -> Snapshot {
+        Snapshot {
+            taken_at: "2026-01-02T03:04:05.000Z".into(),
+            namespace: "mlqd".into(),
+            queues: vec![
+                QueueRow {
+                    queue: "predict".into(),
+                    pending: 1234,
+                    active: 7,
+                    dead: 2,
+                    succeeded_per_s: Some(250.0),
+                    failed_per_s: Some(0.5),
+                    ..Default::default()
+                },
+                QueueRow {
+                    queue: "train".into(),
+                    scheduled: 3,
+                    paused: true,
+                    ..Default::default()
+                },
+            ],
+            workers: vec![WorkerRow {
+                id: "gpu-box-42-ab12".into(),
+                host: "gpu-box".into(),
+                queues: vec!["predict".into()],
+                busy: 3,
+                concurrency: 8,
+                handler: "exec".into(),
+                last_heartbeat: "2026-01-02T03:04:04.600Z".into(),
+                heartbeat_age_ms: 400,
+            }],
+            leader: Some("gpu-box-42-ab12".into()),
+            redis: RedisStats {
+                version: "7.0.15".into(),
+                used_memory: 3 * 1024 * 1024,
+                ops_per_sec: 4321,
+                connected_clients: 5,
+            },
+            throughput: vec![10.0, 120.0, 250.0],
+        }
+    }
+
+    fn draw(snap: &Snapshot, state: &ViewState) -> Vec<String> {
+        let mut term = Terminal::new(TestBackend::new(110, 30)).expect("test terminal");
+        term.draw(|f| render(f, snap, state)).expect("draw");
+        let buf = term.backend().buffer().clone();
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect()
+    }
+
+    fn line_with<'a>(screen: &'a [String], needle: &str) -> &'a str {
+        screen
+            .iter()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle:?}:\n{}", screen.join("\n")))
+    }
+
+    #[test]
+    fn shows_queue_counts_rates_and_paused() {
+        let state = ViewState {
+            loaded: true,
+            ..Default::default()
+        };
+        let screen = draw(&sample(), &state);
+        let predict = line_with(&screen, "predict ");
+        let cols: Vec<&str> = predict
+            .split(|c: char| c.is_whitespace() || c == '│' || c == '▶')
+            .filter(|s| !s.is_empty())
+            .collect();
+        assert_eq!(
+            cols,
+            ["predict", "1234", "0", "7", "0", "2", "250", "0.5", "no"],
+            "{predict}"
+        );
+        assert!(line_with(&screen, "train").contains("PAUSED"));
+        // the first queue is selected
+        assert!(predict.contains('▶'), "{predict}");
+    }
+
+    #[test]
+    fn shows_workers_leader_redis_and_throughput() {
+        let state = ViewState {
+            loaded: true,
+            ..Default::default()
+        };
+        let screen = draw(&sample(), &state);
+        let w = line_with(&screen, "3/8");
+        assert!(
+            w.contains("gpu-box-42-ab12") && w.contains("exec") && w.contains("0.4s ago"),
+            "{w}"
+        );
+        assert!(line_with(&screen, "reaper leader").contains("gpu-box-42-ab12"));
+        let redis = line_with(&screen, "redis 7.0.15");
+        assert!(
+            redis.contains("3.0 MiB used") && redis.contains("4321 ops/s"),
+            "{redis}"
+        );
+        assert!(line_with(&screen, "throughput").contains("250 jobs/s now"));
+    }
+
+    #[test]
+    fn selection_moves_and_stays_in_range() {
+        let mut state = ViewState {
+            loaded: true,
+            ..Default::default()
+        };
+        state.down(2);
+        let screen = draw(&sample(), &state);
+        assert!(line_with(&screen, "train").contains('▶'));
+        assert!(!line_with(&screen, "predict ").contains('▶'));
+        state.down(2);
+        assert_eq!(state.selected, 1);
+        state.up();
+        state.up();
+        assert_eq!(state.selected, 0);
+        state.selected = 5;
+        state.clamp(2);
+        assert_eq!(state.selected, 1);
+    }
+
+    #[test]
+    fn shows_errors_and_empty_namespaces() {
+        let state = ViewState {
+            loaded: true,
+            error: Some("connection refused".into()),
+            ..Default::default()
+        };
+        let screen = draw(&Snapshot::default(), &state);
+        assert!(line_with(&screen, "q quit").contains("redis: connection refused"));
+        line_with(&screen, "no queues yet");
+        assert!(line_with(&screen, "reaper leader").contains("none"));
+    }
+
+    #[test]
+    fn formats_rates_and_ages() {
+        assert_eq!(rate(None), "-");
+        assert_eq!(rate(Some(0.25)), "0.2");
+        assert_eq!(rate(Some(12_345.6)), "12346");
+        assert_eq!(age(400), "0.4s");
+        assert_eq!(age(45_000), "45s");
+        assert_eq!(age(600_000), "10m");
+    }
+}
