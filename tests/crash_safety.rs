@@ -708,6 +708,8 @@ fn mlqd_up_runs_everything_and_keeps_results_across_restarts() {
                 redis = u.trim().to_string();
             }
         }
+        // keep reading, as a terminal would
+        std::thread::spawn(move || lines.for_each(drop));
         (p, api, redis)
     };
     let (mut up, api, redis) = start();
@@ -753,5 +755,32 @@ fn mlqd_up_runs_everything_and_keeps_results_across_restarts() {
     up.signal("INT");
     up.wait_for(Duration::from_secs(20))
         .expect("up did not stop");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn mlqd_up_keeps_running_when_nobody_reads_its_banner() {
+    let dir = std::env::temp_dir().join(format!("mlqd-up-{:08x}", common::rand_u32()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = std::process::Command::new(common::bin());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MLQD_LOG_LEVEL", "warn")
+        .current_dir(&dir)
+        .args(["up", "--builtin", "echo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut up = Proc::spawn(cmd);
+    drop(up.child.stdout.take()); // stdout closed before the banner is written
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        up.child.try_wait().unwrap().is_none(),
+        "mlqd up died with its stdout closed"
+    );
+    up.signal("INT");
+    assert_eq!(
+        up.wait_for(Duration::from_secs(20)).and_then(|s| s.code()),
+        Some(0)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

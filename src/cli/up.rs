@@ -86,21 +86,22 @@ async fn run_all(
         .with_context(|| format!("cannot listen on {}", a.listen))?;
     let local = listener.local_addr().context("reading the bound address")?;
 
-    output::line(format_args!("mlqd up: API    http://{local}"))?;
-    output::line(format_args!(
+    // The banner is for people; nobody reading it (stdout closed) must not stop `up`.
+    let _ = output::line(format_args!("mlqd up: API    http://{local}"));
+    let _ = output::line(format_args!(
         "mlqd up: Redis  {}",
         crate::broker::redact(url)
-    ))?;
+    ));
     if let Some(m) = managed {
-        output::line(format_args!("mlqd up: data   {}", m.dir.display()))?;
+        let _ = output::line(format_args!("mlqd up: data   {}", m.dir.display()));
         if m.url != "redis://127.0.0.1:6379" {
-            output::line(format_args!(
+            let _ = output::line(format_args!(
                 "mlqd up: other mlqd commands need: export MLQD_REDIS_URL={}",
                 m.url
-            ))?;
+            ));
         }
     }
-    output::line(format_args!("mlqd up: Ctrl-C stops everything"))?;
+    let _ = output::line(format_args!("mlqd up: Ctrl-C stops everything"));
 
     let shutdown = super::shutdown_on_signals();
     let http = tokio::spawn(api::serve(
