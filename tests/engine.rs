@@ -703,3 +703,118 @@ async fn a_stopped_fast_worker_hands_back_its_prefetched_jobs() {
     );
     assert_eq!(s.pending + s.totals.succeeded, 3000, "{s:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn done_records_with_a_long_history_read_back_whole() {
+    // the done record is one string (state, header, meta, content type, result); status
+    // reads its head in growing pieces, so a history longer than the first piece must
+    // still come back whole, and the result (newlines and all) after it
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let b = broker(&r, &ns);
+    let queue = q("long");
+    let posted = c
+        .post(
+            &queue,
+            Payload::json(&json!({"x": 1})),
+            JobOptions {
+                max_retries: Some(5),
+                ..JobOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let ulid = posted.id.ulid().to_string();
+    let no_wait = Backoff {
+        base: Duration::from_millis(1),
+        cap: Duration::from_millis(1),
+    };
+    let long_error = "e".repeat(3000);
+    for attempt in 1..=3u32 {
+        let mut claimed = b
+            .claim(&queue, "w", 1, Duration::from_secs(30))
+            .await
+            .unwrap();
+        for _ in 0..50 {
+            if !claimed.jobs.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            claimed = b
+                .claim(&queue, "w", 1, Duration::from_secs(30))
+                .await
+                .unwrap();
+        }
+        assert_eq!(claimed.jobs.len(), 1, "attempt {attempt}");
+        assert_eq!(claimed.jobs[0].attempt, attempt);
+        if attempt < 3 {
+            let f = b
+                .fail(
+                    &queue,
+                    "w",
+                    &[mlqd::broker::Failure {
+                        ulid: ulid.clone(),
+                        attempt,
+                        error: format!("{attempt}{long_error}"),
+                        retryable: true,
+                    }],
+                    no_wait,
+                )
+                .await
+                .unwrap();
+            assert_eq!(f, vec![Fence::Recorded(JobState::Retry)]);
+        }
+    }
+    let result = b"line one\nline two\n\n\x00\xff".to_vec();
+    let done = Success {
+        ulid: ulid.clone(),
+        attempt: 3,
+        result: result.clone(),
+        content_type: "application/x-lines".into(),
+    };
+    let f = b
+        .complete(&queue, "w", std::slice::from_ref(&done))
+        .await
+        .unwrap();
+    assert_eq!(f, vec![Fence::Recorded(JobState::Succeeded)]);
+    // a repeated call is recognised from the record (its meta sits past the first piece)
+    let f = b.complete(&queue, "w", &[done]).await.unwrap();
+    assert_eq!(f, vec![Fence::Duplicate]);
+    let (st, got) = c.result(&posted.id).await.unwrap();
+    assert_eq!(st.state, JobState::Succeeded);
+    assert_eq!(st.history.len(), 3);
+    assert_eq!(
+        st.history[0].error.as_deref(),
+        Some(format!("1{long_error}").as_str())
+    );
+    assert_eq!(
+        st.history[1].error.as_deref(),
+        Some(format!("2{long_error}").as_str())
+    );
+    assert_eq!(st.history[2].outcome, AttemptOutcome::Succeeded);
+    assert_eq!(got.bytes, result);
+    assert_eq!(got.content_type, "application/x-lines");
+    // a cancelled job's record has no result; cancelling again finds it final
+    let other = c
+        .post(
+            &queue,
+            Payload::json(&json!({"y": 2})),
+            JobOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        b.cancel(&other.id).await.unwrap(),
+        mlqd::broker::Cancelled::Done(JobState::Pending)
+    );
+    assert_eq!(
+        b.cancel(&other.id).await.unwrap(),
+        mlqd::broker::Cancelled::AlreadyFinal(JobState::Cancelled)
+    );
+    assert_eq!(
+        c.status(&other.id).await.unwrap().state,
+        JobState::Cancelled
+    );
+    assert!(c.result(&other.id).await.is_err());
+}

@@ -559,7 +559,7 @@ impl Broker {
             inv.arg(s.ulid.as_str())
                 .arg(s.attempt)
                 .arg(s.result.as_slice())
-                .arg(s.content_type.as_str());
+                .arg(record_content_type(&s.content_type).as_ref());
         }
         fences(self.invoke(inv).await?, |code| match code {
             1 => Some(Fence::Recorded(JobState::Succeeded)),
@@ -1453,6 +1453,19 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A result content type as the done record holds it: one line (handlers' outputs are
+/// checked before this; a library caller's control characters are dropped, not stored).
+fn record_content_type(ct: &str) -> std::borrow::Cow<'_, str> {
+    if ct.chars().any(char::is_control) {
+        ct.chars()
+            .filter(|c| !c.is_control())
+            .collect::<String>()
+            .into()
+    } else {
+        ct.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -1462,5 +1475,11 @@ mod tests {
             "redis://user:***@host:6379/0"
         );
         assert_eq!(super::redact("redis://127.0.0.1"), "redis://127.0.0.1");
+    }
+
+    #[test]
+    fn record_content_type_is_one_line() {
+        assert_eq!(super::record_content_type("text/plain"), "text/plain");
+        assert_eq!(super::record_content_type("text/pl\nain\r"), "text/plain");
     }
 }

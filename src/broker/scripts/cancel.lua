@@ -10,7 +10,7 @@
 -- KEYS[8] payloads  HASH
 -- KEYS[9] meta      HASH
 -- KEYS[10] stats    HASH
--- KEYS[11] done:<ulid> HASH
+-- KEYS[11] done:<ulid> STRING
 -- ARGV[1] ulid, [2] queue name, [3] events channel, [4] cancel channel, [5] default ttl ms
 -- Returns {'cancelled', previous state} or {'final', state} (already terminal) or
 -- {'unknown'}.
@@ -18,10 +18,10 @@ local pending, prio, scheduled, retry = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local active, dead, specs, payloads = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local meta, stats, done = KEYS[9], KEYS[10], KEYS[11]
 local ulid, queue, channel, cancel_channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local default_ttl = tonumber(ARGV[5])
+local default_ttl = ARGV[5]
 
-local x = redis.call('HGET', done, 'x')
-if x then return {'final', x} end
+local prev = read_done(done)
+if prev then return {'final', prev[1]} end
 local spec = redis.call('HGET', specs, ulid)
 if not spec then return {'unknown'} end
 if redis.call('ZSCORE', dead, ulid) then return {'final', 'dead'} end
@@ -47,8 +47,8 @@ m.ft = now
 m.p = nil
 m.pm = nil
 local hdr_text = header_of(spec)
-redis.call('HSET', done, 'x', 'cancelled', 'h', hdr_text, 'm', cjson.encode(m))
-redis.call('PEXPIRE', done, cjson.decode(hdr_text).rt or default_ttl)
+write_done(done, 'cancelled', hdr_text, cjson.encode(m), '', '',
+  result_ttl(hdr_text, default_ttl))
 forget(specs, payloads, meta, ulid)
 redis.call('HINCRBY', stats, 'cancelled', 1)
 publish(channel, 'cancelled', queue, {ulid})

@@ -77,7 +77,8 @@ if #ulids == 0 then
 end
 
 local out = {-1, 0}
-local deadline = now + lease
+local deadline = tostring(now + lease) -- numbers made text once (Lua uses sprintf)
+local now_s = tostring(now)
 local spec_of = call_many('HMGET', K.specs, ulids)
 local meta_of = call_many('HMGET', K.meta, ulids)
 local first_meta = first_meta_prefix(cjson.encode(worker))
@@ -98,7 +99,7 @@ for i, ulid in ipairs(ulids) do
       text = cjson.encode(m)
     else
       attempt = 1
-      text = first_meta .. now .. '}'
+      text = first_meta .. now_s .. '}'
     end
     metas[#metas + 1] = ulid
     metas[#metas + 1] = text

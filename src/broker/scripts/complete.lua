@@ -6,15 +6,16 @@
 -- KEYS[3] payloads HASH
 -- KEYS[4] meta     HASH
 -- KEYS[5] stats    HASH
--- KEYS[6..] done:<ulid> HASH, one per job in ARGV order
+-- KEYS[6..] done:<ulid> STRING, one per job in ARGV order
 -- ARGV[1] worker id, [2] queue name, [3] events channel, [4] default result ttl ms,
 -- then 4 per job: ulid, attempt, result bytes, result content type
 -- Returns one code per job: 1 recorded, 2 already recorded by this same attempt (a retried
 -- call), 0 refused: the worker no longer holds the lease, so it must not write an outcome.
 local active, specs, payloads, meta, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local worker, queue, channel = ARGV[1], ARGV[2], ARGV[3]
-local default_ttl = tonumber(ARGV[4])
+local default_ttl = ARGV[4]
 local now = now_ms()
+local now_s = tostring(now) -- made once: Lua turns numbers into text with sprintf
 local ulids = {}
 for i = 5, #ARGV, 4 do ulids[#ulids + 1] = ARGV[i] end
 local leased = call_many('ZMSCORE', active, ulids)
@@ -48,34 +49,29 @@ for j, ulid in ipairs(ulids) do
   end
   if spec then
     local hdr_text = header_of(spec)
-    -- the header's keys are fixed and flat, so "rt" is found without decoding it
-    local ttl = tonumber(string.match(hdr_text, '[{,]"rt":(%d+)')) or default_ttl
     local text
     if first_st then
       -- what close_attempt and cjson would make of it
       text = first_meta .. first_st .. ',"h":[{"w":' .. worker_json .. ',"s":' .. first_st
-        .. ',"f":' .. now .. ',"o":"succeeded"}],"ft":' .. now .. '}'
+        .. ',"f":' .. now_s .. ',"o":"succeeded"}],"ft":' .. now_s .. '}'
     else
       close_attempt(m, now, 'succeeded', nil)
       m.ft = now
       m.e = nil
       text = cjson.encode(m)
     end
-    redis.call('HSET', done, 'x', 'succeeded', 'h', hdr_text, 'm', text,
-      'r', ARGV[i + 2], 'c', ARGV[i + 3])
-    redis.call('PEXPIRE', done, ttl)
+    write_done(done, 'succeeded', hdr_text, text, ARGV[i + 3], ARGV[i + 2],
+      result_ttl(hdr_text, default_ttl))
     codes[j] = 1
     recorded[ulid] = true
     done_ids[#done_ids + 1] = ulid
     if string.byte(spec, -1) == 10 then external[#external + 1] = ulid end
   else
     codes[j] = 0
-    local prev = redis.call('HGET', done, 'm')
-    if prev then
-      local pm = cjson.decode(prev)
-      if pm.a == attempt and pm.w == worker and redis.call('HGET', done, 'x') == 'succeeded' then
-        codes[j] = 2
-      end
+    local prev = read_done(done)
+    if prev and prev[1] == 'succeeded' then
+      local pm = cjson.decode(prev[3])
+      if pm.a == attempt and pm.w == worker then codes[j] = 2 end
     end
   end
 end

@@ -23,6 +23,7 @@ local n = tonumber(ARGV[2])
 local inline_limit = tonumber(ARGV[3])
 
 local now = now_ms()
+local now_s = tostring(now) -- made once: Lua turns numbers into text with sprintf
 local out = {'ok'}
 local fresh = {}
 local next_idem = 10
@@ -78,9 +79,9 @@ for j = 0, n - 1 do
     if delay >= 0 then due = now + delay elseif run_at >= 0 then due = run_at end
     local stamped
     if hdr == '{}' then
-      stamped = '{"t":' .. now .. '}'
+      stamped = '{"t":' .. now_s .. '}'
     else
-      stamped = '{"t":' .. now .. ',' .. string.sub(hdr, 2)
+      stamped = '{"t":' .. now_s .. ',' .. string.sub(hdr, 2)
     end
     spec_pairs[#spec_pairs + 1] = ulid
     if #payload > inline_limit then

@@ -11,8 +11,9 @@
 --                   p/pm progress, h history
 --   the state is where the ulid sits: pending LIST (priority 0) or prio ZSET (others),
 --   scheduled / retry / active / dead ZSETs
---   done:<ulid> HASH  record of a succeeded or cancelled job (x state, h header, m meta,
---                   r result, c result content type), with a TTL
+--   done:<ulid> STRING record of a succeeded or cancelled job, with a TTL: state "\n"
+--                   header "\n" meta "\n" result content type "\n" result bytes (the
+--                   first four never hold a newline: JSON, and a checked content type)
 
 local PRIO_BAND = 17592186044416 -- 2^44: one band of prio scores per priority level
 local HISTORY_CAP = 10
@@ -34,6 +35,41 @@ local function call_many(cmd, key, items)
     end
   end
   return out
+end
+
+-- Writes a job's done record, expiring after ttl ms (a string of digits).
+local function write_done(done, state, hdr_text, meta_text, content_type, result, ttl)
+  redis.call('SET', done, state .. '\n' .. hdr_text .. '\n' .. meta_text .. '\n'
+    .. content_type .. '\n' .. result, 'PX', ttl)
+end
+
+-- Reads a done record without its result: {state, header, meta, content type} and the
+-- offset where the result starts, or nil when there is none. Reads a growing prefix, so a
+-- large result is not copied.
+local function read_done(done)
+  local size = 4096
+  while true do
+    local head = redis.call('GETRANGE', done, 0, size - 1)
+    if head == '' then return nil end
+    local parts, pos = {}, 1
+    for i = 1, 4 do
+      local nl = string.find(head, '\n', pos, true)
+      if not nl then break end
+      parts[i] = string.sub(head, pos, nl - 1)
+      pos = nl + 1
+    end
+    if #parts == 4 then return parts, pos - 1 end
+    if #head < size then return nil end
+    size = size * 8
+  end
+end
+
+-- The result ttl of a job (ms, a string of digits) from its header, else the default. The
+-- header's keys are fixed and flat, so "rt" is found without decoding it.
+local function result_ttl(hdr_text, default_ttl)
+  local rt = string.match(hdr_text, '[{,]"rt":(%d+)')
+  if rt and rt ~= '0' then return rt end
+  return default_ttl
 end
 
 local function header_of(spec)

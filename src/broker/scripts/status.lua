@@ -1,6 +1,6 @@
 -- status.lua (read only): find a job wherever it is and return what its status is made of,
 -- without copying a large payload.
--- KEYS[1] done:<ulid> HASH
+-- KEYS[1] done:<ulid> STRING
 -- KEYS[2] specs     HASH
 -- KEYS[3] meta      HASH
 -- KEYS[4] active    ZSET
@@ -14,11 +14,12 @@ local done, specs, meta = KEYS[1], KEYS[2], KEYS[3]
 local active, scheduled, retry, dead = KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local ulid, with_result = ARGV[1], ARGV[2] == '1'
 
-local rec = redis.call('HMGET', done, 'x', 'h', 'm', 'c')
-if rec[1] then
-  local result = false
-  if with_result then result = redis.call('HGET', done, 'r') end
-  return {rec[1], rec[2], rec[3], false, rec[4], result}
+local rec, at = read_done(done)
+if rec then
+  local result, ct = false, false
+  if rec[4] ~= '' then ct = rec[4] end
+  if with_result then result = redis.call('GETRANGE', done, at, -1) end
+  return {rec[1], rec[2], rec[3], false, ct, result}
 end
 local spec = redis.call('HGET', specs, ulid)
 if not spec then return {} end
