@@ -258,7 +258,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often the duties run')
             [CompletionResult]::new('--leader-ttl', '--leader-ttl', [CompletionResultType]::ParameterName, 'Leader lock lifetime; another reaper takes over within it when the leader dies')
             [CompletionResult]::new('--worker-timeout', '--worker-timeout', [CompletionResultType]::ParameterName, 'A worker silent this long is gone and its running jobs are requeued at once')
-            [CompletionResult]::new('--sweep-interval', '--sweep-interval', [CompletionResultType]::ParameterName, 'How often the invariant sweep runs')
+            [CompletionResult]::new('--sweep-interval', '--sweep-interval', [CompletionResultType]::ParameterName, 'How often the invariant sweep runs (it reads every live job, so not too often)')
             [CompletionResult]::new('--dead-retention', '--dead-retention', [CompletionResultType]::ParameterName, 'How long dead jobs are kept')
             [CompletionResult]::new('--callback-secret', '--callback-secret', [CompletionResultType]::ParameterName, 'Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>')
             [CompletionResult]::new('--metrics-listen', '--metrics-listen', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics (leadership, reaper actions, queue depth) at http://ADDR/metrics')

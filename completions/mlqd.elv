@@ -238,7 +238,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --interval 'How often the duties run'
             cand --leader-ttl 'Leader lock lifetime; another reaper takes over within it when the leader dies'
             cand --worker-timeout 'A worker silent this long is gone and its running jobs are requeued at once'
-            cand --sweep-interval 'How often the invariant sweep runs'
+            cand --sweep-interval 'How often the invariant sweep runs (it reads every live job, so not too often)'
             cand --dead-retention 'How long dead jobs are kept'
             cand --callback-secret 'Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>'
             cand --metrics-listen 'Serve Prometheus metrics (leadership, reaper actions, queue depth) at http://ADDR/metrics'

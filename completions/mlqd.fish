@@ -193,7 +193,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -s V -l version -d 'Pr
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l interval -d 'How often the duties run' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l leader-ttl -d 'Leader lock lifetime; another reaper takes over within it when the leader dies' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l worker-timeout -d 'A worker silent this long is gone and its running jobs are requeued at once' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l sweep-interval -d 'How often the invariant sweep runs' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l sweep-interval -d 'How often the invariant sweep runs (it reads every live job, so not too often)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l dead-retention -d 'How long dead jobs are kept' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l callback-secret -d 'Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l metrics-listen -d 'Serve Prometheus metrics (leadership, reaper actions, queue depth) at http://ADDR/metrics' -r

@@ -21,8 +21,8 @@ pub struct ReaperArgs {
     /// A worker silent this long is gone and its running jobs are requeued at once
     #[arg(long, env = "MLQD_WORKER_TIMEOUT", value_parser = duration_arg, default_value = "10s")]
     pub worker_timeout: Duration,
-    /// How often the invariant sweep runs
-    #[arg(long, env = "MLQD_SWEEP_INTERVAL", value_parser = duration_arg, default_value = "1m")]
+    /// How often the invariant sweep runs (it reads every live job, so not too often)
+    #[arg(long, env = "MLQD_SWEEP_INTERVAL", value_parser = duration_arg, default_value = "10m")]
     pub sweep_interval: Duration,
     /// How long dead jobs are kept
     #[arg(long, env = "MLQD_DEAD_RETENTION", value_parser = duration_arg, default_value = "7d")]

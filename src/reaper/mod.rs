@@ -46,7 +46,7 @@ impl ReaperConfig {
             interval: Duration::from_secs(1),
             leader_ttl: Duration::from_secs(10),
             worker_timeout: Duration::from_secs(10),
-            sweep_interval: Duration::from_secs(60),
+            sweep_interval: Duration::from_secs(600),
             dead_retention: crate::job::DEAD_TTL,
         }
     }

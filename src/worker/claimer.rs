@@ -4,9 +4,10 @@
 //! nothing, then one trial job.
 //!
 //! Prefetch: while jobs run fast (a recent average under [`PREFETCH_BELOW`]) and none has
-//! failed since the last success, a claim also takes up to three more rounds of jobs
-//! (3 × concurrency × batch size) into a local buffer, so each Redis call carries several
-//! rounds of jobs; a buffered job waits at most a few fast jobs' time. Buffered jobs are
+//! failed since the last success, a claim also takes into a local buffer what the slots
+//! would finish within [`PREFETCH_HORIZON`] at that average (at least three rounds of
+//! concurrency × batch size, at most [`PREFETCH_MAX`] jobs), so each Redis call carries
+//! many jobs; a buffered job waits a few milliseconds at most. Buffered jobs are
 //! held like running ones (`active` in Redis, their attempt counted at the claim): their
 //! leases are renewed and a cancel or a lost lease drops them; on shutdown, or when the
 //! breaker opens, they are handed back at once. Slow jobs (model inference, training) are
@@ -30,8 +31,14 @@ use crate::units::format_duration;
 const IDLE_BLOCK: Duration = Duration::from_secs(1);
 /// Jobs are prefetched only while their average run time stays below this.
 pub(crate) const PREFETCH_BELOW: Duration = Duration::from_millis(5);
-/// Rounds of jobs (concurrency × batch size) a fast worker may hold beyond its free slots.
+/// Rounds of jobs (concurrency × batch size) a fast worker may always hold beyond its free
+/// slots.
 const PREFETCH_ROUNDS: usize = 3;
+/// A fast worker holds what its slots finish within this time, at the recent average.
+const PREFETCH_HORIZON: Duration = Duration::from_millis(20);
+/// The most jobs a worker prefetches by the horizon rule (each claim call carries them all,
+/// and the per-call cost in Redis is what prefetching saves).
+const PREFETCH_MAX: usize = 512;
 
 pub(crate) struct Claimer {
     shared: Arc<Shared>,
@@ -64,7 +71,7 @@ impl Claimer {
         let avg = self.shared.run_avg_us.load(Ordering::Relaxed);
         if avg < PREFETCH_BELOW.as_micros() as u64 && self.shared.breaker.clean() {
             let round = self.shared.config.concurrency * self.shared.config.batch_size;
-            (PREFETCH_ROUNDS * round).saturating_sub(self.buffer.len())
+            prefetch_target(round, avg).saturating_sub(self.buffer.len())
         } else {
             0
         }
@@ -299,6 +306,17 @@ impl Claimer {
     }
 }
 
+/// Jobs a fast worker keeps buffered: the rounds its slots finish within the horizon at
+/// `avg_us` per handler call, at least [`PREFETCH_ROUNDS`], at most [`PREFETCH_MAX`] jobs
+/// (unless the minimum rounds are more).
+fn prefetch_target(round: usize, avg_us: u64) -> usize {
+    let rounds = (PREFETCH_HORIZON.as_micros() as u64 / avg_us.max(1)) as usize;
+    let min = PREFETCH_ROUNDS.saturating_mul(round);
+    round
+        .saturating_mul(rounds)
+        .clamp(min, PREFETCH_MAX.max(min))
+}
+
 /// How a handler call ended.
 enum End {
     Done(Vec<HandlerResult>),
@@ -402,4 +420,22 @@ async fn run_batch(shared: Arc<Shared>, jobs: Vec<Job>, permit: Option<OwnedSema
         let _ = shared.outcomes.send(outcome);
     }
     drop(permit);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefetch_target;
+
+    #[test]
+    fn prefetch_covers_the_horizon_within_bounds() {
+        // 8 slots of 1 ms jobs: 20 rounds within 20 ms
+        assert_eq!(prefetch_target(8, 1_000), 160);
+        // very fast jobs: capped
+        assert_eq!(prefetch_target(8, 3), 512);
+        // near the prefetch limit: never fewer than three rounds
+        assert_eq!(prefetch_target(8, 4_900), 32);
+        assert_eq!(prefetch_target(8, 10_000), 24);
+        // rounds bigger than the cap still get their three rounds
+        assert_eq!(prefetch_target(256, 1), 768);
+    }
 }
