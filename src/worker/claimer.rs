@@ -38,7 +38,7 @@ const PREFETCH_ROUNDS: usize = 3;
 const PREFETCH_HORIZON: Duration = Duration::from_millis(20);
 /// The most jobs a worker prefetches by the horizon rule (each claim call carries them all,
 /// and the per-call cost in Redis is what prefetching saves).
-const PREFETCH_MAX: usize = 512;
+const PREFETCH_MAX: usize = 256;
 
 pub(crate) struct Claimer {
     shared: Arc<Shared>,
@@ -431,11 +431,11 @@ mod tests {
         // 8 slots of 1 ms jobs: 20 rounds within 20 ms
         assert_eq!(prefetch_target(8, 1_000), 160);
         // very fast jobs: capped
-        assert_eq!(prefetch_target(8, 3), 512);
+        assert_eq!(prefetch_target(8, 3), 256);
         // near the prefetch limit: never fewer than three rounds
         assert_eq!(prefetch_target(8, 4_900), 32);
         assert_eq!(prefetch_target(8, 10_000), 24);
         // rounds bigger than the cap still get their three rounds
-        assert_eq!(prefetch_target(256, 1), 768);
+        assert_eq!(prefetch_target(128, 1), 384);
     }
 }
