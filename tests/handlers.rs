@@ -911,7 +911,29 @@ async fn callbacks_carry_the_final_status_signed_and_are_retried() {
     let ok = post(&c, "ok", json!({"v": 1}), with_callback("hook", 0)).await;
     let dead = post(&c, "dead", json!({"v": 2}), with_callback("hook", 0)).await;
     let flaky = post(&c, "ok", json!({"v": 3}), with_callback("hook-flaky", 0)).await;
-    for id in [&ok, &dead, &flaky] {
+    // jobs that end with no worker to report them: the reaper (in the workers) sends
+    // their callbacks. One is cancelled before it runs (no worker serves "idle") ...
+    let cancelled = post(&c, "idle", json!({"v": 4}), with_callback("hook", 0)).await;
+    assert_eq!(c.cancel(&cancelled).await.unwrap(), JobState::Pending);
+    // ... one is buried after its only worker vanished with it
+    let lost = post(
+        &c,
+        "idle",
+        json!({"v": 5}),
+        JobOptions {
+            max_stalls: Some(1),
+            ..with_callback("hook", 0)
+        },
+    )
+    .await;
+    let ghost = c
+        .broker()
+        .claim(&q("idle"), "ghost", 1, Duration::from_millis(200))
+        .await
+        .unwrap();
+    assert_eq!(ghost.jobs.len(), 1);
+    assert_eq!(ghost.jobs[0].id, lost);
+    for id in [&ok, &dead, &flaky, &cancelled, &lost] {
         done(&c, id, 20).await;
     }
     let got = eventually(Duration::from_secs(20), || {
@@ -922,7 +944,7 @@ async fn callbacks_carry_the_final_status_signed_and_are_retried() {
             .iter()
             .filter(|(r, _, _)| r == "hook-flaky")
             .count();
-        (hooks >= 2 && flaky >= 2).then_some(())
+        (hooks >= 4 && flaky >= 2).then_some(())
     });
     assert!(got.is_some(), "callbacks missing");
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -950,6 +972,13 @@ async fn callbacks_carry_the_final_status_signed_and_are_retried() {
     };
     assert_eq!(states(&ok), ["succeeded"], "one delivery per terminal job");
     assert_eq!(states(&dead), ["dead"]);
+    assert_eq!(states(&cancelled), ["cancelled"]);
+    assert_eq!(states(&lost), ["dead"]);
+    let (_, st) = &by_id[&lost.to_string()][0];
+    assert!(
+        st["error"].as_str().unwrap().starts_with("worker lost"),
+        "{st}"
+    );
     // the first delivery got a 500: retried, same body
     assert_eq!(states(&flaky), ["succeeded", "succeeded"]);
     let (_, st) = &by_id[&dead.to_string()][0];

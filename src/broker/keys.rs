@@ -139,7 +139,13 @@ impl QueueKeys {
     pub fn wake(&self) -> String {
         self.key("wake")
     }
-    /// HASH record of a succeeded or cancelled job, with a TTL.
+    /// LIST of ulids of jobs that became terminal with no worker to send their callback
+    /// (cancelled before they ran, or buried after losing their worker); the reaper
+    /// leader sends those callbacks. Capped.
+    pub fn notify(&self) -> String {
+        self.key("notify")
+    }
+    /// STRING record of a succeeded or cancelled job, with a TTL.
     pub fn done(&self, ulid: &str) -> String {
         format!("{}done:{}", self.prefix, ulid)
     }
@@ -173,6 +179,7 @@ mod tests {
             q.payloads(),
             q.meta(),
             q.stats(),
+            q.notify(),
             q.paused(),
             q.wake(),
             q.tidied(),

@@ -473,6 +473,7 @@ impl Broker {
             .key(k.paused())
             .key(k.wake())
             .key(k.tidied())
+            .key(k.notify())
             .arg(worker)
             .arg(max)
             .arg(lease.as_millis() as u64)
@@ -745,6 +746,7 @@ impl Broker {
             .key(k.meta())
             .key(k.stats())
             .key(k.done(id.ulid()))
+            .key(k.notify())
             .arg(id.ulid())
             .arg(id.queue().as_str())
             .arg(self.keys.events_channel())
@@ -786,6 +788,7 @@ impl Broker {
             .key(k.dead())
             .key(k.stats())
             .key(k.wake())
+            .key(k.notify())
             .arg(queue.as_str())
             .arg(self.keys.events_channel())
             .arg(limit)
@@ -803,6 +806,27 @@ impl Broker {
             }
         }
         Ok(out)
+    }
+
+    /// Takes up to `n` jobs whose callback no worker will send (cancelled before they ran,
+    /// buried after losing their worker), oldest first.
+    pub async fn take_notices(&self, queue: &QueueName, n: usize) -> Result<Vec<JobId>> {
+        let mut conn = self.conn.clone();
+        let key = self.keys.queue(queue).notify();
+        let taken: Option<Vec<String>> = self
+            .run(async move {
+                redis::cmd("LPOP")
+                    .arg(key)
+                    .arg(n.max(1))
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await?;
+        Ok(taken
+            .unwrap_or_default()
+            .iter()
+            .map(|u| JobId::from_parts(queue, u))
+            .collect())
     }
 
     /// Moves due scheduled/retry jobs to pending. Returns (moved, time to the next due).

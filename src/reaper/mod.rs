@@ -5,12 +5,14 @@
 //! jobs whose lease expired or whose worker stopped heartbeating; bury those over their
 //! stall budget), `forwarder` (promote due scheduled and retry jobs), `janitor` (trim dead
 //! jobs past retention), `sweeper` (every job in exactly one state structure; repairs
-//! counted). Every action is one script that re-checks state, so two leaders by mistake
+//! counted), `notifier` (the callbacks of jobs that ended with no worker to send them:
+//! cancelled before they ran, or buried after losing their worker). Every action is one script that re-checks state, so two leaders by mistake
 //! do no harm.
 
 mod forwarder;
 mod janitor;
 mod leader;
+mod notifier;
 mod recoverer;
 mod sweeper;
 
@@ -52,14 +54,15 @@ impl ReaperConfig {
     }
 }
 
-/// Called with each job the reaper moves to the dead-letter set (e.g. to send callbacks).
-pub type DeadHook = Arc<dyn Fn(JobId) + Send + Sync>;
+/// Called with each job that ended with no worker to report it (cancelled before it ran,
+/// or buried after losing its worker), e.g. to send its callback.
+pub type FinalHook = Arc<dyn Fn(JobId) + Send + Sync>;
 
 /// Leader-elected maintenance; `run` until shutdown.
 pub struct Reaper {
     broker: Broker,
     config: ReaperConfig,
-    on_dead: Option<DeadHook>,
+    on_final: Option<FinalHook>,
 }
 
 impl Reaper {
@@ -67,20 +70,21 @@ impl Reaper {
         Reaper {
             broker,
             config,
-            on_dead: None,
+            on_final: None,
         }
     }
 
-    /// Sets what happens to each job the reaper buries.
-    pub fn on_dead(mut self, hook: DeadHook) -> Self {
-        self.on_dead = Some(hook);
+    /// Sets what happens to each job that ended with no worker to report it. Without a
+    /// hook the leader leaves those jobs listed (capped) for one that has it.
+    pub fn on_final(mut self, hook: FinalHook) -> Self {
+        self.on_final = Some(hook);
         self
     }
 
-    /// Sends each buried job's callback (if it has one) through `sender`.
+    /// Sends those jobs' callbacks through `sender`.
     pub fn with_callbacks(self, sender: crate::worker::callback::CallbackSender) -> Self {
         let broker = self.broker.clone();
-        self.on_dead(Arc::new(move |id: JobId| sender.notify(&broker, &id)))
+        self.on_final(Arc::new(move |id: JobId| sender.notify(&broker, &id)))
     }
 
     /// Campaigns for leadership; while leading, runs the duties; on losing it, stops them
@@ -103,7 +107,8 @@ impl Reaper {
             let b = &self.broker;
             let c = &self.config;
             tokio::join!(
-                recoverer::Recoverer::new(b.clone(), c.clone(), self.on_dead.clone())
+                recoverer::Recoverer::new(b.clone(), c.clone()).run(duties.clone()),
+                notifier::Notifier::new(b.clone(), c.clone(), self.on_final.clone())
                     .run(duties.clone()),
                 forwarder::Forwarder::new(b.clone(), c.clone()).run(duties.clone()),
                 janitor::Janitor::new(b.clone(), c.clone()).run(duties.clone()),
@@ -120,13 +125,14 @@ impl Reaper {
 }
 
 /// Every action the duties count.
-const ACTIONS: [&str; 6] = [
+const ACTIONS: [&str; 7] = [
     "requeued",
     "buried",
     "workers_pruned",
     "promoted",
     "trimmed",
     "repaired",
+    "notified",
 ];
 
 /// Counts one kind of reaper action.

@@ -4,7 +4,7 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::{DeadHook, ReaperConfig, count};
+use super::{ReaperConfig, count};
 use crate::broker::Broker;
 use crate::error::Result;
 use crate::worker::pause;
@@ -15,16 +15,11 @@ const LIMIT: usize = 500;
 pub(crate) struct Recoverer {
     broker: Broker,
     config: ReaperConfig,
-    on_dead: Option<DeadHook>,
 }
 
 impl Recoverer {
-    pub fn new(broker: Broker, config: ReaperConfig, on_dead: Option<DeadHook>) -> Self {
-        Recoverer {
-            broker,
-            config,
-            on_dead,
-        }
+    pub fn new(broker: Broker, config: ReaperConfig) -> Self {
+        Recoverer { broker, config }
     }
 
     pub async fn run(self, stop: CancellationToken) {
@@ -53,11 +48,9 @@ impl Recoverer {
                 for id in &r.requeued {
                     tracing::info!(job = %id, "requeued a job whose worker was lost");
                 }
+                // their callbacks go out through the notifier
                 for id in &r.buried {
                     tracing::warn!(job = %id, "job lost its worker too often; it is dead");
-                    if let Some(hook) = &self.on_dead {
-                        hook(id.clone());
-                    }
                 }
                 count("requeued", r.requeued.len());
                 count("buried", r.buried.len());

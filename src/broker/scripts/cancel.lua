@@ -11,12 +11,13 @@
 -- KEYS[9] meta      HASH
 -- KEYS[10] stats    HASH
 -- KEYS[11] done:<ulid> STRING
+-- KEYS[12] notify   LIST  callbacks for the reaper to send
 -- ARGV[1] ulid, [2] queue name, [3] events channel, [4] cancel channel, [5] default ttl ms
 -- Returns {'cancelled', previous state} or {'final', state} (already terminal) or
 -- {'unknown'}.
 local pending, prio, scheduled, retry = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local active, dead, specs, payloads = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local meta, stats, done = KEYS[9], KEYS[10], KEYS[11]
+local meta, stats, done, notify = KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 local ulid, queue, channel, cancel_channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local default_ttl = ARGV[5]
 
@@ -50,6 +51,8 @@ local hdr_text = header_of(spec)
 write_done(done, 'cancelled', hdr_text, cjson.encode(m), '', '',
   result_ttl(hdr_text, default_ttl))
 forget(specs, payloads, meta, ulid)
+-- a running job's worker sends its callback when the handler stops; nobody else would
+if was ~= 'active' then notify_final(notify, ulid, hdr_text) end
 redis.call('HINCRBY', stats, 'cancelled', 1)
 publish(channel, 'cancelled', queue, {ulid})
 return {'cancelled', was}

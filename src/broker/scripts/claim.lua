@@ -17,13 +17,15 @@
 -- KEYS[12] paused   STRING exists while the queue is paused
 -- KEYS[13] wake     LIST
 -- KEYS[14] tidied   STRING exists for one housekeeping period after a claim did it
+-- KEYS[15] notify   LIST  callbacks for the reaper to send (jobs buried here)
 -- ARGV[1] worker id, [2] max jobs, [3] lease ms, [4] queue name, [5] events channel,
 -- [6] housekeeping limit (due jobs / expired leases handled per call), [7] dead-letter cap,
 -- [8] housekeeping period ms
 -- Returns {next_due_ms (-1 none, or jobs were handed out), paused (0/1),
 --   ulid, attempt, spec, payload|false, ...}
 local K = {pending = KEYS[1], prio = KEYS[2], seq = KEYS[3], active = KEYS[6],
-  specs = KEYS[7], payloads = KEYS[8], meta = KEYS[9], dead = KEYS[10], stats = KEYS[11]}
+  specs = KEYS[7], payloads = KEYS[8], meta = KEYS[9], dead = KEYS[10], stats = KEYS[11],
+  notify = KEYS[15]}
 local scheduled, retry, paused, wake_key, tidied = KEYS[4], KEYS[5], KEYS[12], KEYS[13], KEYS[14]
 local worker, max_jobs, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local queue, channel = ARGV[4], ARGV[5]

@@ -17,6 +17,7 @@
 
 local PRIO_BAND = 17592186044416 -- 2^44: one band of prio scores per priority level
 local HISTORY_CAP = 10
+local NOTIFY_CAP = 10000 -- callbacks waiting for the reaper, per queue
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -191,9 +192,18 @@ local function promote_due(zset, specs, pending, prio, seq, now, limit)
   return moved
 end
 
+-- A job became terminal with no worker to send its callback: if it has one, the reaper
+-- leader sends it from this list (capped: the oldest go when no reaper drains it).
+local function notify_final(notify, ulid, hdr_text)
+  if string.find(hdr_text, '[{,]"cb":') then
+    redis.call('RPUSH', notify, ulid)
+    redis.call('LTRIM', notify, -NOTIFY_CAP, -1)
+  end
+end
+
 -- The job lost its lease (expired, or its worker stopped heartbeating): count a stall and
 -- requeue it at the front, or, with the stall budget spent, bury it as "worker lost".
--- K holds the key names: active pending prio seq specs payloads meta dead stats.
+-- K holds the key names: active pending prio seq specs payloads meta dead stats notify.
 -- Returns 'pending', 'dead' or 'gone'.
 local function requeue_lost(K, ulid, now, why, dead_cap)
   redis.call('ZREM', K.active, ulid)
@@ -210,6 +220,7 @@ local function requeue_lost(K, ulid, now, why, dead_cap)
   if m.s >= (hdr.ms or 3) then
     bury(K.dead, K.specs, K.payloads, K.meta, K.stats, ulid, m, now,
       'worker lost: ' .. why .. ' (' .. m.s .. ' lost leases)', dead_cap)
+    notify_final(K.notify, ulid, header_of(spec))
     return 'dead'
   end
   save_meta(K.meta, ulid, m)

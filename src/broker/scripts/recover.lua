@@ -12,11 +12,13 @@
 -- KEYS[8] dead     ZSET
 -- KEYS[9] stats    HASH
 -- KEYS[10] wake    LIST
+-- KEYS[11] notify  LIST  callbacks for the reaper to send (jobs buried here)
 -- ARGV[1] queue name, [2] events channel, [3] limit, [4] dead-letter cap,
 -- then the ids of workers that stopped heartbeating
 -- Returns {requeued, buried, [ulid, state]...} (state 'pending' or 'dead').
 local K = {active = KEYS[1], pending = KEYS[2], prio = KEYS[3], seq = KEYS[4],
-  specs = KEYS[5], payloads = KEYS[6], meta = KEYS[7], dead = KEYS[8], stats = KEYS[9]}
+  specs = KEYS[5], payloads = KEYS[6], meta = KEYS[7], dead = KEYS[8], stats = KEYS[9],
+  notify = KEYS[11]}
 local wake_key = KEYS[10]
 local queue, channel = ARGV[1], ARGV[2]
 local limit, dead_cap = tonumber(ARGV[3]), tonumber(ARGV[4])
