@@ -141,6 +141,8 @@ async fn delayed_jobs_start_after_they_are_due_and_promptly() {
         .await
         .unwrap();
     assert_eq!(done.state, JobState::Succeeded);
+    // the job still says when it was due once it has run
+    assert_eq!(done.run_at.as_deref().map(ms), Some(due));
     let started = ms(done.started_at.as_deref().unwrap());
     assert!(started >= due, "started {started} before due {due}");
     assert!(

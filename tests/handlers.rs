@@ -1081,3 +1081,46 @@ fn worker_flags_name_exactly_one_handler_and_a_bad_command_fails_at_start() {
     let out = run(&["--http", "localhost:8000"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_wait_of_a_delayed_job_counts_from_its_due_time() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let port = free_port();
+    let _w = Worker::start(
+        &r,
+        &ns,
+        &[
+            "-q",
+            "later",
+            "--builtin",
+            "echo",
+            "--metrics-listen",
+            &format!("127.0.0.1:{port}"),
+        ],
+        &[],
+    );
+    let id = post(
+        &c,
+        "later",
+        json!({"x": 1}),
+        JobOptions {
+            delay: Some(Duration::from_millis(1500)),
+            ..Default::default()
+        },
+    )
+    .await;
+    let st = done(&c, &id, 20).await;
+    assert_eq!(st.state, JobState::Succeeded);
+    // one job waited: the histogram's sum is its wait, which counts from the due time
+    // (the worker starts it within a second of it), not from the posting 1.5 s before
+    let sum = eventually(Duration::from_secs(10), || {
+        let page = metrics(port);
+        page.lines()
+            .find(|l| l.starts_with("mlqd_job_queue_wait_seconds_sum{queue=\"later\"}"))
+            .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+    })
+    .expect("no queue wait recorded");
+    assert!(sum < 1.2, "queue wait {sum}s counts the delay");
+}

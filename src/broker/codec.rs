@@ -18,6 +18,9 @@ pub struct Header {
     /// Created at (ms, Redis clock); written by enqueue.lua.
     #[serde(rename = "t", default, skip_serializing, deserialize_with = "int")]
     pub created_ms: i64,
+    /// A delayed job's due time (ms, Redis clock); written by enqueue.lua.
+    #[serde(rename = "d", default, skip_serializing, deserialize_with = "opt_int")]
+    pub due_ms: Option<i64>,
     #[serde(rename = "pr", default, skip_serializing_if = "is_zero")]
     pub priority: i32,
     #[serde(rename = "mr", default, skip_serializing_if = "Option::is_none")]
@@ -45,6 +48,7 @@ impl Header {
     pub fn new(options: &JobOptions, content_type: &str) -> Self {
         Header {
             created_ms: 0,
+            due_ms: None,
             priority: options.priority,
             max_retries: options.max_retries,
             max_stalls: options.max_stalls,
@@ -187,7 +191,7 @@ pub struct RawStatus<'a> {
     pub state: JobState,
     pub header: &'a [u8],
     pub meta: Option<&'a [u8]>,
-    /// Due time (ms) of a scheduled or retry job.
+    /// Due time (ms) of a scheduled or retry job (else the header's, for a delayed job).
     pub due_ms: Option<i64>,
     pub result_content_type: Option<String>,
 }
@@ -219,7 +223,7 @@ pub fn status(id: &JobId, raw: RawStatus<'_>) -> Result<JobStatus> {
         max_stalls: header.max_stalls(),
         progress,
         created_at: job::format_ms(header.created_ms),
-        run_at: raw.due_ms.map(job::format_ms),
+        run_at: raw.due_ms.or(header.due_ms).map(job::format_ms),
         started_at: meta.st.filter(|_| running_or_done).map(job::format_ms),
         finished_at: meta
             .ft

@@ -291,7 +291,9 @@ impl Claimer {
         for j in &jobs {
             metrics::in_flight(j.id.queue(), 1.0);
             if j.attempt == 1 && j.header.created_ms > 0 {
-                let waited = (now_ms - j.header.created_ms).max(0) as u64;
+                // a delayed job waits from its due time, not from its posting
+                let since = j.header.created_ms.max(j.header.due_ms.unwrap_or(0));
+                let waited = (now_ms - since).max(0) as u64;
                 metrics::queue_wait(j.id.queue(), Duration::from_millis(waited));
             }
         }

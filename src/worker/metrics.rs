@@ -2,7 +2,8 @@
 //!
 //! - `mlqd_jobs_completed_total{queue,outcome}`: outcomes recorded (syncer)
 //! - `mlqd_job_run_seconds{queue}`: handler run time (histogram)
-//! - `mlqd_job_queue_wait_seconds{queue}`: from posting to first start (histogram)
+//! - `mlqd_job_queue_wait_seconds{queue}`: from posting (a delayed job: from its due time)
+//!   to first start (histogram)
 //! - `mlqd_worker_jobs_in_flight{queue}`: jobs running now
 //! - `mlqd_handler_restarts_total{handler,reason}`: exec children stopped and restarted
 //! - `mlqd_worker_breaker_state`: 0 closed, 1 open, 2 half-open;

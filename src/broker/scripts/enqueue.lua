@@ -77,11 +77,14 @@ for j = 0, n - 1 do
     local payload = ARGV[b + 6]
     local due = -1
     if delay >= 0 then due = now + delay elseif run_at >= 0 then due = run_at end
+    -- the header gets the creation time, and a delayed job's due time (its run_at)
+    local stamp = '{"t":' .. now_s
+    if due > now then stamp = stamp .. ',"d":' .. string.format('%d', due) end
     local stamped
     if hdr == '{}' then
-      stamped = '{"t":' .. now_s .. '}'
+      stamped = stamp .. '}'
     else
-      stamped = '{"t":' .. now_s .. ',' .. string.sub(hdr, 2)
+      stamped = stamp .. ',' .. string.sub(hdr, 2)
     end
     spec_pairs[#spec_pairs + 1] = ulid
     if #payload > inline_limit then
