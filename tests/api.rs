@@ -1022,10 +1022,20 @@ fn batches_queues_dead_letters_and_workers() {
         .collect();
     assert_eq!(ids.len(), 2);
     assert_eq!(ids_header, ids.join(","));
+    assert_eq!(header(&post_batch_of(&c, &s, 2), "x-mlqd-job-count"), "2");
     let again = post_batch();
     assert_eq!(again.status(), StatusCode::OK);
     let again: Value = again.json().unwrap();
     assert_eq!(again[0]["id"], ids[0].as_str());
+    // a full batch: the header stays small (some clients refuse big headers) and names
+    // the first job; the count and the body tell the rest
+    let res = post_batch_of(&c, &s, 1000);
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let first = header(&res, "x-mlqd-job-id");
+    assert_eq!(header(&res, "x-mlqd-job-count"), "1000");
+    let jobs: Value = res.json().unwrap();
+    assert_eq!(jobs.as_array().unwrap().len(), 1000);
+    assert_eq!(first, jobs[0]["id"].as_str().unwrap());
 
     // pause: a worker takes nothing; resume: it runs them (and they die: `fail`)
     let res = c.post(s.url("/v1/queues/doomed/pause")).send().unwrap();
@@ -1204,4 +1214,10 @@ fn sigterm_lets_in_flight_requests_finish() {
         .wait_for(Duration::from_secs(10))
         .expect("serve exited");
     assert_eq!(exit.code(), Some(0));
+}
+
+/// Posts a batch of `n` small payloads to the `probe` queue.
+fn post_batch_of(c: &Client, s: &Server, n: usize) -> Response {
+    let items: Vec<Value> = (0..n).map(|i| json!({ "i": i })).collect();
+    post_json(c, &s.url("/v1/queues/probe/jobs:batch"), &json!(items))
 }

@@ -23,6 +23,11 @@ use crate::units::parse_duration;
 pub const JOB_ID_HEADER: HeaderName = HeaderName::from_static("x-mlqd-job-id");
 /// Most jobs in one batch submit.
 pub const MAX_BATCH: usize = 1000;
+/// Longest `X-Mlqd-Job-Id` of a batch answer: some HTTP clients refuse a response whose
+/// headers pass 8–16 KiB, so past this a batch's header names its first job only.
+const MAX_IDS_HEADER: usize = 4096;
+/// Header of a batch answer: how many jobs it lists.
+pub const JOB_COUNT_HEADER: HeaderName = HeaderName::from_static("x-mlqd-job-count");
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// A job as a submit answers it.
@@ -362,7 +367,9 @@ pub async fn submit(
     request_body(content = Vec<serde_json::Value>, content_type = "application/json",
         description = "A JSON array of payloads (1 to 1000); the options in the query apply to each"),
     responses(
-        (status = 201, description = "Created (in order)", body = Vec<Submitted>, headers(("X-Mlqd-Job-Id" = String, description = "The ids, comma-separated"))),
+        (status = 201, description = "Created (in order)", body = Vec<Submitted>, headers(
+            ("X-Mlqd-Job-Id" = String, description = "The ids, comma-separated, when they fit in 4 KiB (about 130 jobs); else the first id (the body lists them all)"),
+            ("X-Mlqd-Job-Count" = u64, description = "How many jobs the answer lists"))),
         (status = 200, description = "Every job was an idempotent repeat", body = Vec<Submitted>),
         (status = 400, description = "Malformed input", body = ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
@@ -418,10 +425,15 @@ pub async fn submit_batch(
         StatusCode::OK
     };
     let ids: Vec<String> = posted.iter().map(|e| e.id.to_string()).collect();
+    let mut listed = ids.join(",");
+    if listed.len() > MAX_IDS_HEADER {
+        listed = ids.first().cloned().unwrap_or_default();
+    }
     let body: Vec<Submitted> = posted.iter().map(Submitted::from).collect();
     let mut res = (status, Json(body)).into_response();
-    res.headers_mut()
-        .insert(JOB_ID_HEADER, header_value(&ids.join(",")));
+    let h = res.headers_mut();
+    h.insert(JOB_ID_HEADER, header_value(&listed));
+    h.insert(JOB_COUNT_HEADER, HeaderValue::from(ids.len()));
     Ok(res)
 }
 
