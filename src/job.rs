@@ -327,16 +327,7 @@ impl Payload {
         if size > limit {
             return Err(Error::PayloadTooLarge { size, limit });
         }
-        let ct = &self.content_type;
-        if ct.is_empty()
-            || ct.len() > 200
-            || !ct.contains('/')
-            || ct.chars().any(|c| c.is_control())
-        {
-            return Err(Error::invalid(format!(
-                "invalid content type {ct:?}: expected type/subtype"
-            )));
-        }
+        check_content_type(&self.content_type)?;
         if self.is_json()
             && let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&self.bytes)
         {
@@ -344,6 +335,17 @@ impl Payload {
         }
         Ok(())
     }
+}
+
+/// A content type mlqd stores: `type/subtype` with optional parameters, at most 200
+/// characters, no control characters (a job's records keep it on one line).
+pub fn check_content_type(ct: &str) -> Result<()> {
+    if ct.is_empty() || ct.len() > 200 || !ct.contains('/') || ct.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "invalid content type {ct:?}: expected type/subtype"
+        )));
+    }
+    Ok(())
 }
 
 /// `application/json`, `application/problem+json`, with or without parameters.
@@ -474,6 +476,15 @@ pub fn parse_rfc3339(text: &str) -> Result<OffsetDateTime> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn content_types_are_one_line_type_subtype() {
+        assert!(super::check_content_type("text/plain").is_ok());
+        assert!(super::check_content_type("application/json; charset=utf-8").is_ok());
+        for bad in ["text/pl\nain\r", "", "plain", &"a/".repeat(101)] {
+            assert!(super::check_content_type(bad).is_err(), "{bad:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -820,3 +820,65 @@ async fn done_records_with_a_long_history_read_back_whole() {
     );
     assert!(c.result(&other.id).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_with_a_bad_content_type_fails_the_job_and_is_never_stored() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let b = broker(&r, &ns);
+    let queue = q("badct");
+    // straight to the broker: refused whole, nothing recorded
+    let posted = c
+        .post(&queue, Payload::json(&json!({})), JobOptions::default())
+        .await
+        .unwrap();
+    let claimed = b
+        .claim(&queue, "w", 1, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(claimed.jobs.len(), 1);
+    let bad = Success {
+        ulid: posted.id.ulid().to_string(),
+        attempt: 1,
+        result: b"x".to_vec(),
+        content_type: "text/pl\nain".into(),
+    };
+    assert!(matches!(
+        b.complete(&queue, "w", &[bad]).await,
+        Err(mlqd::Error::Invalid(_))
+    ));
+    assert_eq!(c.status(&posted.id).await.unwrap().state, JobState::Active);
+    // from a handler: a permanent failure that names the content type
+    let queue = q("badct2");
+    let mut cfg = WorkerConfig::new(vec![queue.clone()]);
+    cfg.concurrency = 1;
+    let worker = Worker::new(broker(&r, &ns), cfg).handler(|_job: mlqd::Job| async move {
+        Ok(mlqd::Output {
+            bytes: b"x".to_vec(),
+            content_type: "text/pl\nain".into(),
+        })
+    });
+    let stop = CancellationToken::new();
+    let s = stop.clone();
+    let h = tokio::spawn(async move { worker.run(s).await.unwrap() });
+    let posted = c
+        .post(&queue, Payload::json(&json!({})), JobOptions::default())
+        .await
+        .unwrap();
+    let st = c
+        .wait(&posted.id, Some(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    stop.cancel();
+    h.await.unwrap();
+    assert_eq!(st.state, JobState::Dead);
+    assert_eq!(st.attempts, 1);
+    assert!(
+        st.error
+            .as_deref()
+            .unwrap_or("")
+            .contains("invalid content type"),
+        "{st:?}"
+    );
+}

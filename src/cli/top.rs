@@ -74,29 +74,9 @@ pub fn snapshot_text(s: &Snapshot) -> String {
         out.push_str("no queues yet: post a job with `mlqd post`\n");
     } else {
         let mut b = Builder::default();
-        b.push_record([
-            "queue",
-            "pending",
-            "scheduled",
-            "active",
-            "retry",
-            "dead",
-            "ok/s",
-            "failed/s",
-            "paused",
-        ]);
+        b.push_record(top::view::QUEUE_COLUMNS);
         for q in &s.queues {
-            b.push_record([
-                q.queue.clone(),
-                q.pending.to_string(),
-                q.scheduled.to_string(),
-                q.active.to_string(),
-                q.retry.to_string(),
-                q.dead.to_string(),
-                top::view::rate(q.succeeded_per_s),
-                top::view::rate(q.failed_per_s),
-                if q.paused { "yes".into() } else { "no".into() },
-            ]);
+            b.push_record(top::view::queue_cells(q));
         }
         let mut t = b.build();
         t.with(Style::rounded());

@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, TableState};
 
-use super::snapshot::Snapshot;
+use super::snapshot::{QueueRow, Snapshot};
 use crate::units::format_size;
 
 /// What the user did to the view (not part of a snapshot).
@@ -45,6 +45,34 @@ impl ViewState {
 }
 
 /// Formats a rate for a table cell: `-` before rates are known.
+/// The queues table's columns, in the live view and in `mlqd top --once`.
+pub const QUEUE_COLUMNS: [&str; 9] = [
+    "queue",
+    "pending",
+    "scheduled",
+    "active",
+    "retry",
+    "dead",
+    "ok/s",
+    "failed/s",
+    "paused",
+];
+
+/// One queue's row as text, in [`QUEUE_COLUMNS`] order.
+pub fn queue_cells(q: &QueueRow) -> [String; 9] {
+    [
+        q.queue.clone(),
+        q.pending.to_string(),
+        q.scheduled.to_string(),
+        q.active.to_string(),
+        q.retry.to_string(),
+        q.dead.to_string(),
+        rate(q.succeeded_per_s),
+        rate(q.failed_per_s),
+        if q.paused { "yes" } else { "no" }.to_string(),
+    ]
+}
+
 pub fn rate(r: Option<f64>) -> String {
     match r {
         None => "-".into(),
@@ -124,42 +152,16 @@ fn render_header(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewSta
 }
 
 fn render_queues(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewState) {
-    let header = Row::new(
-        [
-            "queue",
-            "pending",
-            "scheduled",
-            "active",
-            "retry",
-            "dead",
-            "ok/s",
-            "failed/s",
-            "paused",
-        ]
-        .map(|h| Cell::from(h).bold()),
-    );
+    let header = Row::new(QUEUE_COLUMNS.map(|h| Cell::from(h).bold()));
     let rows = snap.queues.iter().map(|q| {
-        let paused = if q.paused {
-            Cell::from("PAUSED").fg(Color::Yellow)
-        } else {
-            Cell::from("no")
-        };
-        let dead = if q.dead > 0 {
-            Cell::from(q.dead.to_string()).fg(Color::Red)
-        } else {
-            Cell::from("0")
-        };
-        Row::new(vec![
-            Cell::from(q.queue.clone()),
-            Cell::from(q.pending.to_string()),
-            Cell::from(q.scheduled.to_string()),
-            Cell::from(q.active.to_string()),
-            Cell::from(q.retry.to_string()),
-            dead,
-            Cell::from(rate(q.succeeded_per_s)),
-            Cell::from(rate(q.failed_per_s)),
-            paused,
-        ])
+        let mut cells = queue_cells(q).map(Cell::from);
+        if q.dead > 0 {
+            cells[5] = Cell::from(q.dead.to_string()).fg(Color::Red);
+        }
+        if q.paused {
+            cells[8] = Cell::from("PAUSED").fg(Color::Yellow);
+        }
+        Row::new(cells)
     });
     let widths = [
         Constraint::Min(12),

@@ -400,7 +400,13 @@ async fn run_batch(shared: Arc<Shared>, jobs: Vec<Job>, permit: Option<OwnedSema
         shared.breaker.record(health);
         let outcome = match (reason, result) {
             (Some(StopReason::Shutdown), Some(Ok(out))) | (None, Some(Ok(out))) => {
-                if out.bytes.len() as u64 > shared.config.max_result {
+                if let Err(e) = crate::job::check_content_type(&out.content_type) {
+                    Outcome::Failure(
+                        id,
+                        attempt,
+                        HandlerError::permanent(format!("handler returned {e}")),
+                    )
+                } else if out.bytes.len() as u64 > shared.config.max_result {
                     Outcome::Failure(
                         id,
                         attempt,

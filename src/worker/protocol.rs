@@ -280,11 +280,7 @@ pub fn parse_reply(line: &[u8], max_result: u64) -> Result<Reply, String> {
             },
         }
     };
-    if output.content_type.is_empty()
-        || output.content_type.len() > 200
-        || !output.content_type.contains('/')
-        || output.content_type.chars().any(char::is_control)
-    {
+    if job::check_content_type(&output.content_type).is_err() {
         return Err(format!(
             "handler wrote an invalid content type {:?} for job {id}",
             output.content_type
