@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use base64::Engine;
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
-use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use redis::{ClientTlsConfig, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, TlsCertificates};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -306,41 +305,32 @@ impl RedisTarget {
             .map_err(|e| Error::invalid(format!("cannot set up the Redis Cluster client: {e}")))
     }
 
-    /// A Sentinel client that names the current master.
-    pub fn sentinel_client(&self) -> Result<SentinelClient> {
-        let Topology::Sentinel { master } = &self.topology else {
-            return Err(Error::invalid(format!("{self} is not a Sentinel URL")));
-        };
-        let addrs = self.nodes.iter().map(|n| {
-            if self.tls.is_some() {
-                ConnectionAddr::TcpTls {
-                    host: n.host.clone(),
-                    port: n.port,
-                    insecure: false,
-                    tls_params: None,
-                }
-            } else {
-                ConnectionAddr::Tcp(n.host.clone(), n.port)
+    /// The master name a Sentinel target asks for.
+    pub fn master_name(&self) -> Option<&str> {
+        match &self.topology {
+            Topology::Sentinel { master } => Some(master),
+            _ => None,
+        }
+    }
+
+    /// A client for one sentinel: TLS like the data nodes, no credentials (those belong to
+    /// the data nodes; sentinels are usually open to the network the clients are on).
+    pub fn sentinel_client(&self, node: &Node) -> Result<redis::Client> {
+        let addr = if self.tls.is_some() {
+            ConnectionAddr::TcpTls {
+                host: node.host.clone(),
+                port: node.port,
+                insecure: false,
+                tls_params: None,
             }
-        });
-        let mut b = SentinelClientBuilder::new(addrs, master, SentinelServerType::Master)
-            .map_err(|e| Error::invalid(format!("cannot set up the Sentinel client: {e}")))?
-            .set_client_to_redis_db(self.db);
-        if let Some(u) = &self.username {
-            b = b.set_client_to_redis_username(u);
-        }
-        if let Some(p) = &self.password {
-            b = b.set_client_to_redis_password(p);
-        }
-        if let Some(certs) = &self.tls {
-            b = b
-                .set_client_to_redis_tls_mode(redis::TlsMode::Secure)
-                .set_client_to_redis_certificates(certs.clone())
-                .set_client_to_sentinel_tls_mode(redis::TlsMode::Secure)
-                .set_client_to_sentinel_certificates(certs.clone());
-        }
-        b.build()
-            .map_err(|e| Error::invalid(format!("cannot set up the Sentinel client: {e}")))
+        } else {
+            ConnectionAddr::Tcp(node.host.clone(), node.port)
+        };
+        let client = match &self.tls {
+            Some(certs) => redis::Client::build_with_tls(addr, certs.clone()),
+            None => redis::Client::open(addr),
+        };
+        client.map_err(|e| Error::invalid(format!("cannot set up the Sentinel client: {e}")))
     }
 }
 
@@ -621,7 +611,8 @@ mod tests {
             t.to_string(),
             "redis+sentinel://u:***@s1:26379,s2:26379,[::1]:26380/mymaster/4"
         );
-        assert!(t.sentinel_client().is_ok());
+        assert_eq!(t.master_name(), Some("mymaster"));
+        assert!(t.sentinel_client(&t.nodes[0]).is_ok());
         let t = parse("redis+sentinel://s1:5000/m").unwrap();
         assert_eq!(t.db, 0);
         let m = invalid(parse("redis+sentinel://s1:26379"));
