@@ -301,7 +301,15 @@ impl SlotWaiter {
             }
         }
         self.regroup(keys);
-        let out = self.wait_groups(timeout).await;
+        // A `MOVED` (the slot lives elsewhere, learned on first use or after a reshard)
+        // is followed at once, a few times at most.
+        let mut out = self.wait_groups(timeout).await;
+        for _ in 0..3 {
+            match &out {
+                Err(e) if e.redirect_node().is_some() => out = self.wait_groups(timeout).await,
+                _ => break,
+            }
+        }
         self.interrupted = false;
         out
     }
