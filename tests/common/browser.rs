@@ -136,11 +136,17 @@ impl Browser {
         self.session_call("POST", "/url", Some(json!({ "url": url })));
     }
 
-    pub fn set_size(&self, width: u32, height: u32) {
+    /// Makes the page's viewport exactly `width`×`height` CSS pixels (`mobile`: a phone's
+    /// touch viewport), through the DevTools protocol chromedriver passes on.
+    pub fn viewport(&self, width: u32, height: u32, mobile: bool) {
         self.session_call(
             "POST",
-            "/window/rect",
-            Some(json!({"width": width, "height": height})),
+            "/goog/cdp/execute",
+            Some(
+                json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                    "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile,
+                }}),
+            ),
         );
     }
 

@@ -2,8 +2,7 @@
 // no library). Two lines: succeeded and failed attempts.
 
 const NS = 'http://www.w3.org/2000/svg';
-const W = 640;
-const H = 160;
+const H = 170;
 const PAD = { l: 44, r: 12, t: 12, b: 22 };
 
 function el(tag, attrs = {}, text) {
@@ -28,12 +27,20 @@ function label(v) {
   return v.toFixed(2).replace(/0+$/, '').replace(/\.$/, '');
 }
 
+function span(seconds) {
+  return seconds < 60 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+}
+
 /**
  * intervals: [{at, seconds, succeeded, failed}] oldest first; nowIso: the right edge;
- * windowSeconds: the span shown.
+ * width: pixels to draw in (text keeps its size). The span shown grows with the history,
+ * by whole minutes, up to `maxSeconds`.
  */
-export function throughputChart(intervals, nowIso, windowSeconds = 600) {
+export function throughputChart(intervals, nowIso, width, maxSeconds = 600) {
+  const W = Math.max(280, Math.round(width) || 640);
   const end = Date.parse(nowIso) || Date.now();
+  const oldest = intervals.length ? Date.parse(intervals[0].at) - intervals[0].seconds * 1000 : end;
+  const windowSeconds = Math.min(maxSeconds, Math.max(60, Math.ceil((end - oldest) / 60000) * 60));
   const start = end - windowSeconds * 1000;
   const pts = intervals
     .map((i) => ({
@@ -47,16 +54,16 @@ export function throughputChart(intervals, nowIso, windowSeconds = 600) {
   const y = (v) => H - PAD.b - (v / top) * (H - PAD.t - PAD.b);
 
   const svg = el('svg', {
-    viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img',
-    'aria-label': `Jobs per second over the last ${windowSeconds / 60} minutes`,
+    viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'chart', role: 'img',
+    'aria-label': `Jobs per second over the last ${span(windowSeconds)}`,
   });
-  svg.append(el('title', {}, `Jobs per second over the last ${windowSeconds / 60} minutes`));
+  svg.append(el('title', {}, `Jobs per second over the last ${span(windowSeconds)}`));
   for (const f of [0, 0.5, 1]) {
     const yy = y(top * f);
     svg.append(el('line', { x1: PAD.l, x2: W - PAD.r, y1: yy, y2: yy, class: 'grid' }));
     svg.append(el('text', { x: PAD.l - 6, y: yy + 4, 'text-anchor': 'end', class: 'axis' }, `${label(top * f)}/s`));
   }
-  svg.append(el('text', { x: PAD.l, y: H - 6, class: 'axis' }, `${windowSeconds / 60} min ago`));
+  svg.append(el('text', { x: PAD.l, y: H - 6, class: 'axis' }, `${span(windowSeconds)} ago`));
   svg.append(el('text', { x: W - PAD.r, y: H - 6, 'text-anchor': 'end', class: 'axis' }, 'now'));
   if (pts.length) {
     const line = (key) => pts.map((p) => `${x(p.t).toFixed(1)},${y(p[key]).toFixed(1)}`).join(' ');

@@ -127,7 +127,9 @@ export function render(main, [id], { signal, status }) {
     fill(facts, h('dl', { class: 'facts' },
       row('queue', h('a', { href: `#/queues/${encodeURIComponent(job.queue)}`, text: job.queue })),
       row('state', badge(job.state)),
-      row('attempts', `${job.attempts} of ${job.max_retries + 1} (failures ${job.failures}, lost leases ${job.stalls}/${job.max_stalls})`),
+      row('attempts', String(job.attempts)),
+      row('failures', `${job.failures} (retries allowed: ${job.max_retries})`),
+      row('lost leases', `${job.stalls} of ${job.max_stalls} allowed`),
       row('priority', String(job.priority)),
       row('created', rel(job.created_at)),
       job.run_at ? row('due', rel(job.run_at)) : null,
@@ -141,16 +143,21 @@ export function render(main, [id], { signal, status }) {
   }
 
   function showHistory() {
+    // the attempt under way is not in the history yet: show it as the last row
+    const rows = [...job.history];
+    if (job.state === 'active' && job.started_at) {
+      rows.push({ outcome: 'running', worker: job.worker || '', started_at: job.started_at, finished_at: null, error: null });
+    }
     fill(history, table([
-      { label: '#', class: 'num', cell: (a) => String(job.history.indexOf(a) + 1) },
+      { label: '#', class: 'num', cell: (a) => String(rows.indexOf(a) + 1) },
       { label: 'Outcome', cell: (a) => badge(outcomeState(a.outcome), a.outcome.replace('_', ' ')) },
       { label: 'Worker', cell: (a) => h('span', { class: 'mono small', text: a.worker }) },
       { label: 'Started', cell: (a) => rel(a.started_at) },
       { label: 'Took', class: 'num', cell: (a) => duration(a.started_at, a.finished_at) },
       { label: 'Error', class: 'err', cell: (a) => a.error || '' },
-    ], job.history, {
+    ], rows, {
       rowAttrs: (a) => ({ dataset: { outcome: a.outcome } }),
-      empty: job.attempts ? 'The running attempt shows here once it ends.' : 'Not started yet.',
+      empty: 'Not started yet.',
       caption: 'Attempts',
     }));
   }
@@ -269,7 +276,9 @@ export function render(main, [id], { signal, status }) {
 }
 
 function outcomeState(outcome) {
-  return { succeeded: 'succeeded', failed: 'retry', lease_lost: 'dead', cancelled: 'cancelled', handed_back: 'pending' }[outcome] || 'pending';
+  return {
+    succeeded: 'succeeded', failed: 'retry', lease_lost: 'dead', cancelled: 'cancelled', handed_back: 'pending', running: 'active',
+  }[outcome] || 'pending';
 }
 
 function isText(essence) {

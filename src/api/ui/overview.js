@@ -51,9 +51,12 @@ export function render(main, _params, { signal, status }) {
     const slots = o.workers.reduce((a, w) => a + w.concurrency, 0);
     const mem = o.redis.used_memory;
     const last = o.throughput[o.throughput.length - 1];
+    const paused = o.queues.filter((q) => q.paused).length;
     fill(cards,
-      card('Waiting', num(sum('pending') + sum('scheduled') + sum('retry')), `${num(sum('pending'))} pending`),
-      card('Running', num(sum('active')), `${num(o.queues.length)} queue${o.queues.length === 1 ? '' : 's'}`),
+      card('Queues', num(o.queues.length), paused ? `${num(paused)} paused` : 'none paused', paused ? 'warn' : ''),
+      card('Waiting', num(sum('pending') + sum('scheduled') + sum('retry')),
+        `${num(sum('pending'))} pending · ${num(sum('scheduled') + sum('retry'))} later`),
+      card('Running', num(sum('active')), 'active jobs'),
       card('Dead', num(sum('dead')), 'dead letters', sum('dead') > 0 ? 'warn' : ''),
       card('Throughput', last ? rate(last.succeeded / last.seconds) : '—', 'succeeded, last interval'),
       card('Workers', num(o.workers.length), `${num(busy)} of ${num(slots)} slots busy`),
@@ -64,7 +67,7 @@ export function render(main, _params, { signal, status }) {
         [o.redis.maxmemory ? `of ${bytes(o.redis.maxmemory)}` : 'no maxmemory',
           o.redis.version ? `Redis ${o.redis.version}` : null].filter(Boolean).join(' · ')));
     fill(chart, o.throughput.length
-      ? throughputChart(o.throughput, o.taken_at)
+      ? throughputChart(o.throughput, o.taken_at, chart.clientWidth)
       : h('p', { class: 'muted', text: 'Collecting: throughput shows after a few seconds on this page.' }));
 
     fill(queues, table([

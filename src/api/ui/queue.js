@@ -146,7 +146,7 @@ export function render(main, [name, query], { signal, status }) {
     const cols = [
       { label: 'Job', cell: (j) => jobLink(j.id) },
       { label: 'State', cell: (j) => badge(j.state) },
-      { label: 'Attempts', class: 'num', cell: (j) => `${j.attempts}/${j.max_retries + 1}` },
+      { label: 'Attempts', class: 'num', cell: (j) => String(j.attempts) },
       { label: 'Priority', class: 'num', cell: (j) => String(j.priority) },
     ];
     if (st === 'active') cols.push({ label: 'Progress', cell: (j) => (j.progress ? progressBar(j.progress) : '—') });
