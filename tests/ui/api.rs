@@ -249,3 +249,23 @@ fn read_only_refuses_every_action_but_serves_reads_and_submits() {
 }
 
 // ---- in the browser -------------------------------------------------------------------
+
+#[test]
+fn up_serves_the_dashboard_and_takes_its_flags() {
+    let s = Stack::up(&["--ui-read-only"]);
+    let html = s.get("/ui").text().expect("html");
+    assert!(html.contains(r#"data-read-only="true""#), "{html}");
+    let res = s
+        .http
+        .post(s.url("/v1/queues/q/pause"))
+        .send()
+        .expect("POST");
+    assert_eq!(res.status().as_u16(), 403);
+    // jobs still run: up's worker takes them
+    let id = s.post("default", json!({"hi": 1}), "");
+    s.wait_state(&id, "succeeded", SHORT);
+
+    let off = Stack::up(&["--no-ui"]);
+    assert_eq!(off.get("/ui").status().as_u16(), 404);
+    assert_eq!(off.get("/v1/queues").status().as_u16(), 200);
+}

@@ -131,7 +131,7 @@ fn job_page_follows_progress_to_the_end_and_cancels() {
 #[test]
 fn dead_letters_requeue_one_purge_the_rest_and_pause_resume_hand_out() {
     let s = Stack::start(&[]);
-    let ids: Vec<String> = (0..3)
+    let ids: Vec<String> = (0..4)
         .map(|i| s.post("flaky", json!({ "i": i }), "?max_retries=0"))
         .collect();
     {
@@ -146,11 +146,31 @@ fn dead_letters_requeue_one_purge_the_rest_and_pause_resume_hand_out() {
     b.viewport(375, 812, true);
     s.open(&b, "#/queues/flaky?state=dead");
     b.wait_js(
+        "four dead rows",
+        SHORT,
+        "document.querySelectorAll('tr[data-job]').length === 4",
+    );
+    assert_fits_width(&b, "the dead letters");
+    // one from its own page
+    b.click(&format!("tr[data-job=\"{}\"] a", ids[3]));
+    b.wait_text("the dead job's page", SHORT, ".title-row .badge", |t| {
+        t == "dead"
+    });
+    b.click("button[data-action=requeue]");
+    b.wait_text("requeued on its page", SHORT, ".title-row .badge", |t| {
+        t == "pending"
+    });
+    assert_eq!(s.state(&ids[3]), "pending");
+    assert!(
+        b.find("button[data-action=cancel]").is_some(),
+        "a pending job can be cancelled"
+    );
+    s.open(&b, "#/queues/flaky?state=dead");
+    b.wait_js(
         "three dead rows",
         SHORT,
         "document.querySelectorAll('tr[data-job]').length === 3",
     );
-    assert_fits_width(&b, "the dead letters");
     b.click(&format!(
         "tr[data-job=\"{}\"] button[data-action=requeue]",
         ids[0]
@@ -189,16 +209,15 @@ fn dead_letters_requeue_one_purge_the_rest_and_pause_resume_hand_out() {
     assert_eq!(s.get_json("/v1/queues/flaky")["paused"], true);
     let _echo = s.worker(&["--queue", "flaky", "--builtin", "echo"]);
     std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(
-        s.state(&ids[0]),
-        "pending",
-        "a paused queue hands nothing out"
-    );
+    for id in [&ids[0], &ids[3]] {
+        assert_eq!(s.state(id), "pending", "a paused queue hands nothing out");
+    }
     b.click("button[data-action=resume]");
     b.wait_text("running badge", SHORT, ".title-row .badge", |t| {
         t == "running"
     });
     s.wait_state(&ids[0], "succeeded", SHORT);
+    s.wait_state(&ids[3], "succeeded", SHORT);
     b.wait_text("pending count 0", SHORT, "[data-count=pending]", |t| {
         t == "0"
     });

@@ -25,11 +25,24 @@ pub struct Stack {
 
 impl Stack {
     pub fn start(args: &[&str]) -> Stack {
+        Self::run(&["serve", "--listen", "127.0.0.1:0"], args)
+    }
+
+    /// `mlqd up` (an echo worker, the reaper and the API in one process) on the private
+    /// Redis instead of `serve`.
+    pub fn up(args: &[&str]) -> Stack {
+        Self::run(
+            &["up", "--builtin", "echo", "--listen", "127.0.0.1:0"],
+            args,
+        )
+    }
+
+    fn run(role: &[&str], args: &[&str]) -> Stack {
         let redis = RedisServer::start();
         let ns = namespace();
         let mut cmd = mlqd(&redis, &ns);
         cmd.env("MLQD_LOG_LEVEL", "error")
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(role)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());

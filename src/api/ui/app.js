@@ -36,6 +36,7 @@ const status = {
     live.title = `updated ${new Date().toLocaleTimeString(undefined, { hour12: false })}`;
   },
   failed(err) {
+    if (err.status === 401) return; // the sign-in form says it
     live.className = 'live down';
     live.textContent = err.status === 503 ? 'Redis unavailable' : 'connection lost — retrying';
     live.title = err.message;
