@@ -158,6 +158,8 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l log-format -d 'Log f
 json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l allow-unauthenticated -d 'Serve a non-loopback address without --token (anyone who reaches it can post jobs)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l no-ui -d 'Do not serve the web dashboard at /ui'
+complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l ui-read-only -d 'Read-only dashboard and API: every action (pause, cancel, requeue, purge, …) gets 403; reads and job submissions still work'
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -s q -l queue -d 'Queue to take jobs from (repeat, or separate with commas)' -r
@@ -235,6 +237,8 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l log-format -d 'Log form
 json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l allow-unauthenticated -d 'Listen beyond loopback without a token (say you mean it)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l no-ui -d 'Do not serve the web dashboard at /ui'
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l ui-read-only -d 'Read-only dashboard and API: every action (pause, cancel, requeue, purge, …) gets 403; reads and job submissions still work'
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l no-reaper -d 'Do not stand for reaper leadership (run `mlqd reaper` somewhere instead)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -s V -l version -d 'Print version'

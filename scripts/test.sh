@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole check, as CI runs it: formatting, lints, and every test (unit tests and the
-# end-to-end tests, which start their own private redis-server processes).
+# end-to-end tests, which start their own private redis-server processes, and the
+# dashboard's tests in a headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/ensure-redis.sh
+./scripts/ensure-chromium.sh
 echo "== python virtualenv with scikit-learn (for the examples/iris test; made once, then reused)"
 MLQD_TEST_PYTHON="$(./scripts/python-venv.sh "${CARGO_TARGET_DIR:-target}/tmp/iris-venv")"
 export MLQD_TEST_PYTHON

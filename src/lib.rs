@@ -10,7 +10,7 @@
 //!   and library users.
 //! - [`worker`]: claims and runs jobs through a [`Handler`], renews leases, records outcomes.
 //! - [`api`]: the HTTP API (`mlqd serve`, embedded by `mlqd up`): router, auth, limits,
-//!   `?wait=`, SSE, OpenAPI document.
+//!   `?wait=`, SSE, OpenAPI document, and the web dashboard at `/ui` (its files embedded).
 //! - [`telemetry`]: the process's Prometheus recorder.
 //! - [`reaper`]: leader-elected maintenance: lost jobs, due jobs, retention, invariants.
 //! - [`top`]: `mlqd top`, the live view: a snapshot collector and a pure ratatui renderer.

@@ -530,6 +530,8 @@ fn openapi_document_matches_the_routes_served() {
         ("get", "/v1/jobs/{id}/result"),
         ("get", "/v1/jobs/{id}/result.{ext}"),
         ("get", "/v1/jobs/{id}/events"),
+        ("get", "/v1/jobs/{id}/payload"),
+        ("get", "/v1/overview"),
         ("get", "/v1/queues"),
         ("get", "/v1/queues/{queue}"),
         ("post", "/v1/queues/{queue}/pause"),

@@ -23,7 +23,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `invalid`, `unauthorized`, `not_found`, `no_route`,
-    /// `method_not_allowed`, `conflict`, `job_dead`, `job_cancelled`, `payload_too_large`,
+    /// `method_not_allowed`, `read_only`, `conflict`, `job_dead`, `job_cancelled`,
+    /// `payload_gone`, `payload_too_large`,
     /// `unsupported_media_type`, `schema_violation`, `queue_full`, `redis_unavailable`,
     /// `shutting_down`, `internal`.
     pub code: &'static str,
@@ -76,6 +77,15 @@ impl ApiError {
         .with_header(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Bearer realm=\"mlqd\""),
+        )
+    }
+
+    /// 403 under `--ui-read-only`.
+    pub fn read_only() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "read_only",
+            "this server is read-only (--ui-read-only): actions are refused; only reads and job submissions are served",
         )
     }
 

@@ -3,6 +3,7 @@
 
 pub mod codec;
 pub mod keys;
+mod payload;
 mod reply;
 pub(crate) mod scripts;
 

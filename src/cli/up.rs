@@ -27,6 +27,13 @@ pub struct UpArgs {
     /// Listen beyond loopback without a token (say you mean it)
     #[arg(long, env = "MLQD_ALLOW_UNAUTHENTICATED")]
     pub allow_unauthenticated: bool,
+    /// Do not serve the web dashboard at /ui
+    #[arg(long, env = "MLQD_NO_UI")]
+    pub no_ui: bool,
+    /// Read-only dashboard and API: every action (pause, cancel, requeue, purge, …) gets
+    /// 403; reads and job submissions still work
+    #[arg(long, env = "MLQD_UI_READ_ONLY")]
+    pub ui_read_only: bool,
     /// Where the managed Redis keeps its data (AOF); ignored with --redis-url
     #[arg(long, env = "MLQD_DATA_DIR", default_value = "./.mlqd")]
     pub data_dir: PathBuf,
@@ -80,6 +87,8 @@ async fn run_all(
         max_pending: MaxPending::from_specs(&[])?,
         max_wait: std::time::Duration::from_secs(300),
         drain_timeout: a.worker.drain_timeout,
+        ui: !a.no_ui,
+        read_only: a.ui_read_only,
     };
     let listener = tokio::net::TcpListener::bind(addrs)
         .await
@@ -88,6 +97,9 @@ async fn run_all(
 
     // The banner is for people; nobody reading it (stdout closed) must not stop `up`.
     let _ = output::line(format_args!("mlqd up: API    http://{local}"));
+    if !a.no_ui {
+        let _ = output::line(format_args!("mlqd up: UI     http://{local}/ui"));
+    }
     let _ = output::line(format_args!(
         "mlqd up: Redis  {}",
         crate::broker::redact(url)
