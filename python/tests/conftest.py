@@ -153,7 +153,12 @@ class Mlqd:
         lines: "queue.Queue[bytes]" = queue.Queue()
         assert proc.stdout is not None
         out = proc.stdout
-        threading.Thread(target=lambda: [lines.put(line) for line in out], daemon=True).start()
+
+        def pump() -> None:
+            for line in out:
+                lines.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
         try:
             line = lines.get(timeout=20).decode().strip()
         except queue.Empty:
@@ -166,7 +171,7 @@ class Mlqd:
         """Starts ``mlqd worker`` with the given arguments (plus a short drain)."""
         return self._spawn(["worker", "--drain-timeout", "1s", *args], "worker", subprocess.DEVNULL)
 
-    def exec_worker(self, handler: str, *args: str) -> subprocess.Popen:
+    def exec_worker(self, handler: "str | Path", *args: str) -> subprocess.Popen:
         """A worker running ``python handler`` (this interpreter, so the installed mlqd)."""
         cmd = f"{shlex.quote(sys.executable)} {shlex.quote(str(handler))}"
         return self.worker("--exec", cmd, *args)
@@ -198,8 +203,8 @@ class Mlqd:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-    outcome = yield
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[Any]:
+    outcome: Any = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
 

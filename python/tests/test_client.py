@@ -133,14 +133,14 @@ def test_unknown_and_malformed_ids_are_typed_errors(mlqd_env: Mlqd) -> None:
     with pytest.raises(errors.NotFound) as e:
         list(client.events(missing))
     assert e.value.code == "not_found"
-    with pytest.raises(errors.Invalid) as e:
+    with pytest.raises(errors.Invalid) as bad:
         client.status("not-an-id")
-    assert e.value.status == 400
+    assert bad.value.status == 400
     with pytest.raises(errors.Invalid):
         client.post("bad queue!", {})
-    with pytest.raises(errors.NotFound) as e:
+    with pytest.raises(errors.NotFound) as nq:
         client.queue("never-used")
-    assert e.value.code == "not_found"
+    assert nq.value.code == "not_found"
 
 
 def test_queue_full_is_a_typed_error_with_retry_after(mlqd_env: Mlqd) -> None:

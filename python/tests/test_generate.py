@@ -81,7 +81,7 @@ def test_generate_streams_through_a_real_worker(mlqd_env: Mlqd) -> None:
     job_id = client.post("generate", {"prompt": "A class", "max_tokens": 30, "pause": 0.01}, max_retries=0)
     pieces = list(client.stream(job_id))
     assert len(pieces) == 30 and all(isinstance(p, str) for p in pieces)
-    assert client.result(job_id) == "".join(pieces).encode()
+    assert client.result(job_id) == "".join(str(p) for p in pieces).encode()
 
 
 @needs_server_streaming

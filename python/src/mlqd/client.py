@@ -307,7 +307,7 @@ class Client:
         job_id = res.headers.get("x-mlqd-job-id")
         if not job_id:
             raise errors.MlqdError("bad_answer", f"the submit answer ({res.status_code}) names no job", res.status_code)
-        return job_id
+        return str(job_id)
 
     def call(
         self,

@@ -29,7 +29,7 @@ import binascii
 import contextlib
 import json
 import time
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Generator, Iterator, List, Optional, Tuple, Union
 
 import httpx
 
@@ -130,7 +130,7 @@ class JobStream(Iterator[Piece]):
 
     # ---- the loop -------------------------------------------------------------------------
 
-    def _run(self) -> Iterator[Piece]:
+    def _run(self) -> Generator[Piece, None, None]:
         failures = 0
         while True:
             try:
