@@ -462,15 +462,20 @@ class Client:
                             last = st
                             if st.get("state") in TERMINAL_STATES:
                                 return dict(st)
+                failure: Optional[BaseException] = None  # the server ended the stream early
             except _DeadlinePassed:
-                pass
+                failure = None
             except (httpx.TransportError, errors.Unavailable) as e:
+                failure = e
+            if deadline is None or time.monotonic() < deadline:
                 failures += 1
                 if failures > 5:
-                    if isinstance(e, errors.MlqdError):
-                        raise
-                    raise errors.ConnectionFailed("connection_failed", f"lost the event stream of {job_id}: {e}") from e
-                time.sleep(min(0.2 * 2**failures, 2.0))
+                    if isinstance(failure, errors.MlqdError):
+                        raise failure
+                    raise errors.ConnectionFailed(
+                        "connection_failed", f"lost the event stream of {job_id} {failures} times in a row: {failure}"
+                    )
+                time.sleep(min(0.1 * 2**failures, 2.0))
             if deadline is not None and time.monotonic() >= deadline:
                 state = last.get("state") if last else None
                 raise errors.WaitTimeout(
@@ -508,17 +513,17 @@ class Client:
                         yield ev.event, data
                         if isinstance(data, dict) and data.get("state") in TERMINAL_STATES:
                             return
+                failure: Optional[BaseException] = None  # the server ended the stream early
             except (httpx.TransportError, errors.Unavailable) as e:
-                failures += 1
-                if failures > 5:
-                    if isinstance(e, errors.MlqdError):
-                        raise
-                    raise errors.ConnectionFailed("connection_failed", f"lost the event stream of {job_id}: {e}") from e
-                time.sleep(min(0.2 * 2**failures, 2.0))
-                continue
-            failures += 1  # the server ended the stream early (it is shutting down): reopen
+                failure = e
+            failures += 1
             if failures > 5:
-                raise errors.ConnectionFailed("connection_failed", f"the event stream of {job_id} keeps ending early")
+                if isinstance(failure, errors.MlqdError):
+                    raise failure
+                raise errors.ConnectionFailed(
+                    "connection_failed", f"lost the event stream of {job_id} {failures} times in a row: {failure}"
+                )
+            time.sleep(min(0.1 * 2**failures, 2.0))
 
     def stream(self, job_id: str, *, last_event_id: Optional[str] = None, max_reconnects: int = 5) -> JobStream:
         """Follows the job's streamed output (``GET /v1/jobs/{id}/stream``): see
