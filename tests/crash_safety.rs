@@ -617,7 +617,7 @@ async fn a_poison_job_that_kills_its_worker_is_dead_after_max_stalls() {
         cmd.args([
             "worker", "--queue", "pills", "--exec", &exec, "--lease", "1s",
         ])
-        .env("PYTHONPATH", repo.join("examples/python"));
+        .env("PYTHONPATH", repo.join("python/src"));
         Proc::spawn(quiet(cmd))
     };
     let poison = c

@@ -1,8 +1,8 @@
 //! Handlers end to end: the real `mlqd worker` binary running `--exec` children (Python,
-//! through examples/python/mlqd_handler.py and the raw protocol), `--http` model servers
-//! and callbacks, against a private redis-server. Jobs are posted and read through the
-//! library client (the same code `mlqd post` and `mlqd status` run), progress through
-//! `mlqd status --json`.
+//! through `mlqd.handler` from python/src on PYTHONPATH, and the raw protocol), `--http`
+//! model servers and callbacks, against a private redis-server. Jobs are posted and read
+//! through the library client (the same code `mlqd post` and `mlqd status` run), progress
+//! through `mlqd status --json`.
 
 mod common;
 
@@ -59,7 +59,7 @@ impl Worker {
             .args(args)
             .env("MLQD_LOG_LEVEL", "info")
             .env("NO_COLOR", "1")
-            .env("PYTHONPATH", repo().join("examples/python"))
+            .env("PYTHONPATH", repo().join("python/src"))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"));
         for (k, v) in env {

@@ -1,8 +1,9 @@
 //! examples/iris end to end: a real scikit-learn model, trained at start-up on the Iris data
-//! set that ships with scikit-learn, served by the real `mlqd worker --exec`.
+//! set that ships with scikit-learn, served by the real `mlqd worker --exec` through the
+//! `mlqd` Python package (python/).
 //!
-//! Needs a Python with scikit-learn: `$MLQD_TEST_PYTHON`, else a virtualenv that
-//! scripts/python-venv.sh makes (once) under the target directory.
+//! Needs a Python with scikit-learn and the mlqd package: `$MLQD_TEST_PYTHON`, else the
+//! virtualenv that scripts/python-venv.sh makes (once, then reuses) under the target directory.
 
 mod common;
 
@@ -25,7 +26,7 @@ fn sklearn_python() -> String {
     {
         return p;
     }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("iris-venv");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
     let out = std::process::Command::new(repo().join("scripts/python-venv.sh"))
         .arg(&dir)
         .stderr(Stdio::inherit())
@@ -33,7 +34,7 @@ fn sklearn_python() -> String {
         .expect("run scripts/python-venv.sh");
     assert!(
         out.status.success(),
-        "could not make a Python virtualenv with scikit-learn"
+        "could not make a Python virtualenv with scikit-learn and the mlqd package"
     );
     String::from_utf8_lossy(&out.stdout)
         .lines()
