@@ -1221,3 +1221,31 @@ fn post_batch_of(c: &Client, s: &Server, n: usize) -> Response {
     let items: Vec<Value> = (0..n).map(|i| json!({ "i": i })).collect();
     post_json(c, &s.url("/v1/queues/probe/jobs:batch"), &json!(items))
 }
+
+#[test]
+fn an_error_reply_from_redis_is_a_500_for_its_queue_alone() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    // a key of the wrong type where the queue's pending list belongs
+    let keys = mlqd::broker::Keys::new(&ns).unwrap();
+    let broken = keys.queue(&mlqd::QueueName::new("broken").unwrap());
+    let _: () = redis::cmd("SET")
+        .arg(broken.pending())
+        .arg("not a list")
+        .query(&mut r.conn())
+        .unwrap();
+    let s = Server::start(&r, &ns, &[]);
+    let c = http();
+    for _ in 0..2 {
+        let res = post_json(&c, &s.url("/v1/queues/broken/jobs"), &json!({"a": 1}));
+        let body = assert_error(res, 500, "internal");
+        let msg = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            !msg.contains("WRONGTYPE") && !msg.contains("redis://"),
+            "{body}"
+        );
+        // another queue keeps working
+        let id = submit(&c, &s, "fine", &json!({"a": 2}));
+        assert_eq!(status_of(&c, &s, &id)["state"], "pending");
+    }
+}

@@ -215,7 +215,24 @@ fn unreachable_redis_is_one_line_and_exit_1() {
     assert_eq!(code(&out), 1);
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("redis"), "{err}");
+    // the URL tried, and the cause, each said once
+    assert_eq!(
+        err,
+        format!(
+            "mlqd: error: redis at {} is unavailable: connection refused",
+            r.url()
+        )
+    );
+    // a password in the URL is never shown
+    let mut cmd = mlqd(&r, &ns);
+    let with_password = r.url().replace("redis://", "redis://someone:s3cret@");
+    cmd.env("MLQD_REDIS_URL", &with_password).args(["queues"]);
+    let out = run(cmd);
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(!err.contains("s3cret"), "{err}");
+    assert_eq!(err.matches("someone:***@").count(), 1, "{err}");
+    assert_eq!(err.matches("connection refused").count(), 1, "{err}");
 }
 
 #[test]

@@ -882,3 +882,54 @@ async fn a_result_with_a_bad_content_type_fails_the_job_and_is_never_stored() {
         "{st:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outcome_redis_refuses_fails_its_own_job_and_never_holds_up_the_others() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("p5");
+    let big = c
+        .post(
+            &queue,
+            Payload::bytes(vec![7u8; 2 << 20], "application/octet-stream"),
+            JobOptions::default(),
+        )
+        .await
+        .unwrap();
+    let mut small = Vec::new();
+    for i in 0..20 {
+        let p = c
+            .post(
+                &queue,
+                Payload::json(&json!({ "i": i })),
+                JobOptions::default(),
+            )
+            .await
+            .unwrap();
+        small.push(p.id);
+    }
+    // from now on Redis refuses any request argument over 1 MiB: the echoed 2 MiB result
+    // can never be stored
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("proto-max-bulk-len")
+        .arg("1mb")
+        .query(&mut r.conn())
+        .unwrap();
+    let (stop, h) = start_worker(&r, &ns, "p5", Builtin::Echo, |cfg| cfg.concurrency = 2);
+    let st = c.wait(&big.id, Some(Duration::from_secs(20))).await;
+    for id in &small {
+        let s = c.wait(id, Some(Duration::from_secs(20))).await.unwrap();
+        assert_eq!(s.state, JobState::Succeeded, "{s:?}");
+    }
+    stop.cancel();
+    h.await.unwrap();
+    let st = match st {
+        Err(mlqd::Error::JobFailed { .. }) | Ok(_) => c.status(&big.id).await.unwrap(),
+        Err(e) => panic!("waiting for the big job: {e}"),
+    };
+    assert_eq!(st.state, JobState::Dead, "{st:?}");
+    let error = st.error.unwrap_or_default();
+    assert!(error.contains("larger than Redis accepts"), "{error}");
+}

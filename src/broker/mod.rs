@@ -245,6 +245,8 @@ pub struct Broker {
     conn: ConnectionManager,
     keys: Keys,
     config: BrokerConfig,
+    /// The URL without its password, for messages.
+    url: String,
     registered: Arc<Mutex<HashSet<QueueName>>>,
 }
 
@@ -264,11 +266,13 @@ impl Broker {
             .set_response_timeout(Some(config.op_timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client.clone(), cm)?;
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), cm)
+            .map_err(|e| Error::from_redis(&e, &redact(&config.redis_url)))?;
         Ok(Broker {
             client,
             conn,
             keys,
+            url: redact(&config.redis_url),
             config,
             registered: Arc::default(),
         })
@@ -289,11 +293,8 @@ impl Broker {
         fut: impl std::future::Future<Output = redis::RedisResult<T>>,
     ) -> Result<T> {
         match tokio::time::timeout(self.config.op_timeout, fut).await {
-            Ok(r) => r.map_err(Error::from),
-            Err(_) => Err(Error::Redis(redis::RedisError::from((
-                redis::ErrorKind::Io,
-                "no answer from redis in time",
-            )))),
+            Ok(r) => r.map_err(|e| Error::from_redis(&e, &self.url)),
+            Err(_) => Err(Error::no_answer(&self.url, self.config.op_timeout)),
         }
     }
 
@@ -1299,6 +1300,7 @@ impl Broker {
         Waker {
             client: self.client.clone(),
             keys: self.keys.clone(),
+            url: self.url.clone(),
             conn: None,
         }
     }
@@ -1321,6 +1323,7 @@ impl Broker {
             sink,
             stream,
             op_timeout: self.config.op_timeout,
+            url: self.url.clone(),
         })
     }
 
@@ -1368,6 +1371,7 @@ pub struct Subscription {
     sink: redis::aio::PubSubSink,
     stream: redis::aio::PubSubStream,
     op_timeout: Duration,
+    url: String,
 }
 
 impl Subscription {
@@ -1383,11 +1387,8 @@ impl Subscription {
     /// Checks that the connection still answers.
     pub async fn ping(&mut self) -> Result<()> {
         match tokio::time::timeout(self.op_timeout, self.sink.ping::<Value>()).await {
-            Ok(r) => r.map(|_| ()).map_err(Error::from),
-            Err(_) => Err(Error::Redis(redis::RedisError::from((
-                redis::ErrorKind::Io,
-                "no answer from redis in time",
-            )))),
+            Ok(r) => r.map(|_| ()).map_err(|e| Error::from_redis(&e, &self.url)),
+            Err(_) => Err(Error::no_answer(&self.url, self.op_timeout)),
         }
     }
 }
@@ -1397,6 +1398,7 @@ impl Subscription {
 pub struct Waker {
     client: redis::Client,
     keys: Keys,
+    url: String,
     conn: Option<redis::aio::MultiplexedConnection>,
 }
 
@@ -1408,18 +1410,15 @@ impl Waker {
             let cfg = redis::AsyncConnectionConfig::new()
                 .set_connection_timeout(Some(Duration::from_secs(1)))
                 .set_response_timeout(None);
+            let limit = Duration::from_secs(2);
             let conn = tokio::time::timeout(
-                Duration::from_secs(2),
+                limit,
                 self.client
                     .get_multiplexed_async_connection_with_config(&cfg),
             )
             .await
-            .map_err(|_| {
-                Error::Redis(redis::RedisError::from((
-                    redis::ErrorKind::Io,
-                    "no answer from redis in time",
-                )))
-            })??;
+            .map_err(|_| Error::no_answer(&self.url, limit))?
+            .map_err(|e| Error::from_redis(&e, &self.url))?;
             self.conn = Some(conn);
         }
         let Some(conn) = self.conn.as_mut() else {
@@ -1436,7 +1435,7 @@ impl Waker {
             Ok(Ok(_)) => Ok(true),
             Ok(Err(e)) => {
                 self.conn = None;
-                Err(e.into())
+                Err(Error::from_redis(&e, &self.url))
             }
             Err(_) => {
                 self.conn = None;
