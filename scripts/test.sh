@@ -11,5 +11,6 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
+echo "== library without the CLI's crates" && cargo build --lib --no-default-features --quiet
 echo "== cargo test"
 cargo test --quiet -- --color never

@@ -8,12 +8,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Outcome, Shared, StopReason};
+use crate::backoff::Doubling;
 use crate::broker::{Failure, Fence, Success};
 use crate::error::{Error, Result};
 use crate::job::{JobId, JobState, QueueName};
@@ -208,7 +208,7 @@ impl Syncer {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<Vec<Fence>>>,
     {
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Doubling::redis();
         loop {
             match call().await {
                 Err(e) if e.is_transient() => {
@@ -216,8 +216,7 @@ impl Syncer {
                         tracing::warn!(error = %e, "cannot record outcomes; retrying until redis answers");
                         self.redis_down = true;
                     }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                    tokio::time::sleep(backoff.next_delay()).await;
                 }
                 other => {
                     if self.redis_down && other.is_ok() {
