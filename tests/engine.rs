@@ -4,25 +4,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{RedisServer, namespace};
-use mlqd::broker::{Backoff, Broker, BrokerConfig, Fence, Success};
+use common::{RedisServer, broker, client, namespace, q, queue_keys};
+use mlqd::broker::{Backoff, Fence, Success};
 use mlqd::job::{AttemptOutcome, JSON, JobState, JobStatus};
 use mlqd::worker::Builtin;
-use mlqd::{Client, ClientConfig, JobOptions, Payload, QueueName, Worker, WorkerConfig};
+use mlqd::{JobOptions, Payload, Worker, WorkerConfig};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-
-fn client(r: &RedisServer, ns: &str) -> Client {
-    Client::new(ClientConfig::new(r.url(), ns)).unwrap()
-}
-
-fn broker(r: &RedisServer, ns: &str) -> Broker {
-    Broker::new(BrokerConfig::new(r.url(), ns)).unwrap()
-}
-
-fn q(name: &str) -> QueueName {
-    QueueName::new(name).unwrap()
-}
 
 fn ms(t: &str) -> i128 {
     time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
@@ -444,11 +432,11 @@ async fn binary_payloads_round_trip_through_a_rust_handler() {
     // nothing of the finished jobs is left in the live structures
     let mut conn = r.conn();
     let specs: u64 = redis::cmd("HLEN")
-        .arg(format!("{ns}:{{bytes}}:specs"))
+        .arg(queue_keys(&ns, "bytes").specs())
         .query(&mut conn)
         .unwrap();
     let payloads: u64 = redis::cmd("HLEN")
-        .arg(format!("{ns}:{{bytes}}:payloads"))
+        .arg(queue_keys(&ns, "bytes").payloads())
         .query(&mut conn)
         .unwrap();
     assert_eq!((specs, payloads), (0, 0));
@@ -479,7 +467,7 @@ async fn finished_jobs_expire_after_their_result_ttl() {
     h.await.unwrap();
     let mut conn = r.conn();
     let ttl: i64 = redis::cmd("PTTL")
-        .arg(format!("{ns}:{{ttl}}:done:{}", posted.id.ulid()))
+        .arg(queue_keys(&ns, "ttl").done(posted.id.ulid()))
         .query(&mut conn)
         .unwrap();
     assert!(ttl > 0 && ttl <= 1000, "ttl {ttl}");
