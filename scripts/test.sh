@@ -14,6 +14,7 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
+echo "== library without the CLI's crates" && cargo build --lib --no-default-features --quiet
 echo "== cargo test"
 cargo test --quiet -- --color never
 echo "== pytest python/tests"

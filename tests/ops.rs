@@ -8,22 +8,17 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
-use common::{Proc, RedisServer, eventually, mlqd, namespace, run, stderr, stdout};
+use common::{
+    Proc, RedisServer, eventually, free_port, keys, mlqd, namespace, post, queue_keys, repo, run,
+    scrape, stderr, stdout,
+};
 use serde_json::Value;
-
-fn post(r: &RedisServer, ns: &str, args: &[&str]) -> String {
-    let mut cmd = mlqd(r, ns);
-    cmd.arg("post").args(args);
-    let out = run(cmd);
-    assert!(out.status.success(), "post failed: {}", stderr(&out));
-    stdout(&out)
-}
 
 fn spawn(r: &RedisServer, ns: &str, args: &[&str]) -> Proc {
     let mut cmd = mlqd(r, ns);
@@ -31,17 +26,10 @@ fn spawn(r: &RedisServer, ns: &str, args: &[&str]) -> Proc {
     Proc::spawn(cmd)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 fn paused(r: &RedisServer, ns: &str, queue: &str) -> bool {
     let mut c = r.conn();
     redis::cmd("EXISTS")
-        .arg(format!("{ns}:{{{queue}}}:paused"))
+        .arg(queue_keys(ns, queue).paused())
         .query::<bool>(&mut c)
         .expect("EXISTS")
 }
@@ -85,7 +73,7 @@ fn top_fixture(r: &RedisServer, ns: &str, worker_id: &str) -> Proc {
     let leader = eventually(Duration::from_secs(10), || {
         let mut c = r.conn();
         redis::cmd("GET")
-            .arg(format!("{ns}:leader"))
+            .arg(keys(ns).leader())
             .query::<Option<String>>(&mut c)
             .ok()
             .flatten()
@@ -426,19 +414,6 @@ fn metric_names(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn scrape(url: &str) -> String {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("http client")
-        .get(url)
-        .send()
-        .and_then(|r| r.error_for_status())
-        .and_then(|r| r.text())
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
-}
-
 /// The `mlqd_*` names in a PromQL expression.
 fn promql_metrics(expr: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -479,10 +454,6 @@ fn dashboard_queries(dash: &Value) -> Vec<String> {
     }
     walk(dash, &mut exprs);
     exprs
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
 #[test]

@@ -16,10 +16,7 @@ impl Broker {
         pipe.atomic()
             .hget(k.specs(), id.ulid())
             .hget(k.payloads(), id.ulid());
-        let mut conn = self.conn.clone();
-        let (spec, external): (Option<Vec<u8>>, Option<Vec<u8>>) = self
-            .run(async move { pipe.query_async(&mut conn).await })
-            .await?;
+        let (spec, external): (Option<Vec<u8>>, Option<Vec<u8>>) = self.conn.pipe(&pipe).await?;
         match spec {
             None => Ok(None),
             Some(spec) => Ok(Some(codec::decode_spec(&spec, external)?.1)),

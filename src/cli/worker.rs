@@ -8,10 +8,10 @@ use clap::Args;
 
 use super::{GlobalArgs, queue_arg};
 use crate::broker::Broker;
+use crate::callback::CallbackSender;
 use crate::job::QueueName;
 use crate::reaper::{Reaper, ReaperConfig};
 use crate::units::{duration_arg, size_arg};
-use crate::worker::callback::CallbackSender;
 use crate::worker::{Builtin, HandlerSpec, Worker, WorkerConfig, default_worker_id};
 
 #[derive(Debug, Args)]
