@@ -86,7 +86,9 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
         Some(ct) if !job::is_json_type(&ct) => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            format!("this route takes a JSON body (application/json), not {ct:?}"),
+            format!(
+                "this route takes a JSON body, not {ct:?}: send Content-Type: application/json"
+            ),
         )),
         _ => Ok(()),
     }

@@ -171,6 +171,15 @@ impl AppState {
     }
 }
 
+/// A JSON body labelled as a form: `curl -d '{…}'` without `-H 'content-type:
+/// application/json'`. Stored as it is labelled, the handler would get bytes it misreads,
+/// so it is refused; a real form body (`a=1&b=2`) is not JSON and is kept as bytes.
+fn json_sent_as_form(content_type: &str, body: &[u8]) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+}
+
 fn header_value(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
@@ -309,7 +318,7 @@ async fn wait_then_answer(st: &AppState, posted: &Enqueued, wait: Duration) -> R
         (status = 202, description = "With `?wait=`: not finished in time", body = Submitted,
             headers(("Location" = String), ("X-Mlqd-Job-Id" = String), ("Retry-After" = u64))),
         (status = 409, description = "With `?wait=`: the job ended dead or cancelled; the body is its status", body = JobStatus),
-        (status = 400, description = "Malformed input (queue name, option, JSON payload)", body = ErrorBody),
+        (status = 400, description = "Malformed input (queue name, option, JSON payload), or a JSON body labelled application/x-www-form-urlencoded (curl -d without a Content-Type): send Content-Type: application/json", body = ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 413, description = "Body over --max-body", body = ErrorBody),
         (status = 415, description = "Non-JSON payload for a queue with a schema", body = ErrorBody),
@@ -332,6 +341,11 @@ pub async fn submit(
     options.validate()?;
     let bytes = read_body(&headers, body, st.config.max_body).await?;
     let payload = match content_type(&headers) {
+        Some(ct) if json_sent_as_form(&ct, &bytes) => {
+            return Err(bad(
+                "the body is JSON but its Content-Type is application/x-www-form-urlencoded (what `curl -d` sends by default): send Content-Type: application/json".into(),
+            ));
+        }
         Some(ct) => Payload::bytes(bytes.to_vec(), ct),
         None if bytes.is_empty() => Payload::bytes(b"{}".to_vec(), job::JSON),
         None => Payload::bytes(bytes.to_vec(), "application/octet-stream"),
@@ -597,6 +611,20 @@ pub async fn result_ext(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_labelled_as_a_form_is_told_apart_from_a_real_form() {
+        let form = "application/x-www-form-urlencoded";
+        assert!(json_sent_as_form(form, br#"{"features": [1, 2]}"#));
+        assert!(json_sent_as_form(
+            "Application/X-WWW-Form-Urlencoded; charset=utf-8",
+            b"[1, 2]"
+        ));
+        assert!(!json_sent_as_form(form, b"a=1&b=%7B%7D"));
+        assert!(!json_sent_as_form(form, b"{not json"));
+        assert!(!json_sent_as_form("application/json", b"{}"));
+        assert!(!json_sent_as_form("text/plain", b"{}"));
+    }
 
     #[test]
     fn query_options_are_parsed_and_named_when_wrong() {

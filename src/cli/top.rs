@@ -60,18 +60,19 @@ async fn one_snapshot(broker: Broker, interval: Duration) -> crate::Result<Snaps
 /// The snapshot as text: a summary line, the queues table and the workers table.
 pub fn snapshot_text(s: &Snapshot) -> String {
     let mut out = format!(
-        "mlqd top · namespace {} · {}\nreaper leader: {} · redis {}: {} used, {} ops/s, {} clients · {} jobs/s succeeded\n",
+        "mlqd top · namespace {} · {}\nreaper leader: {} · {}: {} used, {} ops/s, {} clients · {} jobs/s succeeded\n",
         s.namespace,
         s.taken_at,
         s.leader.as_deref().unwrap_or("none"),
-        s.redis.version,
+        top::view::redis_label(&s.redis),
         format_size(s.redis.used_memory),
         s.redis.ops_per_sec,
         s.redis.connected_clients,
         top::view::rate(s.succeeded_per_s()),
     );
     if s.queues.is_empty() {
-        out.push_str("no queues yet: post a job with `mlqd post`\n");
+        out.push_str(&top::view::no_queues(s));
+        out.push('\n');
     } else {
         let mut b = Builder::default();
         b.push_record(top::view::QUEUE_COLUMNS);

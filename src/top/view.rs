@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, TableState};
 
-use super::snapshot::{QueueRow, Snapshot};
+use super::snapshot::{QueueRow, RedisStats, Snapshot};
 use crate::units::format_size;
 
 /// What the user did to the view (not part of a snapshot).
@@ -81,6 +81,33 @@ pub fn rate(r: Option<f64>) -> String {
     }
 }
 
+/// `redis 7.2.4 at redis://host:6379` (what is known of it).
+pub fn redis_label(r: &RedisStats) -> String {
+    let version = if r.version.is_empty() {
+        "?"
+    } else {
+        r.version.as_str()
+    };
+    if r.url.is_empty() {
+        format!("redis {version}")
+    } else {
+        format!("redis {version} at {}", r.url)
+    }
+}
+
+/// What an empty namespace shows: where it looked, so a wrong URL or namespace is plain.
+pub fn no_queues(snap: &Snapshot) -> String {
+    format!(
+        "no queues yet in {} (namespace {}): post a job with `mlqd post`",
+        if snap.redis.url.is_empty() {
+            "this redis"
+        } else {
+            snap.redis.url.as_str()
+        },
+        snap.namespace
+    )
+}
+
 /// How long ago, for a heartbeat (`0.4s`, `12s`, `3m`).
 pub fn age(ms: i64) -> String {
     let ms = ms.max(0);
@@ -137,12 +164,8 @@ fn render_header(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewSta
             },
         ),
         Span::raw(format!(
-            "  ·  redis {}: {} used, {} ops/s, {} clients",
-            if snap.redis.version.is_empty() {
-                "?"
-            } else {
-                snap.redis.version.as_str()
-            },
+            "  ·  {}: {} used, {} ops/s, {} clients",
+            redis_label(&snap.redis),
             format_size(snap.redis.used_memory),
             snap.redis.ops_per_sec,
             snap.redis.connected_clients
@@ -193,10 +216,7 @@ fn render_queues(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewSta
             width: area.width.saturating_sub(4),
             height: area.height.saturating_sub(3).min(1),
         };
-        frame.render_widget(
-            Paragraph::new("no queues yet: post a job with `mlqd post`").dim(),
-            inner,
-        );
+        frame.render_widget(Paragraph::new(no_queues(snap)).dim(), inner);
     }
 }
 
@@ -311,6 +331,7 @@ mod tests {
             }],
             leader: Some("gpu-box-42-ab12".into()),
             redis: RedisStats {
+                url: "redis://127.0.0.1:6379".into(),
                 version: "7.0.15".into(),
                 used_memory: 3 * 1024 * 1024,
                 ops_per_sec: 4321,
