@@ -94,6 +94,7 @@ pub enum Command {
     /// Show the live workers
     Workers(workers::WorkersArgs),
     /// Live view of queues, workers, throughput and the reaper leader
+    #[command(long_about = top::LONG_ABOUT)]
     Top(top::TopArgs),
     /// Load generator: enqueue and drain throughput, start latency, Redis cost per job
     Bench(bench::BenchArgs),
