@@ -299,6 +299,33 @@ fn up_keeps_its_redis_url_across_restarts_and_commands_run_there_find_it() {
             .then_some(())
     });
     assert!(gone.is_some(), "the orphaned redis did not stop");
+
+    // with up stopped, a command that read the file says where its URL came from
+    let mut queues = bare(&dir);
+    queues.arg("queues");
+    let out = run(queues);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the Redis URL came from ./.mlqd/redis.url"),
+        "{}",
+        stderr(&out)
+    );
+
+    // the kept port taken by something else: up moves, and says so loudly
+    let squatter = TcpListener::bind(("127.0.0.1", port_of(&url))).unwrap();
+    let moved = Up::start(&dir, preferred);
+    assert_ne!(moved.redis, url);
+    assert!(
+        moved
+            .banner
+            .iter()
+            .any(|l| l.contains(&format!("Redis moved from {url}"))),
+        "{:?}",
+        moved.banner
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), moved.redis);
+    moved.stop();
+    drop(squatter);
     drop(taken);
     let _ = std::fs::remove_dir_all(&dir);
 }

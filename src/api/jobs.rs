@@ -13,7 +13,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiPath, ApiQuery, content_type, parse_json, read_body, require_json};
+use super::extract::{
+    ApiPath, ApiQuery, content_type, json_sent_as_form, parse_json, read_body, require_json,
+};
 use crate::broker::Enqueued;
 use crate::error::Error;
 use crate::job::{self, JobId, JobOptions, JobResult, JobState, JobStatus, Payload, QueueName};
@@ -169,15 +171,6 @@ impl AppState {
                 .increment(created);
         }
     }
-}
-
-/// A JSON body labelled as a form: `curl -d '{…}'` without `-H 'content-type:
-/// application/json'`. Stored as it is labelled, the handler would get bytes it misreads,
-/// so it is refused; a real form body (`a=1&b=2`) is not JSON and is kept as bytes.
-fn json_sent_as_form(content_type: &str, body: &[u8]) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
 }
 
 fn header_value(s: &str) -> HeaderValue {
@@ -611,20 +604,6 @@ pub async fn result_ext(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_labelled_as_a_form_is_told_apart_from_a_real_form() {
-        let form = "application/x-www-form-urlencoded";
-        assert!(json_sent_as_form(form, br#"{"features": [1, 2]}"#));
-        assert!(json_sent_as_form(
-            "Application/X-WWW-Form-Urlencoded; charset=utf-8",
-            b"[1, 2]"
-        ));
-        assert!(!json_sent_as_form(form, b"a=1&b=%7B%7D"));
-        assert!(!json_sent_as_form(form, b"{not json"));
-        assert!(!json_sent_as_form("application/json", b"{}"));
-        assert!(!json_sent_as_form("text/plain", b"{}"));
-    }
 
     #[test]
     fn query_options_are_parsed_and_named_when_wrong() {
