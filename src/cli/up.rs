@@ -34,9 +34,14 @@ pub struct UpArgs {
     /// 403; reads and job submissions still work
     #[arg(long, env = "MLQD_UI_READ_ONLY")]
     pub ui_read_only: bool,
-    /// Where the managed Redis keeps its data (AOF); ignored with --redis-url
-    #[arg(long, env = "MLQD_DATA_DIR", default_value = "./.mlqd")]
+    /// Where the managed Redis keeps its data (AOF) and its URL (redis.url, which other
+    /// mlqd commands run from this directory read); ignored with --redis-url
+    #[arg(long, env = "MLQD_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
+    /// Port for the managed Redis on its first start (later starts keep the port of the last
+    /// one); a free port when it is taken
+    #[arg(long, env = "MLQD_REDIS_PORT", default_value_t = 6379)]
+    pub redis_port: u16,
     #[command(flatten)]
     pub worker: WorkerArgs,
 }
@@ -46,7 +51,7 @@ pub async fn run(g: &GlobalArgs, a: UpArgs) -> anyhow::Result<u8> {
     api::check_exposure(&addrs, a.token.is_some(), a.allow_unauthenticated)?;
     let managed = match &g.redis_url {
         Some(_) => None,
-        None => Some(ManagedRedis::start(&a.data_dir).await?),
+        None => Some(ManagedRedis::start(&a.data_dir, a.redis_port).await?),
     };
     let url = match &managed {
         Some(m) => m.url.clone(),
@@ -106,11 +111,25 @@ async fn run_all(
     ));
     if let Some(m) = managed {
         let _ = output::line(format_args!("mlqd up: data   {}", m.dir.display()));
-        if m.url != "redis://127.0.0.1:6379" {
+        if let Some(old) = &m.moved_from {
             let _ = output::line(format_args!(
-                "mlqd up: other mlqd commands need: export MLQD_REDIS_URL={}",
-                m.url
+                "mlqd up: NOTE   Redis moved from {old} (its port is taken): update MLQD_REDIS_URL wherever you exported it"
             ));
+        }
+        if m.url != super::DEFAULT_REDIS_URL {
+            let found_here = std::path::Path::new(super::DEFAULT_DATA_DIR)
+                .canonicalize()
+                .is_ok_and(|d| d == m.dir);
+            if found_here {
+                let _ = output::line(format_args!(
+                    "mlqd up: mlqd commands run from this directory find this Redis ({}/{}); elsewhere:",
+                    super::DEFAULT_DATA_DIR,
+                    super::managed_redis::URL_FILE,
+                ));
+            } else {
+                let _ = output::line("mlqd up: other mlqd commands need:");
+            }
+            let _ = output::line(format_args!("mlqd up:   export MLQD_REDIS_URL={}", m.url));
         }
     }
     let _ = output::line(format_args!("mlqd up: Ctrl-C stops everything"));
