@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'mlqd' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -62,7 +62,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--content-type', '--content-type', [CompletionResultType]::ParameterName, 'Content type of the payload; anything but JSON is sent as raw bytes')
             [CompletionResult]::new('--max-payload', '--max-payload', [CompletionResultType]::ParameterName, 'Largest payload accepted')
             [CompletionResult]::new('--wait-timeout', '--wait-timeout', [CompletionResultType]::ParameterName, 'Give up waiting after this long (exit 5)')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -74,7 +74,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;status' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -89,7 +89,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--wait-timeout', '--wait-timeout', [CompletionResultType]::ParameterName, 'Give up waiting after this long (exit 5)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the result to this file instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file instead of stdout')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -101,7 +101,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;cancel' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -112,7 +112,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;dlq' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -130,7 +130,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only this queue')
             [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Only this queue')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -144,7 +144,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
         'mlqd;dlq;requeue' {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only this queue (with --all)')
             [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Only this queue (with --all)')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -158,7 +158,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
         'mlqd;dlq;purge' {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only this queue')
             [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Only this queue')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -188,7 +188,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;queues' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -209,11 +209,13 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Longest ?wait= a request may ask for')
             [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'On SIGTERM/SIGINT, how long in-flight requests may finish')
             [CompletionResult]::new('--redis-timeout', '--redis-timeout', [CompletionResultType]::ParameterName, 'Longest wait for one Redis answer; past it a request gets 503')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
             [CompletionResult]::new('--allow-unauthenticated', '--allow-unauthenticated', [CompletionResultType]::ParameterName, 'Serve a non-loopback address without --token (anyone who reaches it can post jobs)')
+            [CompletionResult]::new('--no-ui', '--no-ui', [CompletionResultType]::ParameterName, 'Do not serve the web dashboard at /ui')
+            [CompletionResult]::new('--ui-read-only', '--ui-read-only', [CompletionResultType]::ParameterName, 'Read-only dashboard and API: every action (pause, cancel, requeue, purge, …) gets 403; reads and job submissions still work')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -243,13 +245,13 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--metrics-listen', '--metrics-listen', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics at http://ADDR/metrics')
             [CompletionResult]::new('--breaker-threshold', '--breaker-threshold', [CompletionResultType]::ParameterName, 'Stop claiming after this many failed jobs in a row (0 = never)')
             [CompletionResult]::new('--breaker-cooldown', '--breaker-cooldown', [CompletionResultType]::ParameterName, 'How long claiming stops when the breaker opens, before one trial job')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
             [CompletionResult]::new('--no-reaper', '--no-reaper', [CompletionResultType]::ParameterName, 'Do not stand for reaper leadership (run `mlqd reaper` somewhere instead)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -262,7 +264,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--dead-retention', '--dead-retention', [CompletionResultType]::ParameterName, 'How long dead jobs are kept')
             [CompletionResult]::new('--callback-secret', '--callback-secret', [CompletionResultType]::ParameterName, 'Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>')
             [CompletionResult]::new('--metrics-listen', '--metrics-listen', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics (leadership, reaper actions, queue depth) at http://ADDR/metrics')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -275,7 +277,8 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
         'mlqd;up' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address of the HTTP API')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Bearer token required on /v1 routes (needed to listen beyond loopback)')
-            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Where the managed Redis keeps its data (AOF); ignored with --redis-url')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Where the managed Redis keeps its data (AOF) and its URL (redis.url, which other mlqd commands run from this directory read); ignored with --redis-url')
+            [CompletionResult]::new('--redis-port', '--redis-port', [CompletionResultType]::ParameterName, 'Port for the managed Redis on its first start (later starts keep the port of the last one); a free port when it is taken')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Queue to take jobs from (repeat, or separate with commas)')
             [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Queue to take jobs from (repeat, or separate with commas)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Jobs run at once')
@@ -298,20 +301,22 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--metrics-listen', '--metrics-listen', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics at http://ADDR/metrics')
             [CompletionResult]::new('--breaker-threshold', '--breaker-threshold', [CompletionResultType]::ParameterName, 'Stop claiming after this many failed jobs in a row (0 = never)')
             [CompletionResult]::new('--breaker-cooldown', '--breaker-cooldown', [CompletionResultType]::ParameterName, 'How long claiming stops when the breaker opens, before one trial job')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
             [CompletionResult]::new('--allow-unauthenticated', '--allow-unauthenticated', [CompletionResultType]::ParameterName, 'Listen beyond loopback without a token (say you mean it)')
+            [CompletionResult]::new('--no-ui', '--no-ui', [CompletionResultType]::ParameterName, 'Do not serve the web dashboard at /ui')
+            [CompletionResult]::new('--ui-read-only', '--ui-read-only', [CompletionResultType]::ParameterName, 'Read-only dashboard and API: every action (pause, cancel, requeue, purge, …) gets 403; reads and job submissions still work')
             [CompletionResult]::new('--no-reaper', '--no-reaper', [CompletionResultType]::ParameterName, 'Do not stand for reaper leadership (run `mlqd reaper` somewhere instead)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'mlqd;workers' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -324,14 +329,14 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
         }
         'mlqd;top' {
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between refreshes (also the window the rates of a one-off snapshot cover)')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
             [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Print one snapshot (tables) and exit; the default when stdout is not a terminal')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one snapshot as JSON and exit')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -347,7 +352,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--latency-jobs', '--latency-jobs', [CompletionResultType]::ParameterName, 'Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Arrivals per second in the start-latency phase')
             [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Draw drain throughput against concurrency into this SVG file')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -360,7 +365,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;completions' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -372,7 +377,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
         }
         'mlqd;man' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write every page into DIR (created if missing) instead of printing mlqd.1')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')

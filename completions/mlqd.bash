@@ -1060,7 +1060,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__serve)
-            opts="-h -V --listen --token --metrics-token --allow-unauthenticated --schema --max-body --max-pending --max-wait --drain-timeout --redis-timeout --redis-url --namespace --log-format --log-level --help --version"
+            opts="-h -V --listen --token --metrics-token --allow-unauthenticated --schema --max-body --max-pending --max-wait --drain-timeout --no-ui --ui-read-only --redis-timeout --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1190,7 +1190,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__up)
-            opts="-q -c -h -V --listen --token --allow-unauthenticated --data-dir --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
+            opts="-q -c -h -V --listen --token --allow-unauthenticated --no-ui --ui-read-only --data-dir --redis-port --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1205,6 +1205,10 @@ _mlqd() {
                     return 0
                     ;;
                 --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

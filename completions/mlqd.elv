@@ -18,7 +18,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
     }
     var completions = [
         &'mlqd'= {
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -58,7 +58,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --content-type 'Content type of the payload; anything but JSON is sent as raw bytes'
             cand --max-payload 'Largest payload accepted'
             cand --wait-timeout 'Give up waiting after this long (exit 5)'
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -69,7 +69,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --version 'Print version'
         }
         &'mlqd;status'= {
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -83,7 +83,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --wait-timeout 'Give up waiting after this long (exit 5)'
             cand -o 'Write the result to this file instead of stdout'
             cand --output 'Write the result to this file instead of stdout'
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -94,7 +94,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --version 'Print version'
         }
         &'mlqd;cancel'= {
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -104,7 +104,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --version 'Print version'
         }
         &'mlqd;dlq'= {
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -121,7 +121,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand -q 'Only this queue'
             cand --queue 'Only this queue'
             cand --limit 'At most this many'
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -134,7 +134,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
         &'mlqd;dlq;requeue'= {
             cand -q 'Only this queue (with --all)'
             cand --queue 'Only this queue (with --all)'
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -147,7 +147,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
         &'mlqd;dlq;purge'= {
             cand -q 'Only this queue'
             cand --queue 'Only this queue'
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -171,7 +171,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
         &'mlqd;dlq;help;help'= {
         }
         &'mlqd;queues'= {
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -191,11 +191,13 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --max-wait 'Longest ?wait= a request may ask for'
             cand --drain-timeout 'On SIGTERM/SIGINT, how long in-flight requests may finish'
             cand --redis-timeout 'Longest wait for one Redis answer; past it a request gets 503'
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
             cand --allow-unauthenticated 'Serve a non-loopback address without --token (anyone who reaches it can post jobs)'
+            cand --no-ui 'Do not serve the web dashboard at /ui'
+            cand --ui-read-only 'Read-only dashboard and API: every action (pause, cancel, requeue, purge, …) gets 403; reads and job submissions still work'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -224,13 +226,13 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --metrics-listen 'Serve Prometheus metrics at http://ADDR/metrics'
             cand --breaker-threshold 'Stop claiming after this many failed jobs in a row (0 = never)'
             cand --breaker-cooldown 'How long claiming stops when the breaker opens, before one trial job'
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
             cand --no-reaper 'Do not stand for reaper leadership (run `mlqd reaper` somewhere instead)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -242,7 +244,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --dead-retention 'How long dead jobs are kept'
             cand --callback-secret 'Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>'
             cand --metrics-listen 'Serve Prometheus metrics (leadership, reaper actions, queue depth) at http://ADDR/metrics'
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -254,7 +256,8 @@ set edit:completion:arg-completer[mlqd] = {|@words|
         &'mlqd;up'= {
             cand --listen 'Address of the HTTP API'
             cand --token 'Bearer token required on /v1 routes (needed to listen beyond loopback)'
-            cand --data-dir 'Where the managed Redis keeps its data (AOF); ignored with --redis-url'
+            cand --data-dir 'Where the managed Redis keeps its data (AOF) and its URL (redis.url, which other mlqd commands run from this directory read); ignored with --redis-url'
+            cand --redis-port 'Port for the managed Redis on its first start (later starts keep the port of the last one); a free port when it is taken'
             cand -q 'Queue to take jobs from (repeat, or separate with commas)'
             cand --queue 'Queue to take jobs from (repeat, or separate with commas)'
             cand -c 'Jobs run at once'
@@ -277,19 +280,21 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --metrics-listen 'Serve Prometheus metrics at http://ADDR/metrics'
             cand --breaker-threshold 'Stop claiming after this many failed jobs in a row (0 = never)'
             cand --breaker-cooldown 'How long claiming stops when the breaker opens, before one trial job'
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
             cand --allow-unauthenticated 'Listen beyond loopback without a token (say you mean it)'
+            cand --no-ui 'Do not serve the web dashboard at /ui'
+            cand --ui-read-only 'Read-only dashboard and API: every action (pause, cancel, requeue, purge, …) gets 403; reads and job submissions still work'
             cand --no-reaper 'Do not stand for reaper leadership (run `mlqd reaper` somewhere instead)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'mlqd;workers'= {
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -301,14 +306,14 @@ set edit:completion:arg-completer[mlqd] = {|@words|
         }
         &'mlqd;top'= {
             cand --interval 'Time between refreshes (also the window the rates of a one-off snapshot cover)'
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
             cand --once 'Print one snapshot (tables) and exit; the default when stdout is not a terminal'
             cand --json 'Print one snapshot as JSON and exit'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -323,7 +328,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --latency-jobs 'Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)'
             cand --rate 'Arrivals per second in the start-latency phase'
             cand --plot 'Draw drain throughput against concurrency into this SVG file'
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -335,7 +340,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --version 'Print version'
         }
         &'mlqd;completions'= {
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
@@ -346,7 +351,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
         }
         &'mlqd;man'= {
             cand --dir 'Write every page into DIR (created if missing) instead of printing mlqd.1'
-            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'

@@ -24,7 +24,7 @@ function __fish_mlqd_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c mlqd -n "__fish_mlqd_needs_command" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_needs_command" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_needs_command" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_needs_command" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -60,7 +60,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l callback -d 'URL to P
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l content-type -d 'Content type of the payload; anything but JSON is sent as raw bytes' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l max-payload -d 'Largest payload accepted' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l wait-timeout -d 'Give up waiting after this long (exit 5)' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -68,7 +68,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l log-level -d 'Log lev
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l wait -d 'Wait for the job to finish and print its result'
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -78,7 +78,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand status" -s h -l help -d 'Print
 complete -c mlqd -n "__fish_mlqd_using_subcommand status" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l wait-timeout -d 'Give up waiting after this long (exit 5)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -s o -l output -d 'Write the result to this file instead of stdout' -r -F
-complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -86,14 +86,14 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l log-level -d 'Log l
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l wait -d 'Wait for the job to finish'
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -106,7 +106,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subco
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -s q -l queue -d 'Only this queue' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l limit -d 'At most this many' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -115,7 +115,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcomman
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -s q -l queue -d 'Only this queue (with --all)' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -124,7 +124,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcomman
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s q -l queue -d 'Only this queue' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -135,7 +135,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcomman
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "requeue" -d 'Put dead jobs back in their queue with a fresh retry budget'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete dead jobs for good'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -152,20 +152,22 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l max-pending -d 'N or
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l max-wait -d 'Longest ?wait= a request may ask for' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l drain-timeout -d 'On SIGTERM/SIGINT, how long in-flight requests may finish' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l redis-timeout -d 'Longest wait for one Redis answer; past it a request gets 503' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l allow-unauthenticated -d 'Serve a non-loopback address without --token (anyone who reaches it can post jobs)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l no-ui -d 'Do not serve the web dashboard at /ui'
+complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l ui-read-only -d 'Read-only dashboard and API: every action (pause, cancel, requeue, purge, …) gets 403; reads and job submissions still work'
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -s q -l queue -d 'Queue to take jobs from (repeat, or separate with commas)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -s c -l concurrency -l workers -d 'Jobs run at once' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l builtin -d 'A handler built into mlqd, for tests, demos and benchmarks' -r -f -a "echo\t''
-sleep\t''
-fail\t''
-noop\t''"
+complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l builtin -d 'A handler built into mlqd, for tests, demos and benchmarks' -r -f -a "echo\t'returns the payload as the result, with its content type'
+sleep\t'takes {"ms": N}: sleeps N ms, reporting progress about ten times, then returns the payload (a payload without "ms" fails for good)'
+fail\t'always fails, retryably (the job is retried, then dead)'
+noop\t'returns an empty result at once'"
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l exec -d 'Run jobs through CMD: one long-lived process per concurrency slot, speaking JSON Lines on stdin/stdout (split like a shell would, never run through one)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l http -d 'Run jobs by POSTing their payloads to a model server at URL' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l lease -d 'Lease length; renewed every third of it while the job runs' -r
@@ -182,13 +184,13 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l callback-secret -d 
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l metrics-listen -d 'Serve Prometheus metrics at http://ADDR/metrics' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l breaker-threshold -d 'Stop claiming after this many failed jobs in a row (0 = never)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l breaker-cooldown -d 'How long claiming stops when the breaker opens, before one trial job' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l no-reaper -d 'Do not stand for reaper leadership (run `mlqd reaper` somewhere instead)'
-complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -s h -l help -d 'Print help'
+complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l interval -d 'How often the duties run' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l leader-ttl -d 'Leader lock lifetime; another reaper takes over within it when the leader dies' -r
@@ -197,7 +199,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l sweep-interval -d '
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l dead-retention -d 'How long dead jobs are kept' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l callback-secret -d 'Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l metrics-listen -d 'Serve Prometheus metrics (leadership, reaper actions, queue depth) at http://ADDR/metrics' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -206,13 +208,14 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -s h -l help -d 'Print
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l listen -d 'Address of the HTTP API' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l token -d 'Bearer token required on /v1 routes (needed to listen beyond loopback)' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l data-dir -d 'Where the managed Redis keeps its data (AOF); ignored with --redis-url' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l data-dir -d 'Where the managed Redis keeps its data (AOF) and its URL (redis.url, which other mlqd commands run from this directory read); ignored with --redis-url' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l redis-port -d 'Port for the managed Redis on its first start (later starts keep the port of the last one); a free port when it is taken' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -s q -l queue -d 'Queue to take jobs from (repeat, or separate with commas)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -s c -l concurrency -l workers -d 'Jobs run at once' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l builtin -d 'A handler built into mlqd, for tests, demos and benchmarks' -r -f -a "echo\t''
-sleep\t''
-fail\t''
-noop\t''"
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l builtin -d 'A handler built into mlqd, for tests, demos and benchmarks' -r -f -a "echo\t'returns the payload as the result, with its content type'
+sleep\t'takes {"ms": N}: sleeps N ms, reporting progress about ten times, then returns the payload (a payload without "ms" fails for good)'
+fail\t'always fails, retryably (the job is retried, then dead)'
+noop\t'returns an empty result at once'"
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l exec -d 'Run jobs through CMD: one long-lived process per concurrency slot, speaking JSON Lines on stdin/stdout (split like a shell would, never run through one)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l http -d 'Run jobs by POSTing their payloads to a model server at URL' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l lease -d 'Lease length; renewed every third of it while the job runs' -r
@@ -229,16 +232,18 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l callback-secret -d 'Sig
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l metrics-listen -d 'Serve Prometheus metrics at http://ADDR/metrics' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l breaker-threshold -d 'Stop claiming after this many failed jobs in a row (0 = never)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l breaker-cooldown -d 'How long claiming stops when the breaker opens, before one trial job' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l allow-unauthenticated -d 'Listen beyond loopback without a token (say you mean it)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l no-ui -d 'Do not serve the web dashboard at /ui'
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l ui-read-only -d 'Read-only dashboard and API: every action (pause, cancel, requeue, purge, …) gets 403; reads and job submissions still work'
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l no-reaper -d 'Do not stand for reaper leadership (run `mlqd reaper` somewhere instead)'
-complete -c mlqd -n "__fish_mlqd_using_subcommand up" -s h -l help -d 'Print help'
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -247,14 +252,14 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l json -d 'Print JSO
 complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l interval -d 'Time between refreshes (also the window the rates of a one-off snapshot cover)' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l once -d 'Print one snapshot (tables) and exit; the default when stdout is not a terminal'
 complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l json -d 'Print one snapshot as JSON and exit'
-complete -c mlqd -n "__fish_mlqd_using_subcommand top" -s h -l help -d 'Print help'
+complete -c mlqd -n "__fish_mlqd_using_subcommand top" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlqd -n "__fish_mlqd_using_subcommand top" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l jobs -d 'Jobs per run' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -s c -l concurrency -d 'Worker concurrency; a list (1,2,4,8) runs once per value, for a scaling experiment' -r
@@ -265,7 +270,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l enqueue-parallel -d 
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l latency-jobs -d 'Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l rate -d 'Arrivals per second in the start-latency phase' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l plot -d 'Draw drain throughput against concurrency into this SVG file' -r -F
-complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -274,7 +279,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l no-worker-process -d
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l json -d 'Print JSON'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -282,7 +287,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l log-level -d '
 complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l dir -d 'Write every page into DIR (created if missing) instead of printing mlqd.1' -r -F
-complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"

@@ -1,6 +1,12 @@
 //! The one error type of the engine. Each variant has a stable `code()` (used in the HTTP
 //! error body and logs) and one mapping to an HTTP status (`api/error.rs`) and to an exit
 //! code (`cli/exit.rs`).
+//!
+//! Redis failures come in three classes, because callers must treat them differently:
+//! `Unavailable` (no answer, or a server that cannot serve right now: retry later),
+//! `OutOfMemory` (the server refuses writes until memory is freed: retry later, but say
+//! why) and `RedisReply` (the server answered "no" to this very request: retrying the same
+//! request gets the same answer, so only the one thing that caused it fails).
 
 use crate::job::JobState;
 
@@ -35,12 +41,33 @@ pub enum Error {
     /// The operation does not apply in the job's current state (e.g. cancel a finished job).
     #[error("job {id} is already {state}")]
     Conflict { id: String, state: JobState },
-    /// Redis could not be reached or answered with an error.
-    #[error("redis is unavailable: {0}")]
-    Redis(#[from] redis::RedisError),
+    /// Redis could not be reached, did not answer in time, or cannot serve right now
+    /// (loading, read-only replica, cluster or master down). Worth retrying.
+    #[error("redis{} is unavailable: {cause}", at(.url))]
+    Unavailable {
+        /// The URL tried, without its password (empty when unknown).
+        url: String,
+        cause: String,
+    },
+    /// Redis refused a write because it reached `maxmemory`. Worth retrying once memory
+    /// is freed (jobs drained, results expired, or the limit raised).
+    #[error("redis{} is out of memory: {detail}", at(.url))]
+    OutOfMemory { url: String, detail: String },
+    /// Redis answered this request with an error (a script error, a key of the wrong
+    /// type…): the same request would get the same answer.
+    #[error("redis{} answered with an error: {detail}", at(.url))]
+    RedisReply { url: String, detail: String },
     /// Redis answered something mlqd did not expect (a bug, or a foreign key in our namespace).
     #[error("unexpected answer from redis: {0}")]
     Protocol(String),
+}
+
+fn at(url: &str) -> String {
+    if url.is_empty() {
+        String::new()
+    } else {
+        format!(" at {url}")
+    }
 }
 
 impl Error {
@@ -59,8 +86,9 @@ impl Error {
             Error::NotFinished { .. } => "not_finished",
             Error::WaitTimeout(_) => "wait_timeout",
             Error::Conflict { .. } => "conflict",
-            Error::Redis(_) => "redis_unavailable",
-            Error::Protocol(_) => "internal",
+            Error::Unavailable { .. } => "redis_unavailable",
+            Error::OutOfMemory { .. } => "redis_out_of_memory",
+            Error::RedisReply { .. } | Error::Protocol(_) => "internal",
         }
     }
 
@@ -69,10 +97,228 @@ impl Error {
         Error::Invalid(msg.into())
     }
 
-    /// True when the error is about reaching Redis (worth retrying later).
+    /// True when Redis could not be reached or cannot serve right now.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Error::Redis(_))
+        matches!(self, Error::Unavailable { .. })
+    }
+
+    /// True when the same call may succeed later unchanged (Redis unavailable or out of
+    /// memory); what retry loops check. An error reply is not transient: retrying the
+    /// same request gets the same answer.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Unavailable { .. } | Error::OutOfMemory { .. })
+    }
+
+    /// Redis gave no answer within `limit`.
+    pub fn no_answer(url: &str, limit: std::time::Duration) -> Self {
+        Error::Unavailable {
+            url: url.to_string(),
+            cause: format!("no answer within {limit:?}"),
+        }
+    }
+
+    /// Classifies a redis-rs error; `url` is the (redacted) URL it came from, or empty.
+    pub fn from_redis(e: &redis::RedisError, url: &str) -> Self {
+        let url = url.to_string();
+        match class(e) {
+            Class::Unavailable => Error::Unavailable {
+                url,
+                cause: cause(e),
+            },
+            Class::OutOfMemory => Error::OutOfMemory {
+                url,
+                detail: server_text(e),
+            },
+            Class::Reply => Error::RedisReply {
+                url,
+                detail: server_text(e),
+            },
+        }
     }
 }
 
+impl From<redis::RedisError> for Error {
+    fn from(e: redis::RedisError) -> Self {
+        Error::from_redis(&e, "")
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Class {
+    Unavailable,
+    OutOfMemory,
+    Reply,
+}
+
+fn class(e: &redis::RedisError) -> Class {
+    use redis::ErrorKind as K;
+    use redis::ServerErrorKind as S;
+    match e.kind() {
+        K::Server(S::BusyLoading | S::ReadOnly | S::MasterDown | S::ClusterDown | S::TryAgain) => {
+            Class::Unavailable
+        }
+        // a redirection redis-rs could not follow: the topology is changing under us
+        K::Server(S::Moved | S::Ask) => Class::Unavailable,
+        K::Server(S::NoPerm) => Class::Unavailable,
+        K::Server(_) | K::Extension => match e.code() {
+            Some("OOM") => Class::OutOfMemory,
+            // a script or command still running, an unauthenticated or refused login:
+            // the server is there but cannot serve us now
+            Some("BUSY" | "NOAUTH" | "WRONGPASS" | "NOREPLICAS") => Class::Unavailable,
+            // a write refused inside a script surfaces as an ERR naming the cause
+            _ if e
+                .detail()
+                .is_some_and(|d| d.contains("OOM command not allowed")) =>
+            {
+                Class::OutOfMemory
+            }
+            _ => Class::Reply,
+        },
+        // the server answered something our code did not expect to convert
+        K::UnexpectedReturnType | K::Client => Class::Reply,
+        // I/O, timeouts, a broken stream, authentication, sentinel or cluster lookups: all
+        // about reaching a server, not about the request
+        _ => Class::Unavailable,
+    }
+}
+
+/// The cause of an unavailability, said once, in lowercase.
+fn cause(e: &redis::RedisError) -> String {
+    if e.is_connection_refusal() {
+        return "connection refused".into();
+    }
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    if matches!(
+        e.kind(),
+        redis::ErrorKind::Server(_) | redis::ErrorKind::Extension
+    ) {
+        return server_text(e);
+    }
+    if e.kind() == redis::ErrorKind::AuthenticationFailed {
+        return format!("authentication failed{}", detail_suffix(e));
+    }
+    // an I/O error prints as "Connection reset by peer (os error 104)"
+    let text = e.to_string();
+    let text = match text.find(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => "unknown error".into(),
+    }
+}
+
+/// An error reply as Redis wrote it: `CODE detail`.
+fn server_text(e: &redis::RedisError) -> String {
+    match (e.code(), e.detail()) {
+        (Some(code), Some(detail)) => format!("{code} {detail}"),
+        (Some(code), None) => code.to_string(),
+        _ => e.to_string(),
+    }
+}
+
+fn detail_suffix(e: &redis::RedisError) -> String {
+    e.detail().map(|d| format!(": {d}")).unwrap_or_default()
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(text: &str) -> redis::RedisError {
+        // parse a real error reply the way a connection would
+        let wire = format!("-{text}\r\n");
+        match redis::parse_redis_value(wire.as_bytes()) {
+            Ok(redis::Value::ServerError(e)) => e.into(),
+            other => panic!("not an error reply: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn redis_errors_fall_into_three_classes() {
+        let io =
+            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        let cases = [
+            (io, Class::Unavailable),
+            (
+                reply("LOADING Redis is loading the dataset in memory"),
+                Class::Unavailable,
+            ),
+            (
+                reply("READONLY You can't write against a read only replica."),
+                Class::Unavailable,
+            ),
+            (
+                reply("MASTERDOWN Link with MASTER is down"),
+                Class::Unavailable,
+            ),
+            (reply("CLUSTERDOWN The cluster is down"), Class::Unavailable),
+            (reply("TRYAGAIN Multiple keys request"), Class::Unavailable),
+            (reply("MOVED 3999 127.0.0.1:6381"), Class::Unavailable),
+            (
+                reply("BUSY Redis is busy running a script."),
+                Class::Unavailable,
+            ),
+            (
+                reply("OOM command not allowed when used memory > 'maxmemory'."),
+                Class::OutOfMemory,
+            ),
+            (
+                reply(
+                    "ERR Error running script: @user_script:1: OOM command not allowed when used memory > 'maxmemory'.",
+                ),
+                Class::OutOfMemory,
+            ),
+            (
+                reply("WRONGTYPE Operation against a key holding the wrong kind of value"),
+                Class::Reply,
+            ),
+            (
+                reply("ERR user_script:12: Script attempted to access a non local key"),
+                Class::Reply,
+            ),
+            (
+                reply("ERR Protocol error: invalid bulk length"),
+                Class::Reply,
+            ),
+            (
+                reply("CROSSSLOT Keys in request don't hash to the same slot"),
+                Class::Reply,
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(class(&e), want, "{e}");
+        }
+    }
+
+    #[test]
+    fn messages_name_the_url_and_the_cause_once() {
+        let io =
+            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        let e = Error::from_redis(&io, "redis://127.0.0.1:6390");
+        assert_eq!(
+            e.to_string(),
+            "redis at redis://127.0.0.1:6390 is unavailable: connection refused"
+        );
+        assert!(e.is_unavailable() && e.is_transient());
+        assert_eq!(e.code(), "redis_unavailable");
+
+        let oom = Error::from_redis(&reply("OOM command not allowed"), "redis://h");
+        assert_eq!(oom.code(), "redis_out_of_memory");
+        assert!(oom.is_transient() && !oom.is_unavailable());
+
+        let wt = Error::from_redis(&reply("WRONGTYPE Operation against a key"), "");
+        assert_eq!(
+            wt.to_string(),
+            "redis answered with an error: WRONGTYPE Operation against a key"
+        );
+        assert_eq!(wt.code(), "internal");
+        assert!(!wt.is_transient());
+    }
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::backoff::{Doubling, pause};
 use crate::broker::Broker;
 use crate::job::JobId;
 
@@ -186,7 +187,7 @@ pub async fn follow(
     mut message: impl FnMut(&str),
 ) {
     let channels = [channel.to_string()];
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = Doubling::redis();
     while !stop.is_cancelled() {
         let sub = tokio::select! {
             _ = stop.cancelled() => return,
@@ -196,14 +197,13 @@ pub async fn follow(
             Ok(s) => s,
             Err(e) => {
                 tracing::debug!(error = %e, channel, "subscription failed; retrying");
-                if !crate::worker::pause(stop, backoff).await {
+                if !pause(stop, backoff.next_delay()).await {
                     return;
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(2));
                 continue;
             }
         };
-        backoff = Duration::from_millis(100);
+        backoff.reset();
         connected();
         let mut ping = tokio::time::interval(Duration::from_secs(5));
         ping.tick().await;

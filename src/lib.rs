@@ -10,16 +10,27 @@
 //!   and library users.
 //! - [`worker`]: claims and runs jobs through a [`Handler`], renews leases, records outcomes.
 //! - [`api`]: the HTTP API (`mlqd serve`, embedded by `mlqd up`): router, auth, limits,
-//!   `?wait=`, SSE, OpenAPI document.
+//!   `?wait=`, SSE, OpenAPI document, and the web dashboard at `/ui` (its files embedded).
 //! - [`telemetry`]: the process's Prometheus recorder.
+//! - [`callback`]: POSTs a terminal job's status to its callback URL (workers and the
+//!   reaper send them).
+//! - [`backoff`]: how retry loops wait: doubling delays, and a sleep a stop token cuts short.
 //! - [`reaper`]: leader-elected maintenance: lost jobs, due jobs, retention, invariants.
 //! - [`top`]: `mlqd top`, the live view: a snapshot collector and a pure ratatui renderer.
 //! - [`bench`]: `mlqd bench`, the in-process load generator and its SVG plot.
 //! - [`cli`]: the `mlqd` command line (clap and anyhow stay here).
+//!
+//! `top`, `bench` and `cli` (and the crates only they use: clap, ratatui, indicatif,
+//! plotters, anyhow…) sit behind the default feature `cli`; a library user who wants
+//! `Client`, `Worker` and `Handler` alone builds with `default-features = false`.
 
 pub mod api;
+pub mod backoff;
+#[cfg(feature = "cli")]
 pub mod bench;
 pub mod broker;
+pub mod callback;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod client;
 pub mod error;
@@ -27,6 +38,7 @@ pub mod events;
 pub mod job;
 pub mod reaper;
 pub mod telemetry;
+#[cfg(feature = "cli")]
 pub mod top;
 pub mod units;
 pub mod worker;

@@ -4,141 +4,16 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Proc, RedisServer, eventually, mlqd, namespace};
+use common::{
+    RedisServer, Server, assert_error, eventually, header, http, http_with, mlqd, namespace,
+    post_json, queue_keys, read_events, status_of, submit, worker,
+};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
-
-/// A running `mlqd serve` and its base URL.
-struct Server {
-    proc: Proc,
-    base: String,
-}
-
-impl Server {
-    fn start(r: &RedisServer, ns: &str, args: &[&str]) -> Server {
-        let mut cmd = mlqd(r, ns);
-        cmd.env("MLQD_LOG_LEVEL", "error")
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args);
-        Self::spawn(cmd)
-    }
-
-    /// Spawns a prepared `serve` command and reads the address it prints.
-    fn spawn(mut cmd: Command) -> Server {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
-        let mut proc = Proc::spawn(cmd);
-        let stdout = proc.child.stdout.take().expect("serve stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(i) = line.find("http://") {
-                    let _ = tx.send(line[i..].trim().to_string());
-                }
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("serve printed its address");
-        Server { proc, base }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-fn http() -> Client {
-    http_with(Duration::from_secs(30))
-}
-
-fn http_with(timeout: Duration) -> Client {
-    // reqwest is built without a bundled TLS provider (the crate picks ring); install it
-    // once for the test process, as the worker's HTTP client does
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    Client::builder()
-        .timeout(timeout)
-        .build()
-        .expect("http client")
-}
-
-fn worker(r: &RedisServer, ns: &str, args: &[&str]) -> Proc {
-    let mut cmd = mlqd(r, ns);
-    cmd.arg("worker").args(args);
-    Proc::spawn(cmd)
-}
-
-/// POSTs a JSON payload; returns the answer.
-fn post_json(c: &Client, url: &str, body: &Value) -> Response {
-    c.post(url)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .expect("POST")
-}
-
-/// Asserts an error answer: status, `{"error":{"code","message"}}`, a message. Returns the body.
-#[track_caller]
-fn assert_error(res: Response, status: u16, code: &str) -> Value {
-    assert_eq!(res.status().as_u16(), status, "status for {code}");
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    assert!(ct.starts_with("application/json"), "{ct}");
-    let body: Value = res.json().expect("error JSON");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    let msg = body["error"]["message"].as_str().unwrap_or_default();
-    assert!(!msg.is_empty(), "{body}");
-    body
-}
-
-/// Posts a job and returns its id.
-#[track_caller]
-fn submit(c: &Client, s: &Server, queue: &str, body: &Value) -> String {
-    let res = post_json(c, &s.url(&format!("/v1/queues/{queue}/jobs")), body);
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let v: Value = res.json().expect("submit JSON");
-    v["id"].as_str().expect("id").to_string()
-}
-
-fn status_of(c: &Client, s: &Server, id: &str) -> Value {
-    let res = c.get(s.url(&format!("/v1/jobs/{id}"))).send().expect("GET");
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().expect("status JSON")
-}
-
-fn header(res: &Response, name: &str) -> String {
-    res.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// Reads an SSE stream to its end: (event, data) pairs.
-fn read_events(res: Response) -> Vec<(String, Value)> {
-    let mut out = Vec::new();
-    let mut event = String::new();
-    for line in BufReader::new(res).lines() {
-        let line = line.expect("read event stream");
-        if let Some(e) = line.strip_prefix("event:") {
-            event = e.trim().to_string();
-        } else if let Some(d) = line.strip_prefix("data:") {
-            let data: Value = serde_json::from_str(d.trim()).expect("event data is JSON");
-            out.push((std::mem::take(&mut event), data));
-        }
-    }
-    out
-}
 
 const UNKNOWN_ID: &str = "default.01ARZ3NDEKTSV4RRFFQ69G5FAV";
 
@@ -226,7 +101,7 @@ fn waiters_share_one_subscription_per_process_and_never_poll() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(500));
-    let channel = format!("{ns}:events");
+    let channel = common::keys(&ns).events_channel();
     let numsub: (String, u64) = redis::cmd("PUBSUB")
         .arg("NUMSUB")
         .arg(&channel)
@@ -530,6 +405,8 @@ fn openapi_document_matches_the_routes_served() {
         ("get", "/v1/jobs/{id}/result"),
         ("get", "/v1/jobs/{id}/result.{ext}"),
         ("get", "/v1/jobs/{id}/events"),
+        ("get", "/v1/jobs/{id}/payload"),
+        ("get", "/v1/overview"),
         ("get", "/v1/queues"),
         ("get", "/v1/queues/{queue}"),
         ("post", "/v1/queues/{queue}/pause"),
@@ -1220,4 +1097,31 @@ fn sigterm_lets_in_flight_requests_finish() {
 fn post_batch_of(c: &Client, s: &Server, n: usize) -> Response {
     let items: Vec<Value> = (0..n).map(|i| json!({ "i": i })).collect();
     post_json(c, &s.url("/v1/queues/probe/jobs:batch"), &json!(items))
+}
+
+#[test]
+fn an_error_reply_from_redis_is_a_500_for_its_queue_alone() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    // a key of the wrong type where the queue's pending list belongs
+    let broken = queue_keys(&ns, "broken");
+    let _: () = redis::cmd("SET")
+        .arg(broken.pending())
+        .arg("not a list")
+        .query(&mut r.conn())
+        .unwrap();
+    let s = Server::start(&r, &ns, &[]);
+    let c = http();
+    for _ in 0..2 {
+        let res = post_json(&c, &s.url("/v1/queues/broken/jobs"), &json!({"a": 1}));
+        let body = assert_error(res, 500, "internal");
+        let msg = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            !msg.contains("WRONGTYPE") && !msg.contains("redis://"),
+            "{body}"
+        );
+        // another queue keeps working
+        let id = submit(&c, &s, "fine", &json!({"a": 2}));
+        assert_eq!(status_of(&c, &s, &id)["state"], "pending");
+    }
 }

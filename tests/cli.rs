@@ -6,27 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Proc, RedisServer, eventually, mlqd, namespace, run, run_with_stdin, status_json, stderr,
-    stdout,
+    Proc, RedisServer, code, eventually, mlqd, namespace, post, queue_keys, run, run_with_stdin,
+    status_json, stderr, stdout, worker,
 };
-
-fn post(r: &RedisServer, ns: &str, args: &[&str]) -> String {
-    let mut cmd = mlqd(r, ns);
-    cmd.arg("post").args(args);
-    let out = run(cmd);
-    assert!(out.status.success(), "post failed: {}", stderr(&out));
-    stdout(&out)
-}
-
-fn worker(r: &RedisServer, ns: &str, args: &[&str]) -> Proc {
-    let mut cmd = mlqd(r, ns);
-    cmd.arg("worker").args(args);
-    Proc::spawn(cmd)
-}
-
-fn code(o: &std::process::Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
 
 #[test]
 fn json_job_runs_end_to_end_across_processes() {
@@ -215,7 +197,24 @@ fn unreachable_redis_is_one_line_and_exit_1() {
     assert_eq!(code(&out), 1);
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("redis"), "{err}");
+    // the URL tried, and the cause, each said once
+    assert_eq!(
+        err,
+        format!(
+            "mlqd: error: redis at {} is unavailable: connection refused",
+            r.url()
+        )
+    );
+    // a password in the URL is never shown
+    let mut cmd = mlqd(&r, &ns);
+    let with_password = r.url().replace("redis://", "redis://someone:s3cret@");
+    cmd.env("MLQD_REDIS_URL", &with_password).args(["queues"]);
+    let out = run(cmd);
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(!err.contains("s3cret"), "{err}");
+    assert_eq!(err.matches("someone:***@").count(), 1, "{err}");
+    assert_eq!(err.matches("connection refused").count(), 1, "{err}");
 }
 
 #[test]
@@ -233,7 +232,7 @@ fn an_idempotency_key_returns_the_first_job() {
     assert_ne!(other, first);
     let mut conn = r.conn();
     let specs: u64 = redis::cmd("HLEN")
-        .arg(format!("{ns}:{{default}}:specs"))
+        .arg(queue_keys(&ns, "default").specs())
         .query(&mut conn)
         .unwrap();
     assert_eq!(specs, 2, "the repeat stored a job");

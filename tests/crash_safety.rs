@@ -6,34 +6,14 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Proc, RedisServer, eventually, mlqd, namespace, until};
-use mlqd::broker::{Broker, BrokerConfig};
+use common::{
+    Proc, RedisServer, broker, client, eventually, mlqd, namespace, q, queue_keys, quiet,
+    quiet_worker, until,
+};
+use mlqd::broker::Broker;
 use mlqd::job::{AttemptOutcome, JobState};
-use mlqd::{Client, ClientConfig, JobId, JobOptions, Payload, QueueName};
+use mlqd::{Client, JobId, JobOptions, Payload, QueueName};
 use serde_json::json;
-
-fn client(r: &RedisServer, ns: &str) -> Client {
-    Client::new(ClientConfig::new(r.url(), ns)).unwrap()
-}
-
-fn broker(r: &RedisServer, ns: &str) -> Broker {
-    Broker::new(BrokerConfig::new(r.url(), ns)).unwrap()
-}
-
-fn q(name: &str) -> QueueName {
-    QueueName::new(name).unwrap()
-}
-
-fn quiet(mut cmd: std::process::Command) -> std::process::Command {
-    cmd.stdout(Stdio::null()).stderr(Stdio::null());
-    cmd
-}
-
-fn spawn_worker(r: &RedisServer, ns: &str, args: &[&str]) -> Proc {
-    let mut cmd = mlqd(r, ns);
-    cmd.arg("worker").args(args);
-    Proc::spawn(quiet(cmd))
-}
 
 async fn wait_drained(c: &Client, queue: &QueueName, total: u64, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
@@ -88,7 +68,7 @@ async fn chaos_killing_workers_loses_no_job_and_records_each_outcome_once() {
         "--lease",
         "1s",
     ];
-    let mut workers: Vec<Proc> = (0..3).map(|_| spawn_worker(&r, &ns, &args)).collect();
+    let mut workers: Vec<Proc> = (0..3).map(|_| quiet_worker(&r, &ns, &args)).collect();
     let started = Instant::now();
     let mut kills = 0;
     while started.elapsed() < Duration::from_secs(11) {
@@ -97,7 +77,7 @@ async fn chaos_killing_workers_loses_no_job_and_records_each_outcome_once() {
         let victim = rand::random::<u64>() as usize % workers.len();
         workers[victim].signal("KILL");
         let _ = workers[victim].wait_for(Duration::from_secs(5));
-        workers[victim] = spawn_worker(&r, &ns, &args);
+        workers[victim] = quiet_worker(&r, &ns, &args);
         kills += 1;
     }
     assert!(
@@ -173,7 +153,7 @@ async fn two_reapers_acting_at_once_requeue_an_expired_job_once() {
     assert_eq!(st.history.len(), 1);
     let mut conn = r.conn();
     let copies: Vec<i64> = redis::cmd("LPOS")
-        .arg(format!("{ns}:{{race}}:pending"))
+        .arg(queue_keys(&ns, "race").pending())
         .arg(posted.id.ulid())
         .arg("COUNT")
         .arg(0)
@@ -329,7 +309,7 @@ async fn redis_restart_with_aof_loses_no_job_and_everyone_recovers() {
         "--lease",
         "3s",
     ];
-    let mut workers = vec![spawn_worker(&r, &ns, &args), spawn_worker(&r, &ns, &args)];
+    let mut workers = vec![quiet_worker(&r, &ns, &args), quiet_worker(&r, &ns, &args)];
     let c = client(&r, &ns);
     const JOBS: usize = 2000;
     let mut ids = Vec::with_capacity(JOBS);
@@ -419,7 +399,7 @@ async fn a_frozen_workers_late_outcome_is_rejected() {
     .await
     .expect("job never started");
     frozen.signal("STOP");
-    let _b = spawn_worker(
+    let _b = quiet_worker(
         &r,
         &ns,
         &["--queue", "ice", "--builtin", "sleep", "--worker-id", "b"],
@@ -471,20 +451,20 @@ async fn the_sweep_repairs_broken_invariants_and_counts_them() {
         .post(&queue, Payload::json(&json!({})), JobOptions::default())
         .await
         .unwrap();
-    let p = |role: &str| format!("{ns}:{{sweep}}:{role}");
+    let k = queue_keys(&ns, "sweep");
     let ulid = || ulid::Ulid::generate().to_string();
     let (lost, leaseless, twice, orphan, meta_only) = (ulid(), ulid(), ulid(), ulid(), ulid());
     let mut conn = r.conn();
     let spec = "{\"t\":1700000000000}\n{}";
     let _: () = redis::pipe()
-        .hset(p("specs"), &lost, spec) // a job in no structure
-        .hset(p("specs"), &leaseless, spec) // running without a lease owner
-        .zadd(p("active"), &leaseless, 9_999_999_999_999u64)
-        .hset(p("specs"), &twice, spec) // pending and scheduled at once
-        .rpush(p("pending"), &twice)
-        .zadd(p("scheduled"), &twice, 9_999_999_999_999u64)
-        .zadd(p("retry"), &orphan, 9_999_999_999_999u64) // an index entry without a job
-        .hset(p("meta"), &meta_only, "{}") // meta without a job
+        .hset(k.specs(), &lost, spec) // a job in no structure
+        .hset(k.specs(), &leaseless, spec) // running without a lease owner
+        .zadd(k.active(), &leaseless, 9_999_999_999_999u64)
+        .hset(k.specs(), &twice, spec) // pending and scheduled at once
+        .rpush(k.pending(), &twice)
+        .zadd(k.scheduled(), &twice, 9_999_999_999_999u64)
+        .zadd(k.retry(), &orphan, 9_999_999_999_999u64) // an index entry without a job
+        .hset(k.meta(), &meta_only, "{}") // meta without a job
         .query(&mut conn)
         .unwrap();
     let log = common::write_temp("sweep.log", b"");
@@ -512,17 +492,14 @@ async fn the_sweep_repairs_broken_invariants_and_counts_them() {
         JobState::Scheduled
     );
     assert_eq!(c.status(&good.id).await.unwrap().state, JobState::Pending);
-    let retry: u64 = redis::cmd("ZCARD")
-        .arg(p("retry"))
-        .query(&mut conn)
-        .unwrap();
+    let retry: u64 = redis::cmd("ZCARD").arg(k.retry()).query(&mut conn).unwrap();
     let meta: bool = redis::cmd("HEXISTS")
-        .arg(p("meta"))
+        .arg(k.meta())
         .arg(&meta_only)
         .query(&mut conn)
         .unwrap();
     let in_list: Vec<i64> = redis::cmd("LPOS")
-        .arg(p("pending"))
+        .arg(k.pending())
         .arg(&twice)
         .arg("COUNT")
         .arg(0)
@@ -545,7 +522,7 @@ fn the_worker_registry_lists_live_workers_and_forgets_dead_ones() {
         cmd.args(["workers", "--json"]);
         serde_json::from_slice(&common::run(cmd).stdout).unwrap()
     };
-    let mut clean = spawn_worker(
+    let mut clean = quiet_worker(
         &r,
         &ns,
         &[
@@ -560,7 +537,7 @@ fn the_worker_registry_lists_live_workers_and_forgets_dead_ones() {
             "--no-reaper",
         ],
     );
-    let crash = spawn_worker(
+    let crash = quiet_worker(
         &r,
         &ns,
         &["--builtin", "echo", "--worker-id", "crash", "--no-reaper"],
@@ -617,7 +594,7 @@ async fn a_poison_job_that_kills_its_worker_is_dead_after_max_stalls() {
         cmd.args([
             "worker", "--queue", "pills", "--exec", &exec, "--lease", "1s",
         ])
-        .env("PYTHONPATH", repo.join("examples/python"));
+        .env("PYTHONPATH", repo.join("python/src"));
         Proc::spawn(quiet(cmd))
     };
     let poison = c

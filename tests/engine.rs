@@ -4,25 +4,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{RedisServer, namespace};
-use mlqd::broker::{Backoff, Broker, BrokerConfig, Fence, Success};
+use common::{RedisServer, broker, client, namespace, q, queue_keys};
+use mlqd::broker::{Backoff, Fence, Success};
 use mlqd::job::{AttemptOutcome, JSON, JobState, JobStatus};
 use mlqd::worker::Builtin;
-use mlqd::{Client, ClientConfig, JobOptions, Payload, QueueName, Worker, WorkerConfig};
+use mlqd::{JobOptions, Payload, Worker, WorkerConfig};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-
-fn client(r: &RedisServer, ns: &str) -> Client {
-    Client::new(ClientConfig::new(r.url(), ns)).unwrap()
-}
-
-fn broker(r: &RedisServer, ns: &str) -> Broker {
-    Broker::new(BrokerConfig::new(r.url(), ns)).unwrap()
-}
-
-fn q(name: &str) -> QueueName {
-    QueueName::new(name).unwrap()
-}
 
 fn ms(t: &str) -> i128 {
     time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
@@ -444,11 +432,11 @@ async fn binary_payloads_round_trip_through_a_rust_handler() {
     // nothing of the finished jobs is left in the live structures
     let mut conn = r.conn();
     let specs: u64 = redis::cmd("HLEN")
-        .arg(format!("{ns}:{{bytes}}:specs"))
+        .arg(queue_keys(&ns, "bytes").specs())
         .query(&mut conn)
         .unwrap();
     let payloads: u64 = redis::cmd("HLEN")
-        .arg(format!("{ns}:{{bytes}}:payloads"))
+        .arg(queue_keys(&ns, "bytes").payloads())
         .query(&mut conn)
         .unwrap();
     assert_eq!((specs, payloads), (0, 0));
@@ -479,7 +467,7 @@ async fn finished_jobs_expire_after_their_result_ttl() {
     h.await.unwrap();
     let mut conn = r.conn();
     let ttl: i64 = redis::cmd("PTTL")
-        .arg(format!("{ns}:{{ttl}}:done:{}", posted.id.ulid()))
+        .arg(queue_keys(&ns, "ttl").done(posted.id.ulid()))
         .query(&mut conn)
         .unwrap();
     assert!(ttl > 0 && ttl <= 1000, "ttl {ttl}");
@@ -881,4 +869,55 @@ async fn a_result_with_a_bad_content_type_fails_the_job_and_is_never_stored() {
             .contains("invalid content type"),
         "{st:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outcome_redis_refuses_fails_its_own_job_and_never_holds_up_the_others() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("p5");
+    let big = c
+        .post(
+            &queue,
+            Payload::bytes(vec![7u8; 2 << 20], "application/octet-stream"),
+            JobOptions::default(),
+        )
+        .await
+        .unwrap();
+    let mut small = Vec::new();
+    for i in 0..20 {
+        let p = c
+            .post(
+                &queue,
+                Payload::json(&json!({ "i": i })),
+                JobOptions::default(),
+            )
+            .await
+            .unwrap();
+        small.push(p.id);
+    }
+    // from now on Redis refuses any request argument over 1 MiB: the echoed 2 MiB result
+    // can never be stored
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("proto-max-bulk-len")
+        .arg("1mb")
+        .query(&mut r.conn())
+        .unwrap();
+    let (stop, h) = start_worker(&r, &ns, "p5", Builtin::Echo, |cfg| cfg.concurrency = 2);
+    let st = c.wait(&big.id, Some(Duration::from_secs(20))).await;
+    for id in &small {
+        let s = c.wait(id, Some(Duration::from_secs(20))).await.unwrap();
+        assert_eq!(s.state, JobState::Succeeded, "{s:?}");
+    }
+    stop.cancel();
+    h.await.unwrap();
+    let st = match st {
+        Err(mlqd::Error::JobFailed { .. }) | Ok(_) => c.status(&big.id).await.unwrap(),
+        Err(e) => panic!("waiting for the big job: {e}"),
+    };
+    assert_eq!(st.state, JobState::Dead, "{st:?}");
+    let error = st.error.unwrap_or_default();
+    assert!(error.contains("larger than Redis accepts"), "{error}");
 }

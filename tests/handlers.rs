@@ -1,8 +1,8 @@
 //! Handlers end to end: the real `mlqd worker` binary running `--exec` children (Python,
-//! through examples/python/mlqd_handler.py and the raw protocol), `--http` model servers
-//! and callbacks, against a private redis-server. Jobs are posted and read through the
-//! library client (the same code `mlqd post` and `mlqd status` run), progress through
-//! `mlqd status --json`.
+//! through `mlqd.handler` from python/src on PYTHONPATH, and the raw protocol), `--http`
+//! model servers and callbacks, against a private redis-server. Jobs are posted and read
+//! through the library client (the same code `mlqd post` and `mlqd status` run), progress
+//! through `mlqd status --json`.
 
 mod common;
 
@@ -11,14 +11,12 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{Proc, RedisServer, eventually, mlqd, namespace, status_json};
+use common::{
+    Proc, RedisServer, client, eventually, free_port, mlqd, namespace, q, repo, status_json,
+};
 use mlqd::job::{AttemptOutcome, JobState, JobStatus};
-use mlqd::{Client, ClientConfig, JobId, JobOptions, Payload, QueueName};
+use mlqd::{Client, JobId, JobOptions, Payload};
 use serde_json::{Value, json};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The python3 on PATH, as an absolute path (the worker runs with a cleared environment).
 fn python() -> &'static str {
@@ -37,7 +35,7 @@ fn script(name: &str) -> String {
     format!(
         "{} {}",
         python(),
-        repo().join("tests/handlers").join(name).display()
+        repo("tests/handlers").join(name).display()
     )
 }
 
@@ -59,7 +57,7 @@ impl Worker {
             .args(args)
             .env("MLQD_LOG_LEVEL", "info")
             .env("NO_COLOR", "1")
-            .env("PYTHONPATH", repo().join("examples/python"))
+            .env("PYTHONPATH", repo("python/src"))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"));
         for (k, v) in env {
@@ -84,14 +82,6 @@ impl Drop for Worker {
         }
         let _ = std::fs::remove_file(&self.log);
     }
-}
-
-fn client(r: &RedisServer, ns: &str) -> Client {
-    Client::new(ClientConfig::new(r.url(), ns)).unwrap()
-}
-
-fn q(name: &str) -> QueueName {
-    QueueName::new(name).unwrap()
 }
 
 fn opts(max_retries: u32) -> JobOptions {
@@ -137,14 +127,6 @@ fn lines(path: &Path) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The worker's /metrics page (empty while it is not up yet).

@@ -1,8 +1,9 @@
 //! examples/iris end to end: a real scikit-learn model, trained at start-up on the Iris data
-//! set that ships with scikit-learn, served by the real `mlqd worker --exec`.
+//! set that ships with scikit-learn, served by the real `mlqd worker --exec` through the
+//! `mlqd` Python package (python/).
 //!
-//! Needs a Python with scikit-learn: `$MLQD_TEST_PYTHON`, else a virtualenv that
-//! scripts/python-venv.sh makes (once) under the target directory.
+//! Needs a Python with scikit-learn and the mlqd package: `$MLQD_TEST_PYTHON`, else the
+//! virtualenv that scripts/python-venv.sh makes (once, then reuses) under the target directory.
 
 mod common;
 
@@ -10,14 +11,10 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Proc, RedisServer, eventually, mlqd, namespace, status_json};
+use common::{Proc, RedisServer, client, eventually, mlqd, namespace, repo, status_json};
 use mlqd::job::JobState;
-use mlqd::{Client, ClientConfig, JobId, JobOptions, Payload, QueueName};
+use mlqd::{Client, JobId, JobOptions, Payload, QueueName};
 use serde_json::{Value, json};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn sklearn_python() -> String {
     if let Ok(p) = std::env::var("MLQD_TEST_PYTHON")
@@ -25,15 +22,15 @@ fn sklearn_python() -> String {
     {
         return p;
     }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("iris-venv");
-    let out = std::process::Command::new(repo().join("scripts/python-venv.sh"))
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
+    let out = std::process::Command::new(repo("scripts/python-venv.sh"))
         .arg(&dir)
         .stderr(Stdio::inherit())
         .output()
         .expect("run scripts/python-venv.sh");
     assert!(
         out.status.success(),
-        "could not make a Python virtualenv with scikit-learn"
+        "could not make a Python virtualenv with scikit-learn and the mlqd package"
     );
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -69,8 +66,8 @@ async fn iris_model_predicts_classes_and_trains_with_progress() {
     let python = sklearn_python();
     let r = RedisServer::start();
     let ns = namespace();
-    let c = Client::new(ClientConfig::new(r.url(), &ns)).unwrap();
-    let handler = repo().join("examples/iris/handler.py");
+    let c = client(&r, &ns);
+    let handler = repo("examples/iris/handler.py");
     let mut cmd = mlqd(&r, &ns);
     cmd.arg("worker")
         .args(["--queue", "iris,iris-train", "--exec"])

@@ -1,29 +1,25 @@
 //! The operations kit end to end: `mlqd top` in a real pseudo-terminal and as a one-off
 //! snapshot, `mlqd bench` against a private Redis, the metrics every dashboard panel queries
-//! (scraped from real serve, worker and reaper processes), the docker-compose setup checked
-//! against the real CLI parser, and the generated completions and manual pages.
+//! (scraped from real serve, worker and reaper processes), the docker-compose setup, the
+//! Kubernetes manifests and the iris image checked against the real CLI parser, and the
+//! generated completions and manual pages.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
-use common::{Proc, RedisServer, eventually, mlqd, namespace, run, stderr, stdout};
+use common::{
+    Proc, RedisServer, eventually, free_port, keys, mlqd, namespace, post, queue_keys, repo, run,
+    scrape, stderr, stdout,
+};
 use serde_json::Value;
-
-fn post(r: &RedisServer, ns: &str, args: &[&str]) -> String {
-    let mut cmd = mlqd(r, ns);
-    cmd.arg("post").args(args);
-    let out = run(cmd);
-    assert!(out.status.success(), "post failed: {}", stderr(&out));
-    stdout(&out)
-}
 
 fn spawn(r: &RedisServer, ns: &str, args: &[&str]) -> Proc {
     let mut cmd = mlqd(r, ns);
@@ -31,17 +27,10 @@ fn spawn(r: &RedisServer, ns: &str, args: &[&str]) -> Proc {
     Proc::spawn(cmd)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 fn paused(r: &RedisServer, ns: &str, queue: &str) -> bool {
     let mut c = r.conn();
     redis::cmd("EXISTS")
-        .arg(format!("{ns}:{{{queue}}}:paused"))
+        .arg(queue_keys(ns, queue).paused())
         .query::<bool>(&mut c)
         .expect("EXISTS")
 }
@@ -85,7 +74,7 @@ fn top_fixture(r: &RedisServer, ns: &str, worker_id: &str) -> Proc {
     let leader = eventually(Duration::from_secs(10), || {
         let mut c = r.conn();
         redis::cmd("GET")
-            .arg(format!("{ns}:leader"))
+            .arg(keys(ns).leader())
             .query::<Option<String>>(&mut c)
             .ok()
             .flatten()
@@ -426,19 +415,6 @@ fn metric_names(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn scrape(url: &str) -> String {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("http client")
-        .get(url)
-        .send()
-        .and_then(|r| r.error_for_status())
-        .and_then(|r| r.text())
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
-}
-
 /// The `mlqd_*` names in a PromQL expression.
 fn promql_metrics(expr: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -479,10 +455,6 @@ fn dashboard_queries(dash: &Value) -> Vec<String> {
     }
     walk(dash, &mut exprs);
     exprs
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
 #[test]
@@ -723,7 +695,8 @@ fn compose_commands_parse_and_ports_agree_with_prometheus_and_grafana() {
     // scaled workers must not publish a fixed host port
     assert!(services["worker"]["ports"].is_null());
 
-    // Redis keeps an append-only file and never evicts
+    // Redis keeps an append-only file, never evicts, and wants a password that every mlqd
+    // service's URL carries
     let redis_cmd = strings(&services["redis"]["command"]);
     assert_eq!(
         flag(&redis_cmd, "--appendonly"),
@@ -731,6 +704,85 @@ fn compose_commands_parse_and_ports_agree_with_prometheus_and_grafana() {
         "{redis_cmd:?}"
     );
     assert_eq!(flag(&redis_cmd, "--maxmemory-policy"), Some("noeviction"));
+    let password = flag(&redis_cmd, "--requirepass").expect("redis --requirepass");
+    assert!(
+        password.starts_with("${REDIS_PASSWORD:?"),
+        "the password comes from the environment, required: {password}"
+    );
+    for svc in args_of.keys() {
+        let url = services[svc.as_str()]["environment"]["MLQD_REDIS_URL"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            url.starts_with("redis://:${REDIS_PASSWORD}@redis:"),
+            "{svc}: {url}"
+        );
+    }
+    let redis_health = strings(&services["redis"]["healthcheck"]["test"]).join(" ");
+    assert!(redis_health.contains("PONG"), "{redis_health}");
+    assert_eq!(
+        services["redis"]["environment"]["REDISCLI_AUTH"].as_str(),
+        Some("${REDIS_PASSWORD}"),
+        "the healthcheck's redis-cli authenticates"
+    );
+
+    // every mlqd service has a healthcheck on its own /healthz, at the port it serves
+    for (svc, port) in [
+        ("serve", serve_port),
+        ("worker", worker_port),
+        ("reaper", reaper_port),
+    ] {
+        let test = strings(&services[svc]["healthcheck"]["test"]);
+        assert_eq!(
+            test.first().map(String::as_str),
+            Some("CMD"),
+            "{svc}: {test:?}"
+        );
+        assert_eq!(
+            test.get(1).map(String::as_str),
+            Some("curl"),
+            "{svc}: {test:?}"
+        );
+        let url = test.last().cloned().unwrap_or_default();
+        assert_eq!(url, format!("http://127.0.0.1:{port}/healthz"), "{svc}");
+    }
+    // ... and the image has the curl they run
+    assert!(
+        dockerfile
+            .lines()
+            .any(|l| l.contains("apt-get install") && l.contains(" curl")),
+        "the runtime image lacks curl for the healthchecks"
+    );
+
+    // the worker has resource limits and a GPU reservation to uncomment
+    let limits = &services["worker"]["deploy"]["resources"]["limits"];
+    assert!(
+        limits["cpus"].is_string() && limits["memory"].is_string(),
+        "{limits:?}"
+    );
+    let raw = std::fs::read_to_string(repo("docker-compose.yml")).unwrap();
+    for line in [
+        "# reservations:",
+        "#     - driver: nvidia",
+        "#       capabilities: [gpu]",
+    ] {
+        assert!(raw.contains(line), "no commented GPU reservation ({line})");
+    }
+
+    // Grafana's admin password comes from the environment (no default), Prometheus (no
+    // auth of its own) is published on loopback only
+    let grafana_pw = services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        grafana_pw.starts_with("${GRAFANA_PASSWORD:?"),
+        "{grafana_pw}"
+    );
+    let prom_ports = strings(&services["prometheus"]["ports"]);
+    assert!(!prom_ports.is_empty());
+    for p in &prom_ports {
+        assert!(p.starts_with("127.0.0.1:"), "Prometheus published as {p}");
+    }
 
     // Prometheus scrapes what the services serve
     let prom = yaml("deploy/prometheus.yml");
@@ -794,6 +846,229 @@ fn compose_commands_parse_and_ports_agree_with_prometheus_and_grafana() {
             }
         }
     }
+}
+
+/// Every document of a (multi-document) YAML file.
+fn yaml_docs(path: &Path) -> Vec<serde_yaml_ng::Value> {
+    use serde::Deserialize;
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|d| serde_yaml_ng::Value::deserialize(d).expect("YAML"))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+/// `30s`, `2m` as seconds.
+fn seconds(d: &str) -> u64 {
+    mlqd::units::parse_duration(d)
+        .unwrap_or_else(|e| panic!("{d}: {e}"))
+        .as_secs()
+}
+
+#[test]
+fn k8s_manifests_parse_and_agree_with_the_cli() {
+    let dir = repo("deploy/k8s");
+    let mut docs = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("deploy/k8s").flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            for d in yaml_docs(&path) {
+                docs.push((path.file_name().unwrap().to_string_lossy().into_owned(), d));
+            }
+        }
+    }
+    let kind = |d: &serde_yaml_ng::Value| d["kind"].as_str().unwrap_or_default().to_string();
+    let name = |d: &serde_yaml_ng::Value| {
+        d["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for (file, d) in &docs {
+        assert!(
+            d["apiVersion"].is_string() && !kind(d).is_empty(),
+            "{file}: {d:?}"
+        );
+        assert!(!name(d).is_empty(), "{file}: a {} without a name", kind(d));
+    }
+    // the Secrets' keys, by secret name
+    let mut secrets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (_, d) in docs.iter().filter(|(_, d)| kind(d) == "Secret") {
+        let keys = d["stringData"]
+            .as_mapping()
+            .or(d["data"].as_mapping())
+            .expect("secret data")
+            .keys()
+            .filter_map(|k| k.as_str().map(str::to_string))
+            .collect();
+        secrets.insert(name(d), keys);
+    }
+
+    let mut commands: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut pod_labels: BTreeMap<String, serde_yaml_ng::Value> = BTreeMap::new();
+    for (file, d) in docs.iter().filter(|(_, d)| kind(d) == "Deployment") {
+        let spec = &d["spec"]["template"]["spec"];
+        let labels = &d["spec"]["template"]["metadata"]["labels"];
+        assert_eq!(
+            &d["spec"]["selector"]["matchLabels"], labels,
+            "{file}: the selector matches the pods"
+        );
+        pod_labels.insert(name(d), labels.clone());
+        for c in spec["containers"].as_sequence().expect("containers") {
+            if !c["image"].as_str().unwrap_or_default().starts_with("mlqd") {
+                continue;
+            }
+            let args = strings(&c["args"]);
+            let argv: Vec<String> = std::iter::once("mlqd".to_string())
+                .chain(args.iter().cloned())
+                .collect();
+            if let Err(e) = mlqd::cli::Cli::try_parse_from(&argv) {
+                panic!("{file}: `{}` is refused:\n{e}", argv.join(" "));
+            }
+            let known = env_names(&args[0]);
+            let mut env = BTreeSet::new();
+            for e in c["env"].as_sequence().into_iter().flatten() {
+                let var = e["name"].as_str().expect("env name").to_string();
+                if var.starts_with("MLQD_") {
+                    assert!(
+                        known.contains(&var),
+                        "{file}: `mlqd {}` reads no {var}",
+                        args[0]
+                    );
+                }
+                let r = &e["valueFrom"]["secretKeyRef"];
+                if !r.is_null() {
+                    let secret = r["name"].as_str().unwrap_or_default();
+                    let key = r["key"].as_str().unwrap_or_default();
+                    assert!(
+                        secrets.get(secret).is_some_and(|k| k.contains(key)),
+                        "{file}: {var} refers to {secret}/{key}, which no Secret here has"
+                    );
+                }
+                env.insert(var);
+            }
+            assert!(env.contains("MLQD_REDIS_URL"), "{file}: no MLQD_REDIS_URL");
+            // probes hit routes the process serves, on the port it serves them
+            let port = match args[0].as_str() {
+                "serve" => port_of(flag(&args, "--listen").expect("--listen")),
+                _ => port_of(flag(&args, "--metrics-listen").expect("--metrics-listen")),
+            };
+            let mut probes = 0;
+            for probe in ["readinessProbe", "livenessProbe"] {
+                let get = &c[probe]["httpGet"];
+                if get.is_null() {
+                    continue;
+                }
+                probes += 1;
+                assert_eq!(
+                    get["port"].as_u64(),
+                    Some(u64::from(port)),
+                    "{file} {probe}"
+                );
+                let path = get["path"].as_str().unwrap_or_default();
+                assert!(
+                    matches!(path, "/healthz" | "/readyz"),
+                    "{file} {probe}: {path}"
+                );
+            }
+            assert!(probes > 0, "{file}: {} has no probe", args[0]);
+            if args[0] == "serve" {
+                assert_eq!(
+                    c["readinessProbe"]["httpGet"]["path"].as_str(),
+                    Some("/readyz"),
+                    "serve is ready only while Redis answers"
+                );
+                assert!(
+                    env.contains("MLQD_TOKEN"),
+                    "{file}: serve beyond loopback needs a token"
+                );
+            }
+            // SIGTERM drains: the grace period outlasts --drain-timeout
+            if let Some(drain) = flag(&args, "--drain-timeout") {
+                let grace = spec["terminationGracePeriodSeconds"]
+                    .as_u64()
+                    .expect("terminationGracePeriodSeconds");
+                assert!(
+                    grace > seconds(drain),
+                    "{file}: grace {grace}s <= drain {drain}"
+                );
+            }
+            commands.insert(args[0].clone(), args);
+        }
+    }
+    assert!(
+        commands.contains_key("serve") && commands.contains_key("worker"),
+        "{commands:?}"
+    );
+    assert!(
+        flag(&commands["worker"], "--drain-timeout").is_some(),
+        "the worker's drain is explicit, so the grace period can be checked against it"
+    );
+    // the Service reaches the serve pods on serve's port
+    let serve_port = port_of(flag(&commands["serve"], "--listen").unwrap());
+    let services: Vec<_> = docs.iter().filter(|(_, d)| kind(d) == "Service").collect();
+    assert!(!services.is_empty(), "no Service");
+    for (file, svc) in services {
+        let selector = &svc["spec"]["selector"];
+        let target = pod_labels
+            .values()
+            .find(|labels| {
+                selector
+                    .as_mapping()
+                    .expect("selector")
+                    .iter()
+                    .all(|(k, v)| labels[k] == *v)
+            })
+            .unwrap_or_else(|| panic!("{file}: the Service selects no Deployment's pods"));
+        assert_eq!(
+            target["app.kubernetes.io/component"].as_str(),
+            Some("serve")
+        );
+        for p in svc["spec"]["ports"].as_sequence().expect("ports") {
+            assert_eq!(
+                p["targetPort"].as_u64(),
+                Some(u64::from(serve_port)),
+                "{file}"
+            );
+        }
+    }
+}
+
+#[test]
+fn iris_image_installs_scikit_learn_and_runs_the_handler() {
+    let text = std::fs::read_to_string(repo("examples/iris/Dockerfile")).expect("Dockerfile");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("RUN pip install") && l.contains("scikit-learn")),
+        "no scikit-learn"
+    );
+    for l in text
+        .lines()
+        .filter(|l| l.starts_with("COPY ") && !l.contains("--from"))
+    {
+        let src = l.split_whitespace().nth(1).unwrap();
+        assert!(repo(src).exists(), "COPY of missing {src}");
+    }
+    assert!(text.contains("COPY --from=mlqd /usr/local/bin/mlqd /usr/local/bin/mlqd"));
+    let json_of = |prefix: &str| -> Vec<String> {
+        let line = text
+            .lines()
+            .rev()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix}"));
+        serde_json::from_str(line[prefix.len()..].trim()).expect("exec form")
+    };
+    let argv: Vec<String> = json_of("ENTRYPOINT")
+        .into_iter()
+        .chain(json_of("CMD"))
+        .collect();
+    assert_eq!(argv[0], "mlqd");
+    if let Err(e) = mlqd::cli::Cli::try_parse_from(&argv) {
+        panic!("`{}` is refused:\n{e}", argv.join(" "));
+    }
+    let exec = flag(&argv, "--exec").expect("--exec");
+    let script = exec.split_whitespace().last().unwrap();
+    assert!(repo(script).exists(), "{script}");
 }
 
 // ---- completions and manual pages ------------------------------------------------------

@@ -12,23 +12,22 @@ Queues:
   reporting progress after each; ``pause`` (seconds per epoch, default 0) slows it down
   so you can watch the progress. Returns its test accuracy.
 
-Run from the repository root::
+Written with ``mlqd.handler`` (``pip install scikit-learn ./python``). Run from the
+repository root::
 
     mlqd worker --queue iris,iris-train --exec "python3 examples/iris/handler.py" --batch-size 16 --batch-wait 5ms
 """
 
-import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-
-import mlqd_handler as mlqd  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.datasets import load_iris  # noqa: E402
-from sklearn.linear_model import LogisticRegression, SGDClassifier  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+import mlqd
+import mlqd.handler
+import numpy as np
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
 # ---- loaded once per process -----------------------------------------------------------
 IRIS = load_iris()
@@ -46,16 +45,16 @@ print(
 def rows_of(payload):
     """The feature rows of a prediction payload, or a permanent failure saying what's wrong."""
     if not isinstance(payload, dict) or "features" not in payload:
-        raise mlqd.Fail('expected {"features": [sepal_length, sepal_width, petal_length, petal_width]}', retry=False)
+        raise mlqd.Fail('expected {"features": [sepal_length, sepal_width, petal_length, petal_width]}')
     feats = payload["features"]
     single = isinstance(feats, list) and all(isinstance(x, (int, float)) for x in feats)
     rows = [feats] if single else feats
     if not isinstance(rows, list) or not rows:
-        raise mlqd.Fail("features must be a list of 4 numbers, or a list of such lists", retry=False)
+        raise mlqd.Fail("features must be a list of 4 numbers, or a list of such lists")
     for row in rows:
         ok = isinstance(row, list) and len(row) == 4
         if not ok or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in row):
-            raise mlqd.Fail("each row of features must be 4 numbers, got %r" % (row,), retry=False)
+            raise mlqd.Fail("each row of features must be 4 numbers, got %r" % (row,))
     return rows, single
 
 
@@ -68,9 +67,8 @@ def describe(probs):
     }
 
 
-@mlqd.handler(batch=True)
-def predict(payloads, jobs):
-    """Scores every row of every job in one model call."""
+def predict(payloads):
+    """Scores every row of every job in one model call; one result (or mlqd.Fail) per job."""
     results = [None] * len(payloads)
     spans = []  # (job index, first row, row count, single)
     stacked = []
@@ -90,14 +88,13 @@ def predict(payloads, jobs):
     return results
 
 
-@mlqd.handler(queue="iris-train")
-def train(payload, job):
+def train(job):
     """Trains a fresh classifier epoch by epoch, reporting progress after each."""
-    payload = payload if isinstance(payload, dict) else {}
+    payload = job.payload if isinstance(job.payload, dict) else {}
     epochs = int(payload.get("epochs", 20))
     pause = float(payload.get("pause", 0))
     if not 1 <= epochs <= 10000:
-        raise mlqd.Fail("epochs must be 1 to 10000", retry=False)
+        raise mlqd.Fail("epochs must be 1 to 10000")
     scaler = StandardScaler().fit(X_TRAIN)
     x_train, x_test = scaler.transform(X_TRAIN), scaler.transform(X_TEST)
     clf = SGDClassifier(loss="log_loss", random_state=0)
@@ -113,5 +110,20 @@ def train(payload, job):
     return {"model": "SGDClassifier", "epochs": epochs, "test_accuracy": round(accuracy, 4)}
 
 
+def handle(jobs):
+    """A batch of jobs (up to --batch-size): predictions scored together, trainings one by one."""
+    results = [None] * len(jobs)
+    scoring = [i for i, job in enumerate(jobs) if job.queue != "iris-train"]
+    for i, result in zip(scoring, predict([jobs[i].payload for i in scoring])):
+        results[i] = result
+    for i, job in enumerate(jobs):
+        if job.queue == "iris-train":
+            try:
+                results[i] = train(job)
+            except Exception as e:  # noqa: BLE001 - this job fails, the others keep their results
+                results[i] = e
+    return results
+
+
 if __name__ == "__main__":
-    mlqd.run()
+    mlqd.handler.run(handle, batch=True)

@@ -23,9 +23,10 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `invalid`, `unauthorized`, `not_found`, `no_route`,
-    /// `method_not_allowed`, `conflict`, `job_dead`, `job_cancelled`, `payload_too_large`,
+    /// `method_not_allowed`, `read_only`, `conflict`, `job_dead`, `job_cancelled`,
+    /// `payload_gone`, `payload_too_large`,
     /// `unsupported_media_type`, `schema_violation`, `queue_full`, `redis_unavailable`,
-    /// `shutting_down`, `internal`.
+    /// `redis_out_of_memory`, `shutting_down`, `internal`.
     pub code: &'static str,
     pub message: String,
     /// Schema violations: one entry per failing field.
@@ -79,6 +80,15 @@ impl ApiError {
         )
     }
 
+    /// 403 under `--ui-read-only`.
+    pub fn read_only() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "read_only",
+            "this server is read-only (--ui-read-only): actions are refused; only reads and job submissions are served",
+        )
+    }
+
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message).retry_after(RETRY_AFTER_SECS)
     }
@@ -116,12 +126,23 @@ impl From<Error> for ApiError {
                 Self::new(StatusCode::CONFLICT, e.code(), msg)
             }
             Error::WaitTimeout(_) => Self::new(StatusCode::GATEWAY_TIMEOUT, e.code(), msg),
-            Error::Redis(detail) => {
-                log_unavailable(detail);
+            Error::Unavailable { .. } => {
+                log_unavailable(&msg);
                 Self::unavailable(
                     e.code(),
                     "the job store (Redis) is unavailable; try again shortly",
                 )
+            }
+            Error::OutOfMemory { .. } => {
+                log_unavailable(&msg);
+                Self::unavailable(
+                    e.code(),
+                    "the job store (Redis) is out of memory; try again once jobs have drained",
+                )
+            }
+            Error::RedisReply { .. } => {
+                tracing::error!(error = %msg, "redis refused a request");
+                Self::internal()
             }
             Error::Protocol(detail) => {
                 tracing::error!(error = %detail, "unexpected answer from redis");
@@ -131,9 +152,9 @@ impl From<Error> for ApiError {
     }
 }
 
-/// Logs a Redis failure: a warning at most every few seconds (an outage fails every
+/// Logs Redis being unavailable or out of memory: a warning at most every few seconds (an outage fails every
 /// request; one line per request would flood the log), the rest at debug level.
-fn log_unavailable(detail: &redis::RedisError) {
+fn log_unavailable(detail: &str) {
     use std::sync::atomic::{AtomicU64, Ordering};
     const EVERY_SECS: u64 = 5;
     static LAST: AtomicU64 = AtomicU64::new(0);
@@ -147,9 +168,9 @@ fn log_unavailable(detail: &redis::RedisError) {
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
     {
-        tracing::warn!(error = %detail, "redis is unavailable; answering 503");
+        tracing::warn!(error = %detail, "answering 503");
     } else {
-        tracing::debug!(error = %detail, "redis is unavailable; answering 503");
+        tracing::debug!(error = %detail, "answering 503");
     }
 }
 
@@ -224,14 +245,40 @@ mod tests {
 
     #[test]
     fn redis_failures_are_503_with_retry_after_and_no_internals() {
-        let err = Error::Redis(redis::RedisError::from((
-            redis::ErrorKind::Io,
-            "connection refused to 10.1.2.3",
-        )));
-        let api = ApiError::from(err);
-        assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(!api.message.contains("10.1.2.3"));
-        let res = api.into_response();
-        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+        let cases = [
+            (
+                Error::Unavailable {
+                    url: "redis://10.1.2.3:6379".into(),
+                    cause: "connection refused".into(),
+                },
+                "redis_unavailable",
+            ),
+            (
+                Error::OutOfMemory {
+                    url: "redis://10.1.2.3:6379".into(),
+                    detail: "OOM command not allowed".into(),
+                },
+                "redis_out_of_memory",
+            ),
+        ];
+        for (err, code) in cases {
+            let api = ApiError::from(err);
+            assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(api.code, code);
+            assert!(!api.message.contains("10.1.2.3"), "{}", api.message);
+            let res = api.into_response();
+            assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+        }
+    }
+
+    #[test]
+    fn an_error_reply_is_500_internal_without_its_details() {
+        let api = ApiError::from(Error::RedisReply {
+            url: "redis://10.1.2.3:6379".into(),
+            detail: "WRONGTYPE Operation against a key holding the wrong kind of value".into(),
+        });
+        assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(api.code, "internal");
+        assert!(!api.message.contains("WRONGTYPE") && !api.message.contains("10.1.2.3"));
     }
 }

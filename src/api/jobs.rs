@@ -13,7 +13,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiPath, ApiQuery, content_type, parse_json, read_body, require_json};
+use super::extract::{
+    ApiPath, ApiQuery, content_type, json_sent_as_form, parse_json, read_body, require_json,
+};
 use crate::broker::Enqueued;
 use crate::error::Error;
 use crate::job::{self, JobId, JobOptions, JobResult, JobState, JobStatus, Payload, QueueName};
@@ -309,7 +311,7 @@ async fn wait_then_answer(st: &AppState, posted: &Enqueued, wait: Duration) -> R
         (status = 202, description = "With `?wait=`: not finished in time", body = Submitted,
             headers(("Location" = String), ("X-Mlqd-Job-Id" = String), ("Retry-After" = u64))),
         (status = 409, description = "With `?wait=`: the job ended dead or cancelled; the body is its status", body = JobStatus),
-        (status = 400, description = "Malformed input (queue name, option, JSON payload)", body = ErrorBody),
+        (status = 400, description = "Malformed input (queue name, option, JSON payload), or a JSON body labelled application/x-www-form-urlencoded (curl -d without a Content-Type): send Content-Type: application/json", body = ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 413, description = "Body over --max-body", body = ErrorBody),
         (status = 415, description = "Non-JSON payload for a queue with a schema", body = ErrorBody),
@@ -332,6 +334,11 @@ pub async fn submit(
     options.validate()?;
     let bytes = read_body(&headers, body, st.config.max_body).await?;
     let payload = match content_type(&headers) {
+        Some(ct) if json_sent_as_form(&ct, &bytes) => {
+            return Err(bad(
+                "the body is JSON but its Content-Type is application/x-www-form-urlencoded (what `curl -d` sends by default): send Content-Type: application/json".into(),
+            ));
+        }
         Some(ct) => Payload::bytes(bytes.to_vec(), ct),
         None if bytes.is_empty() => Payload::bytes(b"{}".to_vec(), job::JSON),
         None => Payload::bytes(bytes.to_vec(), "application/octet-stream"),

@@ -2,9 +2,10 @@
 //! `mlqd up` embeds it next to a worker and the reaper, so nothing here is global except the
 //! process's Prometheus recorder.
 //!
-//! One file per resource (`jobs`, `events`, `queues`, `dead`, `workers`, `health`), the
-//! error shape in `error`, request reading in `extract`, payload schemas in `schema`, and the
-//! OpenAPI document in `openapi`. Every route is registered through `utoipa_axum::routes!`,
+//! One file per resource (`jobs`, `payload`, `events`, `queues`, `overview`, `dead`,
+//! `workers`, `health`), the error shape in `error`, request reading in `extract`, payload
+//! schemas in `schema`, the OpenAPI document in `openapi`, and the web dashboard (`/ui`, its
+//! files embedded) in `ui`. Every route is registered through `utoipa_axum::routes!`,
 //! so the router and `/openapi.json` are built from the same list.
 //!
 //! Everything goes through [`Client`] (one shared, reconnecting Redis connection per
@@ -17,14 +18,17 @@ mod extract;
 mod health;
 mod jobs;
 pub mod openapi;
+pub mod overview;
+mod payload;
 mod queues;
 pub mod schema;
+pub mod ui;
 mod workers;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -107,6 +111,11 @@ pub struct ApiConfig {
     pub max_wait: Duration,
     /// On shutdown, how long in-flight requests may finish before the server stops anyway.
     pub drain_timeout: Duration,
+    /// Serve the web dashboard at `/ui` (`--no-ui` turns it off).
+    pub ui: bool,
+    /// `--ui-read-only`: every `/v1` action (a request that changes something, job
+    /// submission aside) answers 403 `read_only`, and the dashboard shows no action.
+    pub read_only: bool,
 }
 
 impl Default for ApiConfig {
@@ -119,6 +128,8 @@ impl Default for ApiConfig {
             max_pending: MaxPending::default(),
             max_wait: DEFAULT_MAX_WAIT,
             drain_timeout: Duration::from_secs(30),
+            ui: true,
+            read_only: false,
         }
     }
 }
@@ -130,6 +141,8 @@ pub struct AppState {
     config: Arc<ApiConfig>,
     /// Fires when the server shuts down: waits and event streams end early.
     stopping: CancellationToken,
+    /// Recent totals, for the overview's throughput (kept only while someone looks).
+    throughput: Arc<Mutex<overview::Throughput>>,
 }
 
 impl AppState {
@@ -141,6 +154,7 @@ impl AppState {
             client,
             config: Arc::new(config),
             stopping: CancellationToken::new(),
+            throughput: Arc::default(),
         }
     }
 
@@ -161,7 +175,9 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::status, jobs::cancel))
         .routes(routes!(jobs::result))
         .routes(routes!(jobs::result_ext))
+        .routes(routes!(payload::payload))
         .routes(routes!(events::events))
+        .routes(routes!(overview::overview))
         .routes(routes!(queues::list))
         .routes(routes!(queues::get))
         .routes(routes!(queues::pause))
@@ -186,10 +202,19 @@ pub fn router(state: AppState) -> Router {
     let _ = crate::telemetry::prometheus();
     describe_metrics();
     let (v1, _) = v1_routes().split_for_parts();
-    let v1 = v1.route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    // the last layer runs first: the token, then read-only
+    let v1 = v1
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_when_read_only,
+        ))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     let (public, _) = public_routes().split_for_parts();
-    v1.merge(public)
-        .fallback(no_route)
+    let mut app = v1.merge(public);
+    if state.config.ui {
+        app = app.merge(ui::routes());
+    }
+    app.fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(observe))
         .with_state(state)
@@ -269,6 +294,36 @@ async fn require_token(State(state): State<AppState>, req: Request, next: Next) 
     } else {
         ApiError::unauthorized().into_response()
     }
+}
+
+/// Mutating `/v1` routes that stay open under `--ui-read-only`: posting jobs is what
+/// applications do, not an operator's action, and the dashboard offers it nowhere.
+const OPEN_WHEN_READ_ONLY: [&str; 2] = ["/v1/queues/{queue}/jobs", "/v1/queues/{queue}/jobs:batch"];
+
+/// Whether `--ui-read-only` refuses a request to `route` (its template) with `method`:
+/// everything that is not a read, unless listed in [`OPEN_WHEN_READ_ONLY`]. Routes added
+/// later are refused until listed, so a new action cannot slip through.
+pub fn refused_when_read_only(method: &Method, route: &str) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && !OPEN_WHEN_READ_ONLY.contains(&route)
+}
+
+async fn refuse_when_read_only(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if state.config.read_only {
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|p| p.as_str())
+            .unwrap_or("");
+        if refused_when_read_only(req.method(), route) {
+            return ApiError::read_only().into_response();
+        }
+    }
+    next.run(req).await
 }
 
 async fn no_route(uri: Uri) -> ApiError {
@@ -372,6 +427,29 @@ mod tests {
         assert!(err.to_string().contains("--token"), "{err}");
         assert!(check_exposure(&[any], true, false).is_ok());
         assert!(check_exposure(&[any], false, true).is_ok());
+    }
+
+    #[test]
+    fn read_only_refuses_every_action_but_posting_jobs() {
+        for (m, route) in [
+            (Method::POST, "/v1/queues/{queue}/pause"),
+            (Method::POST, "/v1/queues/{queue}/resume"),
+            (Method::DELETE, "/v1/jobs/{id}"),
+            (Method::POST, "/v1/queues/{queue}/dead/requeue"),
+            (Method::DELETE, "/v1/queues/{queue}/dead"),
+            (Method::PUT, "/v1/queues/{queue}/limits"),
+            (Method::PUT, "/v1/schedules/{name}"),
+        ] {
+            assert!(refused_when_read_only(&m, route), "{m} {route}");
+        }
+        for (m, route) in [
+            (Method::GET, "/v1/queues"),
+            (Method::HEAD, "/v1/jobs/{id}"),
+            (Method::POST, "/v1/queues/{queue}/jobs"),
+            (Method::POST, "/v1/queues/{queue}/jobs:batch"),
+        ] {
+            assert!(!refused_when_read_only(&m, route), "{m} {route}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 #[openapi(
     info(
         title = "mlqd",
-        description = "A distributed job queue for machine-learning work, backed by Redis. Errors are `{\"error\":{\"code\",\"message\"}}`. Durations are written `500ms`, `2s`, `5m`, `1h`."
+        description = "A distributed job queue for machine-learning work, backed by Redis. Errors are `{\"error\":{\"code\",\"message\"}}`. Durations are written `500ms`, `2s`, `5m`, `1h`. A server started with `--ui-read-only` answers every action (a request that changes something, except posting jobs) with 403 `read_only`. The web dashboard at `/ui` is built on these routes."
     ),
     security(("bearer" = [])),
     modifiers(&BearerAuth),
@@ -42,10 +42,43 @@ impl Modify for BearerAuth {
 
 /// The document for every route the API serves.
 pub fn document() -> utoipa::openapi::OpenApi {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut doc = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(super::v1_routes())
         .merge(super::public_routes())
-        .into_openapi()
+        .into_openapi();
+    document_read_only(&mut doc);
+    doc
+}
+
+/// Adds the 403 `read_only` answer to every operation `--ui-read-only` refuses, from the
+/// same rule the server applies ([`super::refused_when_read_only`]).
+fn document_read_only(doc: &mut utoipa::openapi::OpenApi) {
+    use axum::http::Method;
+    use utoipa::openapi::{Content, Ref, ResponseBuilder};
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            (Method::POST, &mut item.post),
+            (Method::PUT, &mut item.put),
+            (Method::PATCH, &mut item.patch),
+            (Method::DELETE, &mut item.delete),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op.as_mut() else { continue };
+            if !super::refused_when_read_only(&method, path) {
+                continue;
+            }
+            let refused = ResponseBuilder::new()
+                .description("The server is read-only (`--ui-read-only`): code `read_only`")
+                .content(
+                    "application/json",
+                    Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                )
+                .build();
+            op.responses
+                .responses
+                .insert("403".to_string(), refused.into());
+        }
+    }
 }
 
 fn document_json() -> &'static str {
@@ -87,6 +120,8 @@ mod tests {
             ("get", "/v1/jobs/{id}/result"),
             ("get", "/v1/jobs/{id}/result.{ext}"),
             ("get", "/v1/jobs/{id}/events"),
+            ("get", "/v1/jobs/{id}/payload"),
+            ("get", "/v1/overview"),
             ("get", "/v1/queues"),
             ("get", "/v1/queues/{queue}"),
             ("post", "/v1/queues/{queue}/pause"),
@@ -111,6 +146,17 @@ mod tests {
             assert!(props[field].is_object(), "JobStatus.{field}");
         }
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+        for field in ["queues", "workers", "leader", "redis", "throughput"] {
+            let props = &doc["components"]["schemas"]["Overview"]["properties"];
+            assert!(props[field].is_object(), "Overview.{field}");
+        }
+        // actions say they are refused under --ui-read-only; reads and submits do not
+        let refused = |m: &str, p: &str| doc["paths"][p][m]["responses"]["403"].is_object();
+        assert!(refused("post", "/v1/queues/{queue}/pause"));
+        assert!(refused("delete", "/v1/jobs/{id}"));
+        assert!(refused("delete", "/v1/queues/{queue}/dead"));
+        assert!(!refused("post", "/v1/queues/{queue}/jobs"));
+        assert!(!refused("get", "/v1/queues"));
         // probes are open
         assert_eq!(
             doc["paths"]["/healthz"]["get"]["security"][0],

@@ -1,9 +1,14 @@
 //! Every Redis key and channel mlqd uses, built in one place. Keys of one queue share the
 //! prefix `<ns>:{<queue>}:`, so they live in one Redis Cluster hash slot and one script can
-//! touch them all.
+//! touch them all. The worker registry shares the tag `{:registry}` for the same reason: a
+//! queue name never holds a ':', so no queue can land on that tag by its name. The other
+//! namespace-wide keys (queue set, leader) are only ever touched alone.
 
 use crate::error::{Error, Result};
 use crate::job::QueueName;
+
+/// The hash tag of the worker registry's keys (a ':' keeps it apart from every queue's).
+const REGISTRY_TAG: &str = "{:registry}";
 
 /// Keys that belong to the whole namespace (not to one queue).
 #[derive(Clone, Debug)]
@@ -58,12 +63,20 @@ impl Keys {
 
     /// ZSET worker id -> last heartbeat (ms).
     pub fn workers(&self) -> String {
-        format!("{}:workers", self.ns)
+        format!("{}:{REGISTRY_TAG}:workers", self.ns)
     }
 
     /// HASH describing one worker (host, pid, queues, …), expiring with its heartbeat.
     pub fn worker(&self, id: &str) -> String {
-        format!("{}:worker:{}", self.ns, id)
+        format!("{}:{REGISTRY_TAG}:worker:{}", self.ns, id)
+    }
+
+    /// The registry keys of one worker.
+    pub fn registry(&self, id: &str) -> WorkerKeys {
+        WorkerKeys {
+            workers: self.workers(),
+            worker: self.worker(id),
+        }
     }
 
     /// STRING holding the reaper leader's token, with a TTL.
@@ -157,6 +170,65 @@ impl QueueKeys {
     pub fn pattern(&self) -> String {
         format!("{}*", self.prefix.replace('{', "\\{").replace('}', "\\}"))
     }
+
+    /// The keys of one job of the queue.
+    pub fn job(&self, ulid: &str) -> JobKeys {
+        JobKeys {
+            queue: self.clone(),
+            ulid: ulid.to_string(),
+        }
+    }
+}
+
+/// The keys of one job: its queue's, and its own done record.
+#[derive(Clone, Debug)]
+pub struct JobKeys {
+    queue: QueueKeys,
+    ulid: String,
+}
+
+impl JobKeys {
+    /// STRING record of this job once succeeded or cancelled, with a TTL.
+    pub fn done(&self) -> String {
+        self.queue.done(&self.ulid)
+    }
+}
+
+impl std::ops::Deref for JobKeys {
+    type Target = QueueKeys;
+    fn deref(&self) -> &QueueKeys {
+        &self.queue
+    }
+}
+
+/// The registry keys of one worker, under the registry's hash tag.
+#[derive(Clone, Debug)]
+pub struct WorkerKeys {
+    workers: String,
+    worker: String,
+}
+
+impl WorkerKeys {
+    /// ZSET worker id -> last heartbeat (ms).
+    pub fn workers(&self) -> String {
+        self.workers.clone()
+    }
+    /// HASH describing this worker.
+    pub fn worker(&self) -> String {
+        self.worker.clone()
+    }
+}
+
+/// The part of a key that picks its Redis Cluster slot: the first non-empty `{…}`, else
+/// the whole key.
+pub fn slot_tag(key: &str) -> &str {
+    if let Some(open) = key.find('{')
+        && let Some(len) = key[open + 1..].find('}')
+        && len > 0
+    {
+        return &key[open + 1..open + 1 + len];
+    }
+    key
 }
 
 #[cfg(test)]
@@ -191,6 +263,18 @@ mod tests {
             let tag = &k[k.find('{').unwrap() + 1..k.find('}').unwrap()];
             assert_eq!(tag, "predict");
         }
+    }
+
+    #[test]
+    fn registry_keys_share_a_tag_no_queue_can_have() {
+        let keys = Keys::new("team:prod").unwrap();
+        let r = keys.registry("host-1-{x}");
+        assert_eq!(slot_tag(&r.workers()), ":registry");
+        assert_eq!(slot_tag(&r.worker()), ":registry");
+        assert_eq!(slot_tag(&keys.worker("w")), ":registry");
+        assert!(QueueName::new(":registry").is_err());
+        assert_eq!(slot_tag("a:{}:b"), "a:{}:b");
+        assert_eq!(slot_tag("ns:{q}:done:{x}"), "q");
     }
 
     #[test]

@@ -25,7 +25,9 @@ pub fn code(err: &anyhow::Error) -> u8 {
                 Error::WaitTimeout(_) | Error::NotFinished { .. } => TIMEOUT,
                 Error::QueueFull { .. }
                 | Error::Conflict { .. }
-                | Error::Redis(_)
+                | Error::Unavailable { .. }
+                | Error::OutOfMemory { .. }
+                | Error::RedisReply { .. }
                 | Error::Protocol(_) => RUNTIME,
             };
         }

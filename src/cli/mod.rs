@@ -21,6 +21,7 @@ pub mod up;
 pub mod worker;
 pub mod workers;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -41,11 +42,13 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes (shown under their own heading in every command's help).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Redis URL (`rediss://` for TLS) [default: redis://127.0.0.1:6379; `mlqd up` runs its
-    /// own Redis when none is given]
+    /// Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url
+    /// when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none
+    /// is given]
     #[arg(long, global = true, env = "MLQD_REDIS_URL")]
     pub redis_url: Option<String>,
     /// Key prefix, so several mlqd setups can share one Redis
@@ -91,6 +94,7 @@ pub enum Command {
     /// Show the live workers
     Workers(workers::WorkersArgs),
     /// Live view of queues, workers, throughput and the reaper leader
+    #[command(long_about = top::LONG_ABOUT)]
     Top(top::TopArgs),
     /// Load generator: enqueue and drain throughput, start latency, Redis cost per job
     Bench(bench::BenchArgs),
@@ -142,8 +146,56 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
-    let g = cli.global;
-    match cli.command {
+    let mut g = cli.global;
+    let mut url_file = None;
+    // `up` decides its own Redis; completions and man pages need none
+    let needs_redis = !matches!(
+        cli.command,
+        Command::Up(_) | Command::Completions(_) | Command::Man(_)
+    );
+    if needs_redis
+        && g.redis_url.is_none()
+        && let Some((url, path)) = url_of_up()
+    {
+        tracing::debug!(
+            url = %crate::broker::redact(&url),
+            file = %path.display(),
+            "no --redis-url or MLQD_REDIS_URL given: using the Redis that `mlqd up` runs for this directory"
+        );
+        g.redis_url = Some(url);
+        url_file = Some(path);
+    }
+    let outcome = run_command(&g, cli.command).await;
+    match (outcome, url_file) {
+        (Err(e), Some(path)) if is_unavailable(&e) => Err(e.context(format!(
+            "the Redis URL came from {} (written by `mlqd up`; is it still running?)",
+            path.display()
+        ))),
+        (outcome, _) => outcome,
+    }
+}
+
+fn is_unavailable(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<crate::Error>())
+        .any(crate::Error::is_unavailable)
+}
+
+/// The URL `mlqd up` wrote to ./.mlqd/redis.url, with the file's path, when there is one.
+fn url_of_up() -> Option<(String, PathBuf)> {
+    let path = Path::new(DEFAULT_DATA_DIR).join(managed_redis::URL_FILE);
+    let text = std::fs::read_to_string(&path).ok()?;
+    let url = text.trim();
+    if !url.starts_with("redis://") {
+        tracing::warn!(file = %path.display(), "ignoring a redis.url that holds no redis:// URL");
+        return None;
+    }
+    Some((url.to_string(), path))
+}
+
+async fn run_command(g: &GlobalArgs, command: Command) -> anyhow::Result<u8> {
+    let g = g.clone();
+    match command {
         Command::Post(a) => post::run(&g, a).await,
         Command::Status(a) => status::run(&g, a).await,
         Command::Result(a) => result::run(&g, a).await,
@@ -172,6 +224,18 @@ impl GlobalArgs {
 }
 
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+/// Where `mlqd up` keeps its managed Redis's data and URL by default; every other command,
+/// given no URL, reads the URL there.
+pub const DEFAULT_DATA_DIR: &str = "./.mlqd";
+
+/// Which Redis and namespace a command read, for messages about finding nothing there.
+pub fn read_from(g: &GlobalArgs) -> String {
+    format!(
+        "{} (namespace {})",
+        crate::broker::redact(&g.redis_url()),
+        g.namespace
+    )
+}
 
 /// The broker settings the global flags describe.
 pub fn broker_config(g: &GlobalArgs) -> BrokerConfig {

@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
@@ -114,6 +114,7 @@ pub fn queues_table(queues: &[QueueStats]) -> String {
         "active",
         "retry",
         "dead",
+        "cancelled",
         "paused",
         "enqueued",
         "succeeded",
@@ -127,6 +128,7 @@ pub fn queues_table(queues: &[QueueStats]) -> String {
             q.active.to_string(),
             q.retry.to_string(),
             q.dead.to_string(),
+            q.totals.cancelled.to_string(),
             if q.paused { "yes".into() } else { "no".into() },
             q.totals.enqueued.to_string(),
             q.totals.succeeded.to_string(),
@@ -155,35 +157,43 @@ pub fn dead_table(jobs: &[JobStatus]) -> String {
     table(b)
 }
 
-/// A progress bar on stderr while waiting for a job, only when stderr is a terminal.
+/// A progress bar on stderr while waiting for a job, only when stderr is a terminal. It
+/// never outgrows the terminal's width (a long progress message is cut, so the line never
+/// wraps and redraws cleanly), and it stays on screen at 100% when the job succeeds.
+#[derive(Clone)]
 pub struct WaitBar {
     bar: Option<ProgressBar>,
 }
 
 impl WaitBar {
-    pub fn new(id: &str) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(100);
-            let style = ProgressStyle::with_template(
-                "{spinner} {prefix} [{bar:30}] {pos:>3}% {msg} ({elapsed})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
-            bar.set_style(style);
-            bar.set_prefix(id.to_string());
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar
-        });
-        WaitBar { bar }
+    pub fn new() -> Self {
+        if std::io::stderr().is_terminal() {
+            Self::to(ProgressDrawTarget::stderr())
+        } else {
+            WaitBar { bar: None }
+        }
+    }
+
+    /// A bar drawn on `target` (tests draw on a recording terminal).
+    pub fn to(target: ProgressDrawTarget) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(100), target);
+        // the only part of variable width is the message, which takes what is left
+        let style =
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos:>3}% {elapsed:>4} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+        bar.set_style(style);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        WaitBar { bar: Some(bar) }
     }
 
     pub fn update(&self, s: &JobStatus) {
         if let Some(bar) = &self.bar {
             if let Some(p) = &s.progress {
-                bar.set_position(u64::from(p.percent));
+                bar.set_position(u64::from(p.percent.min(100)));
             }
             let msg = match s.progress.as_ref().and_then(|p| p.message.as_deref()) {
-                Some(m) => format!("{} · {m}", s.state),
+                Some(m) => format!("{} · {}", s.state, one_line(m)),
                 None => s.state.to_string(),
             };
             bar.set_message(msg);
@@ -193,9 +203,153 @@ impl WaitBar {
         }
     }
 
-    pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+    /// One line on stderr, above the bar when there is one.
+    pub fn note(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
         }
+    }
+
+    /// Ends the bar: left on screen at 100% when the job succeeded, else cleared (the
+    /// error that follows says why).
+    pub fn finish(&self, succeeded: bool) {
+        if let Some(bar) = &self.bar {
+            if succeeded {
+                bar.set_position(100);
+                bar.finish_with_message("succeeded");
+            } else {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}
+
+impl Default for WaitBar {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A progress message on one line (a newline in it would break the bar's redraw).
+fn one_line(m: &str) -> String {
+    m.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use indicatif::TermLike;
+
+    use super::*;
+    use crate::job::{JobState, Progress};
+
+    /// A terminal `width` columns wide that keeps every line drawn on it.
+    #[derive(Debug, Clone)]
+    struct Recorder {
+        width: u16,
+        lines: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl TermLike for Recorder {
+        fn width(&self) -> u16 {
+            self.width
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(s)
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            if !s.trim().is_empty() {
+                self.lines.lock().unwrap().push(s.to_string());
+            }
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn status(state: JobState, percent: u8, message: &str) -> JobStatus {
+        let mut s: JobStatus = serde_json::from_value(serde_json::json!({
+            "id": "a-rather-long-queue-name-for-a-model-that-trains-for-hours.01JDX3ABCDEFGHJKMNPQRSTVWX",
+            "queue": "q", "state": "pending", "priority": 0, "attempts": 1, "failures": 0,
+            "max_retries": 3, "stalls": 0, "max_stalls": 3, "created_at": "2026-01-01T00:00:00.000Z",
+            "content_type": "application/json", "result_ttl": "24h", "history": []
+        }))
+        .unwrap();
+        s.state = state;
+        s.progress = Some(Progress {
+            percent,
+            message: Some(message.to_string()),
+        });
+        s
+    }
+
+    #[test]
+    fn wait_bar_fits_120_columns_and_ends_at_100_percent() {
+        let term = Recorder {
+            width: 120,
+            lines: Arc::default(),
+        };
+        let bar = WaitBar::to(indicatif::ProgressDrawTarget::term_like_with_hz(
+            Box::new(term.clone()),
+            100,
+        ));
+        let long = "epoch 12/30, loss 0.0123, accuracy 0.9876, learning rate 0.001, \n\
+                    validation loss 0.0456, validation accuracy 0.9512, time per epoch 12.3 s";
+        bar.update(&status(JobState::Active, 40, long));
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        bar.update(&status(JobState::Active, 97, long));
+        bar.finish(true);
+        let lines = term.lines.lock().unwrap().clone();
+        assert!(!lines.is_empty());
+        for l in &lines {
+            let cols = console_width(l);
+            assert!(cols <= 120, "{cols} columns: {l:?}");
+            assert!(!l.contains('\n'), "{l:?}");
+        }
+        let last = lines.last().unwrap();
+        assert!(
+            last.contains("100%") && last.contains("succeeded"),
+            "{last}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("40%") && l.contains("epoch 12/30"))
+        );
+    }
+
+    /// Display width, ignoring ANSI escapes.
+    fn console_width(s: &str) -> usize {
+        let mut n = 0;
+        let mut esc = false;
+        for c in s.chars() {
+            match (esc, c) {
+                (false, '\x1b') => esc = true,
+                (true, 'm') => esc = false,
+                (true, _) => {}
+                (false, _) => n += 1,
+            }
+        }
+        n
     }
 }

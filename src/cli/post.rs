@@ -1,6 +1,6 @@
 //! `mlqd post`: post a job and print its id; with `--wait`, wait and print the result.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::output::{WaitBar, write_stdout};
 use super::{GlobalArgs, queue_arg};
+use crate::broker::Broker;
 use crate::client::{Client, ClientConfig};
 use crate::job::{self, JobOptions, Payload, QueueName};
 use crate::units::{duration_arg, size_arg};
@@ -130,13 +131,64 @@ pub async fn run(g: &GlobalArgs, a: PostArgs) -> anyhow::Result<u8> {
         return Ok(super::exit::OK);
     }
     eprintln!("{}", posted.id);
-    let bar = WaitBar::new(&posted.id.to_string());
+    let bar = WaitBar::new();
+    let unserved = tokio::spawn(note_if_unserved(
+        client.broker().clone(),
+        a.queue.clone(),
+        bar.clone(),
+    ));
     let waited = client
         .wait_with(&posted.id, a.wait_timeout, |s| bar.update(s))
         .await;
-    bar.finish();
+    unserved.abort();
+    bar.finish(matches!(&waited, Ok(s) if s.state == job::JobState::Succeeded));
     waited?;
     let (_, result) = client.result(&posted.id).await?;
     write_stdout(&result.bytes)?;
+    // the shell prompt (or the next line of a script's output) must not run on after a
+    // text result; binary results are written exactly as they are
+    if !result.bytes.is_empty()
+        && !result.bytes.ends_with(b"\n")
+        && !std::io::stdout().is_terminal()
+        && is_text(&result.content_type)
+    {
+        write_stdout(b"\n")?;
+    }
     Ok(super::exit::OK)
+}
+
+/// How long `post --wait` waits before it checks that a live worker serves the queue.
+const UNSERVED_AFTER: Duration = Duration::from_secs(2);
+/// A worker silent this long is not counted as live (the reaper's default
+/// `--worker-timeout`).
+const LIVE_WITHIN_MS: i64 = 10_000;
+
+/// After [`UNSERVED_AFTER`], says once on stderr when no live worker serves `queue` (the job
+/// would wait for one forever, silently). Reading the registry is best effort.
+async fn note_if_unserved(broker: Broker, queue: QueueName, bar: WaitBar) {
+    tokio::time::sleep(UNSERVED_AFTER).await;
+    let (workers, now) = match tokio::try_join!(broker.workers(), broker.time_ms()) {
+        Ok(read) => read,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot read the worker registry");
+            return;
+        }
+    };
+    let served = workers
+        .iter()
+        .any(|w| now - w.seen_ms <= LIVE_WITHIN_MS && w.queues.iter().any(|q| q == queue.as_str()));
+    if !served {
+        bar.note(&format!(
+            "mlqd: no live worker serves queue {queue}: the job waits until one does (e.g. `mlqd worker --queue {queue} --builtin echo`); still waiting"
+        ));
+    }
+}
+
+/// JSON and text results get a final newline when piped; other bytes are left exact.
+fn is_text(content_type: &str) -> bool {
+    job::is_json_type(content_type)
+        || content_type
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("text/")
 }

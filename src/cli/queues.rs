@@ -18,7 +18,10 @@ pub async fn run(g: &GlobalArgs, a: QueuesArgs) -> anyhow::Result<u8> {
     if a.json {
         print_json(&queues)?;
     } else if queues.is_empty() {
-        super::output::line(format_args!("no queues yet: post a job with `mlqd post`"))?;
+        super::output::line(format_args!(
+            "no queues yet in {}: post a job with `mlqd post`",
+            super::read_from(g)
+        ))?;
     } else {
         super::output::line(format_args!("{}", queues_table(&queues)))?;
     }

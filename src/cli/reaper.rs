@@ -6,9 +6,9 @@ use clap::Args;
 
 use super::GlobalArgs;
 use crate::broker::Broker;
+use crate::callback::CallbackSender;
 use crate::reaper::{Reaper, ReaperConfig};
 use crate::units::duration_arg;
-use crate::worker::callback::CallbackSender;
 
 #[derive(Debug, Clone, Args)]
 pub struct ReaperArgs {

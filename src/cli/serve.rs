@@ -42,6 +42,13 @@ pub struct ServeArgs {
     /// On SIGTERM/SIGINT, how long in-flight requests may finish
     #[arg(long, env = "MLQD_DRAIN_TIMEOUT", value_parser = duration_arg, default_value = "30s")]
     pub drain_timeout: Duration,
+    /// Do not serve the web dashboard at /ui
+    #[arg(long, env = "MLQD_NO_UI")]
+    pub no_ui: bool,
+    /// Read-only dashboard and API: every action (pause, cancel, requeue, purge, …) gets
+    /// 403; reads and job submissions still work
+    #[arg(long, env = "MLQD_UI_READ_ONLY")]
+    pub ui_read_only: bool,
     /// Longest wait for one Redis answer; past it a request gets 503
     #[arg(long, env = "MLQD_REDIS_TIMEOUT", value_parser = duration_arg, default_value = "1s")]
     pub redis_timeout: Duration,
@@ -73,6 +80,8 @@ impl ServeArgs {
             max_pending: MaxPending::from_specs(&self.max_pending)?,
             max_wait: self.max_wait,
             drain_timeout: self.drain_timeout,
+            ui: !self.no_ui,
+            read_only: self.ui_read_only,
         })
     }
 }
@@ -112,7 +121,8 @@ pub async fn run(g: &GlobalArgs, a: ServeArgs) -> anyhow::Result<u8> {
         tracing::warn!("{w}");
     }
     let schemas: Vec<&str> = a.schema.iter().map(String::as_str).collect();
-    tracing::info!(address = %local, auth = config.token.is_some(), schemas = ?schemas, "serving the HTTP API");
+    tracing::info!(address = %local, auth = config.token.is_some(), schemas = ?schemas,
+        ui = config.ui, read_only = config.read_only, "serving the HTTP API");
     // the one line a script (or a test) reads to find a port-0 server
     let _ = super::output::line(format_args!("mlqd serve listening on http://{local}"));
     let shutdown = super::shutdown_on_signals();

@@ -14,6 +14,19 @@ use crate::broker::Broker;
 use crate::top::{self, Collector, Snapshot};
 use crate::units::{duration_arg, format_size};
 
+/// `mlqd top --help`'s description, with the keys of the live view (as [`top::KEYS`]
+/// lists them; a test holds the two together).
+pub const LONG_ABOUT: &str = "Live view of queues, workers, throughput and the reaper leader.
+
+Keys in the live view:
+  q/Esc/Ctrl-C   quit
+  ↑/↓ k/j        select a queue
+  p/space        pause the selected queue, or resume it
+  r              refresh now
+
+When stdout is not a terminal (a pipe, cron, CI), or with --once or --json, it prints one \
+snapshot and exits.";
+
 #[derive(Debug, Args)]
 pub struct TopArgs {
     /// Print one snapshot (tables) and exit; the default when stdout is not a terminal
@@ -60,18 +73,19 @@ async fn one_snapshot(broker: Broker, interval: Duration) -> crate::Result<Snaps
 /// The snapshot as text: a summary line, the queues table and the workers table.
 pub fn snapshot_text(s: &Snapshot) -> String {
     let mut out = format!(
-        "mlqd top · namespace {} · {}\nreaper leader: {} · redis {}: {} used, {} ops/s, {} clients · {} jobs/s succeeded\n",
+        "mlqd top · namespace {} · {}\nreaper leader: {} · {}: {} used, {} ops/s, {} clients · {} jobs/s succeeded\n",
         s.namespace,
         s.taken_at,
         s.leader.as_deref().unwrap_or("none"),
-        s.redis.version,
+        top::view::redis_label(&s.redis),
         format_size(s.redis.used_memory),
         s.redis.ops_per_sec,
         s.redis.connected_clients,
         top::view::rate(s.succeeded_per_s()),
     );
     if s.queues.is_empty() {
-        out.push_str("no queues yet: post a job with `mlqd post`\n");
+        out.push_str(&top::view::no_queues(s));
+        out.push('\n');
     } else {
         let mut b = Builder::default();
         b.push_record(top::view::QUEUE_COLUMNS);
@@ -103,4 +117,26 @@ pub fn snapshot_text(s: &Snapshot) -> String {
         out.push_str(&t.to_string());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn help_lists_every_key_of_the_live_view() {
+        let mut cmd = super::super::Cli::command();
+        let help = cmd
+            .find_subcommand_mut("top")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for (keys, _, what) in crate::top::KEYS {
+            let line = help
+                .lines()
+                .find(|l| l.trim_start().starts_with(keys))
+                .unwrap_or_else(|| panic!("no {keys:?} in:\n{help}"));
+            assert!(line.ends_with(what), "{line}");
+        }
+    }
 }

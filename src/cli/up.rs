@@ -27,9 +27,21 @@ pub struct UpArgs {
     /// Listen beyond loopback without a token (say you mean it)
     #[arg(long, env = "MLQD_ALLOW_UNAUTHENTICATED")]
     pub allow_unauthenticated: bool,
-    /// Where the managed Redis keeps its data (AOF); ignored with --redis-url
-    #[arg(long, env = "MLQD_DATA_DIR", default_value = "./.mlqd")]
+    /// Do not serve the web dashboard at /ui
+    #[arg(long, env = "MLQD_NO_UI")]
+    pub no_ui: bool,
+    /// Read-only dashboard and API: every action (pause, cancel, requeue, purge, …) gets
+    /// 403; reads and job submissions still work
+    #[arg(long, env = "MLQD_UI_READ_ONLY")]
+    pub ui_read_only: bool,
+    /// Where the managed Redis keeps its data (AOF) and its URL (redis.url, which other
+    /// mlqd commands run from this directory read); ignored with --redis-url
+    #[arg(long, env = "MLQD_DATA_DIR", default_value = super::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
+    /// Port for the managed Redis on its first start (later starts keep the port of the last
+    /// one); a free port when it is taken
+    #[arg(long, env = "MLQD_REDIS_PORT", default_value_t = 6379)]
+    pub redis_port: u16,
     #[command(flatten)]
     pub worker: WorkerArgs,
 }
@@ -39,7 +51,7 @@ pub async fn run(g: &GlobalArgs, a: UpArgs) -> anyhow::Result<u8> {
     api::check_exposure(&addrs, a.token.is_some(), a.allow_unauthenticated)?;
     let managed = match &g.redis_url {
         Some(_) => None,
-        None => Some(ManagedRedis::start(&a.data_dir).await?),
+        None => Some(ManagedRedis::start(&a.data_dir, a.redis_port).await?),
     };
     let url = match &managed {
         Some(m) => m.url.clone(),
@@ -80,6 +92,8 @@ async fn run_all(
         max_pending: MaxPending::from_specs(&[])?,
         max_wait: std::time::Duration::from_secs(300),
         drain_timeout: a.worker.drain_timeout,
+        ui: !a.no_ui,
+        read_only: a.ui_read_only,
     };
     let listener = tokio::net::TcpListener::bind(addrs)
         .await
@@ -88,17 +102,34 @@ async fn run_all(
 
     // The banner is for people; nobody reading it (stdout closed) must not stop `up`.
     let _ = output::line(format_args!("mlqd up: API    http://{local}"));
+    if !a.no_ui {
+        let _ = output::line(format_args!("mlqd up: UI     http://{local}/ui"));
+    }
     let _ = output::line(format_args!(
         "mlqd up: Redis  {}",
         crate::broker::redact(url)
     ));
     if let Some(m) = managed {
         let _ = output::line(format_args!("mlqd up: data   {}", m.dir.display()));
-        if m.url != "redis://127.0.0.1:6379" {
+        if let Some(old) = &m.moved_from {
             let _ = output::line(format_args!(
-                "mlqd up: other mlqd commands need: export MLQD_REDIS_URL={}",
-                m.url
+                "mlqd up: NOTE   Redis moved from {old} (its port is taken): update MLQD_REDIS_URL wherever you exported it"
             ));
+        }
+        if m.url != super::DEFAULT_REDIS_URL {
+            let found_here = std::path::Path::new(super::DEFAULT_DATA_DIR)
+                .canonicalize()
+                .is_ok_and(|d| d == m.dir);
+            if found_here {
+                let _ = output::line(format_args!(
+                    "mlqd up: mlqd commands run from this directory find this Redis ({}/{}); elsewhere:",
+                    super::DEFAULT_DATA_DIR,
+                    super::managed_redis::URL_FILE,
+                ));
+            } else {
+                let _ = output::line("mlqd up: other mlqd commands need:");
+            }
+            let _ = output::line(format_args!("mlqd up:   export MLQD_REDIS_URL={}", m.url));
         }
     }
     let _ = output::line(format_args!("mlqd up: Ctrl-C stops everything"));

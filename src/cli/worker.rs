@@ -8,10 +8,10 @@ use clap::Args;
 
 use super::{GlobalArgs, queue_arg};
 use crate::broker::Broker;
+use crate::callback::CallbackSender;
 use crate::job::QueueName;
 use crate::reaper::{Reaper, ReaperConfig};
 use crate::units::{duration_arg, size_arg};
-use crate::worker::callback::CallbackSender;
 use crate::worker::{Builtin, HandlerSpec, Worker, WorkerConfig, default_worker_id};
 
 #[derive(Debug, Args)]
@@ -26,7 +26,7 @@ pub struct WorkerArgs {
           value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub concurrency: u32,
     /// A handler built into mlqd, for tests, demos and benchmarks
-    #[arg(long, env = "MLQD_BUILTIN", value_parser = clap::builder::PossibleValuesParser::new(Builtin::NAMES))]
+    #[arg(long, env = "MLQD_BUILTIN", value_parser = builtins())]
     pub builtin: Option<String>,
     /// Run jobs through CMD: one long-lived process per concurrency slot, speaking JSON Lines
     /// on stdin/stdout (split like a shell would, never run through one)
@@ -81,6 +81,30 @@ pub struct WorkerArgs {
     /// How long claiming stops when the breaker opens, before one trial job
     #[arg(long, env = "MLQD_BREAKER_COOLDOWN", value_parser = duration_arg, default_value = "30s")]
     pub breaker_cooldown: Duration,
+}
+
+/// What each builtin handler does with a job: its contract, shown by `--help`, the man
+/// pages and the README.
+pub const BUILTIN_CONTRACTS: [(&str, &str); 4] = [
+    (
+        "echo",
+        "returns the payload as the result, with its content type",
+    ),
+    (
+        "sleep",
+        r#"takes {"ms": N}: sleeps N ms, reporting progress about ten times, then returns the payload (a payload without "ms" fails for good)"#,
+    ),
+    (
+        "fail",
+        "always fails, retryably (the job is retried, then dead)",
+    ),
+    ("noop", "returns an empty result at once"),
+];
+
+fn builtins() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        BUILTIN_CONTRACTS.map(|(name, does)| clap::builder::PossibleValue::new(name).help(does)),
+    )
 }
 
 impl WorkerArgs {
@@ -180,4 +204,29 @@ pub async fn run_worker(
     }
     worked?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn help_gives_every_builtins_contract() {
+        let names: Vec<&str> = BUILTIN_CONTRACTS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, Builtin::NAMES, "one contract per builtin");
+        let mut cmd = super::super::Cli::command();
+        let help = cmd
+            .find_subcommand_mut("worker")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for (name, does) in BUILTIN_CONTRACTS {
+            assert!(help.contains(&format!("- {name}:")), "{name} in:\n{help}");
+            // clap wraps long help; compare without the line breaks
+            let flat: String = help.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(flat.contains(does), "{does}");
+        }
+    }
 }

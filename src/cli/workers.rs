@@ -23,7 +23,10 @@ pub async fn run(g: &GlobalArgs, a: WorkersArgs) -> anyhow::Result<u8> {
         return Ok(super::exit::OK);
     }
     if workers.is_empty() {
-        line("no workers are running")?;
+        line(format_args!(
+            "no workers are running in {}",
+            super::read_from(g)
+        ))?;
         return Ok(super::exit::OK);
     }
     let mut b = Builder::default();

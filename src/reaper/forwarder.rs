@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{ReaperConfig, count};
+use crate::backoff::pause;
 use crate::broker::Broker;
 use crate::error::Result;
-use crate::worker::pause;
 
 const LIMIT: usize = 1000;
 

@@ -4,9 +4,9 @@
 use tokio_util::sync::CancellationToken;
 
 use super::{ReaperConfig, count};
+use crate::backoff::pause;
 use crate::broker::Broker;
 use crate::error::Result;
-use crate::worker::pause;
 
 const LIMIT: usize = 1000;
 

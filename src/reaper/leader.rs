@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::backoff::pause;
 use crate::broker::Broker;
-use crate::worker::pause;
 
 pub(crate) struct Leader {
     broker: Broker,

@@ -82,7 +82,7 @@ impl Reaper {
     }
 
     /// Sends those jobs' callbacks through `sender`.
-    pub fn with_callbacks(self, sender: crate::worker::callback::CallbackSender) -> Self {
+    pub fn with_callbacks(self, sender: crate::callback::CallbackSender) -> Self {
         let broker = self.broker.clone();
         self.on_final(Arc::new(move |id: JobId| sender.notify(&broker, &id)))
     }

@@ -8,9 +8,9 @@
 use tokio_util::sync::CancellationToken;
 
 use super::{FinalHook, ReaperConfig, count};
+use crate::backoff::pause;
 use crate::broker::Broker;
 use crate::error::Result;
-use crate::worker::pause;
 
 /// Jobs taken per call.
 const LIMIT: usize = 200;

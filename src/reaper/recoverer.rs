@@ -5,9 +5,9 @@
 use tokio_util::sync::CancellationToken;
 
 use super::{ReaperConfig, count};
+use crate::backoff::pause;
 use crate::broker::Broker;
 use crate::error::Result;
-use crate::worker::pause;
 
 /// Jobs handled per script call.
 const LIMIT: usize = 500;

@@ -8,10 +8,10 @@ use std::collections::HashSet;
 use tokio_util::sync::CancellationToken;
 
 use super::{ReaperConfig, count};
+use crate::backoff::pause;
 use crate::broker::{Broker, ScanTarget};
 use crate::error::Result;
 use crate::job::QueueName;
-use crate::worker::pause;
 
 const SCAN: usize = 500;
 

@@ -43,7 +43,21 @@ pub enum Action {
     Refresh,
 }
 
-/// The key map: q/Esc/Ctrl-C quit, ↑↓ or k/j move, p pauses or resumes, r refreshes.
+/// Every key of the live view: (keys, what they do in the footer, what they do in
+/// `mlqd top --help`). [`action`] maps them; the footer and the help show them all (tests
+/// hold both to this table).
+pub const KEYS: [(&str, &str, &str); 4] = [
+    ("q/Esc/Ctrl-C", "quit", "quit"),
+    ("↑/↓ k/j", "select", "select a queue"),
+    (
+        "p/space",
+        "pause/resume",
+        "pause the selected queue, or resume it",
+    ),
+    ("r", "refresh", "refresh now"),
+];
+
+/// The key map: see [`KEYS`].
 pub fn action(key: KeyEvent) -> Option<Action> {
     if key.kind != KeyEventKind::Press {
         return None;

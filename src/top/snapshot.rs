@@ -63,6 +63,9 @@ pub struct WorkerRow {
 /// What `INFO` says about the Redis server.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RedisStats {
+    /// The URL read (its password hidden), so an empty view says where it looked.
+    #[serde(default)]
+    pub url: String,
     pub version: String,
     /// `used_memory`, bytes.
     pub used_memory: u64,
@@ -143,6 +146,7 @@ impl Collector {
         let server = b.info("server").await?;
         let clients = b.info("clients").await?;
         let redis = RedisStats {
+            url: crate::broker::redact(&b.config().redis_url),
             version: info_field(&server, "redis_version").unwrap_or_default(),
             used_memory: info_number(&memory, "used_memory").unwrap_or(0),
             ops_per_sec: info_number(&stats, "instantaneous_ops_per_sec").unwrap_or(0),

@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, TableState};
 
-use super::snapshot::{QueueRow, Snapshot};
+use super::snapshot::{QueueRow, RedisStats, Snapshot};
 use crate::units::format_size;
 
 /// What the user did to the view (not part of a snapshot).
@@ -81,6 +81,33 @@ pub fn rate(r: Option<f64>) -> String {
     }
 }
 
+/// `redis 7.2.4 at redis://host:6379` (what is known of it).
+pub fn redis_label(r: &RedisStats) -> String {
+    let version = if r.version.is_empty() {
+        "?"
+    } else {
+        r.version.as_str()
+    };
+    if r.url.is_empty() {
+        format!("redis {version}")
+    } else {
+        format!("redis {version} at {}", r.url)
+    }
+}
+
+/// What an empty namespace shows: where it looked, so a wrong URL or namespace is plain.
+pub fn no_queues(snap: &Snapshot) -> String {
+    format!(
+        "no queues yet in {} (namespace {}): post a job with `mlqd post`",
+        if snap.redis.url.is_empty() {
+            "this redis"
+        } else {
+            snap.redis.url.as_str()
+        },
+        snap.namespace
+    )
+}
+
 /// How long ago, for a heartbeat (`0.4s`, `12s`, `3m`).
 pub fn age(ms: i64) -> String {
     let ms = ms.max(0);
@@ -137,12 +164,8 @@ fn render_header(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewSta
             },
         ),
         Span::raw(format!(
-            "  ·  redis {}: {} used, {} ops/s, {} clients",
-            if snap.redis.version.is_empty() {
-                "?"
-            } else {
-                snap.redis.version.as_str()
-            },
+            "  ·  {}: {} used, {} ops/s, {} clients",
+            redis_label(&snap.redis),
             format_size(snap.redis.used_memory),
             snap.redis.ops_per_sec,
             snap.redis.connected_clients
@@ -164,7 +187,7 @@ fn render_queues(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewSta
         Row::new(cells)
     });
     let widths = [
-        Constraint::Min(12),
+        Constraint::Length(queue_width(snap)),
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(8),
@@ -193,11 +216,21 @@ fn render_queues(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewSta
             width: area.width.saturating_sub(4),
             height: area.height.saturating_sub(3).min(1),
         };
-        frame.render_widget(
-            Paragraph::new("no queues yet: post a job with `mlqd post`").dim(),
-            inner,
-        );
+        frame.render_widget(Paragraph::new(no_queues(snap)).dim(), inner);
     }
+}
+
+/// The queue column as wide as its longest name (the header at least), so the counts sit
+/// next to the names instead of across the screen.
+fn queue_width(snap: &Snapshot) -> u16 {
+    let longest = snap
+        .queues
+        .iter()
+        .map(|q| q.queue.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(QUEUE_COLUMNS[0].len());
+    u16::try_from(longest).unwrap_or(u16::MAX)
 }
 
 fn render_throughput(frame: &mut Frame, area: Rect, snap: &Snapshot) {
@@ -257,8 +290,17 @@ fn render_workers(frame: &mut Frame, area: Rect, snap: &Snapshot) {
     frame.render_widget(table, area);
 }
 
+/// The footer's key list, from [`super::KEYS`].
+pub fn footer_keys() -> String {
+    let mut out = String::new();
+    for (keys, what, _) in super::KEYS {
+        out.push_str(&format!("{keys} {what}  "));
+    }
+    out
+}
+
 fn render_footer(frame: &mut Frame, area: Rect, state: &ViewState) {
-    let keys = Span::raw("q quit  ↑/↓ select  p pause/resume  ").dim();
+    let keys = Span::raw(footer_keys()).dim();
     let line = match (&state.error, &state.message) {
         (Some(e), _) => Line::from(vec![
             keys,
@@ -311,6 +353,7 @@ mod tests {
             }],
             leader: Some("gpu-box-42-ab12".into()),
             redis: RedisStats {
+                url: "redis://127.0.0.1:6379".into(),
                 version: "7.0.15".into(),
                 used_memory: 3 * 1024 * 1024,
                 ops_per_sec: 4321,
@@ -411,9 +454,48 @@ mod tests {
             ..Default::default()
         };
         let screen = draw(&Snapshot::default(), &state);
-        assert!(line_with(&screen, "q quit").contains("redis: connection refused"));
+        assert!(line_with(&screen, "Ctrl-C quit").contains("redis: connection refused"));
         line_with(&screen, "no queues yet");
         assert!(line_with(&screen, "reaper leader").contains("none"));
+    }
+
+    #[test]
+    fn footer_shows_every_key() {
+        let state = ViewState {
+            loaded: true,
+            ..Default::default()
+        };
+        let screen = draw(&sample(), &state);
+        let footer = screen.last().unwrap();
+        for (keys, what, _) in crate::top::KEYS {
+            assert!(footer.contains(&format!("{keys} {what}")), "{footer}");
+        }
+    }
+
+    #[test]
+    fn queue_column_is_as_wide_as_the_longest_name() {
+        let state = ViewState {
+            loaded: true,
+            ..Default::default()
+        };
+        let gap_after = |snap: &Snapshot, name: &str| {
+            let screen = draw(snap, &state);
+            let line = line_with(&screen, &format!("{name} ")).to_string();
+            let after = &line[line.find(name).unwrap() + name.len()..];
+            after.len() - after.trim_start().len()
+        };
+        // "predict" (7) is the longest name: one column gap, then the counts
+        let snap = sample();
+        assert!(
+            gap_after(&snap, "predict") <= 2,
+            "the counts drift away from the names"
+        );
+        let mut long = sample();
+        long.queues[1].queue = "a-queue-with-a-rather-long-name".into();
+        let screen = draw(&long, &state);
+        let row = line_with(&screen, "a-queue-with-a-rather-long-name");
+        assert!(row.contains("PAUSED"), "a long name is not cut: {row}");
+        assert!(gap_after(&long, "a-queue-with-a-rather-long-name") <= 2);
     }
 
     #[test]

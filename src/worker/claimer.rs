@@ -23,7 +23,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::breaker::{Admit, Health};
 use super::handler::{HandlerError, HandlerResult, Job};
-use super::{InFlight, Outcome, Shared, StopReason, metrics, pause};
+use super::{InFlight, Outcome, Shared, StopReason, metrics};
+use crate::backoff::{Doubling, pause};
 use crate::broker::{ClaimedJob, Waker};
 use crate::units::format_duration;
 
@@ -106,7 +107,7 @@ impl Claimer {
     }
 
     async fn claim_loop(&mut self, stop: CancellationToken) {
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Doubling::redis();
         let mut redis_down = false;
         loop {
             let first = tokio::select! {
@@ -170,16 +171,15 @@ impl Claimer {
                     redis_down = true;
                 }
                 drop(permits);
-                if !pause(&stop, backoff).await {
+                if !pause(&stop, backoff.next_delay()).await {
                     return;
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(2));
                 continue;
             }
             if redis_down {
                 tracing::info!("redis answers again; claiming");
                 redis_down = false;
-                backoff = Duration::from_millis(100);
+                backoff.reset();
             }
             if jobs.is_empty() {
                 drop(permits);
@@ -189,7 +189,7 @@ impl Claimer {
                     _ = stop.cancelled() => return,
                     r = self.waker.wait(&queues, wait) => if let Err(e) = r {
                         tracing::debug!(error = %e, "wake-up wait failed");
-                        if !pause(&stop, backoff).await { return; }
+                        if !pause(&stop, backoff.next_delay()).await { return; }
                     },
                 }
                 continue;

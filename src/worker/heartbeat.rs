@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Shared, pause};
+use super::Shared;
+use crate::backoff::pause;
 use crate::broker::WorkerInfo;
 
 pub(crate) struct Heartbeater {

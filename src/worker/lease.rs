@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Shared, StopReason, pause};
+use super::{Shared, StopReason};
+use crate::backoff::pause;
 use crate::job::{JobId, QueueName};
 
 pub(crate) struct LeaseRenewer {

@@ -1,4 +1,6 @@
-//! The worker's Prometheus metrics, and `--metrics-listen`'s `/metrics` endpoint.
+//! The worker's Prometheus metrics, and the `--metrics-listen` server of workers and
+//! reapers: `/metrics`, and the probes `/healthz` (the process answers) and `/readyz`
+//! (Redis answers too, 503 otherwise), as `serve` has them, for container healthchecks.
 //!
 //! - `mlqd_jobs_completed_total{queue,outcome}`: outcomes recorded (syncer)
 //! - `mlqd_job_run_seconds{queue}`: handler run time (histogram)
@@ -35,9 +37,30 @@ pub(crate) fn in_flight(queue: &QueueName, delta: f64) {
     metrics::gauge!("mlqd_worker_jobs_in_flight", "queue" => queue.to_string()).increment(delta);
 }
 
+/// 200 `{"status":"ready"}` while Redis answers within a second, else 503 with the reason.
+async fn readiness(broker: &Broker) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let ping = tokio::time::timeout(Duration::from_secs(1), broker.ping()).await;
+    match ping {
+        Ok(Ok(())) => axum::Json(serde_json::json!({"status": "ready"})).into_response(),
+        Ok(Err(e)) => unready(&e.to_string()),
+        Err(_) => unready("redis did not answer within 1s"),
+    }
+}
+
+fn unready(why: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(serde_json::json!({"error": {"code": "redis_unavailable", "message": why}})),
+    )
+        .into_response()
+}
+
 /// Binds `addr` now (so a taken port fails the start) and serves `GET /metrics` from the
-/// process's recorder until `stop` fires. The queue gauges are read through `broker` at
-/// each scrape (see [`crate::telemetry::refresh_gauges`]).
+/// process's recorder, `GET /healthz` and `GET /readyz` until `stop` fires. The queue
+/// gauges are read through `broker` at each scrape (see
+/// [`crate::telemetry::refresh_gauges`]).
 pub async fn serve_metrics(
     addr: SocketAddr,
     broker: Broker,
@@ -49,22 +72,36 @@ pub async fn serve_metrics(
         .await
         .map_err(|e| Error::invalid(format!("cannot listen on {addr} for metrics: {e}")))?;
     let local = listener.local_addr().unwrap_or(addr);
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let broker = broker.clone();
-            async move {
-                crate::telemetry::refresh_gauges(&broker).await;
-                (
-                    [(
-                        axum::http::header::CONTENT_TYPE,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                    )],
-                    crate::telemetry::render(),
-                )
-            }
-        }),
-    );
+    let ready_broker = broker.clone();
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let broker = broker.clone();
+                async move {
+                    crate::telemetry::refresh_gauges(&broker).await;
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        )],
+                        crate::telemetry::render(),
+                    )
+                }
+            }),
+        )
+        // liveness never touches Redis: a worker waiting out a Redis outage is not broken
+        .route(
+            "/healthz",
+            axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .route(
+            "/readyz",
+            axum::routing::get(move || {
+                let broker = ready_broker.clone();
+                async move { readiness(&broker).await }
+            }),
+        );
     tokio::spawn(async move {
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })

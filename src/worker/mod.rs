@@ -4,9 +4,9 @@
 //! Duties, one file each: `claimer` (claim batches, block on the wake-up list when idle,
 //! run jobs), `lease` (renew every in-flight lease in one call per queue), `canceller`
 //! (stop handlers of cancelled jobs), `syncer` (record outcomes in batches, retrying
-//! until Redis answers), `heartbeat` (the worker registry). Beside them: `breaker` (stop
-//! claiming while the handler keeps failing), `callback` (POST a terminal job's status to
-//! its callback URL), `metrics` (the worker's Prometheus metrics and `/metrics`),
+//! while Redis is unavailable), `heartbeat` (the worker registry). Beside them: `breaker`
+//! (stop claiming while the handler keeps failing), `metrics` (the worker's Prometheus
+//! metrics and `/metrics`),
 //! `protocol` (the exec handler's JSON Lines) and `handler` (builtin, exec, http).
 //!
 //! Shutdown order (SIGTERM/SIGINT):
@@ -20,7 +20,6 @@
 //!    while an outcome is still on its way; the worker then leaves the registry.
 
 mod breaker;
-pub mod callback;
 mod canceller;
 mod claimer;
 pub mod handler;
@@ -39,9 +38,9 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::broker::{Backoff, Broker};
+pub use crate::callback::CallbackSender;
 use crate::error::{Error, Result};
 use crate::job::{JobId, QueueName};
-pub use callback::CallbackSender;
 pub use handler::builtin::Builtin;
 pub use handler::exec::{ExecConfig, ExecHandler};
 pub use handler::http::HttpHandler;
@@ -356,15 +355,6 @@ impl Worker {
         let _ = heartbeater.await;
         tracing::info!(worker = %shared.config.id, "worker stopped");
         Ok(report)
-    }
-}
-
-/// Sleeps for `d` unless `stop` fires first. Returns false when stopped. (Shared by every
-/// background duty.)
-pub async fn pause(stop: &CancellationToken, d: Duration) -> bool {
-    tokio::select! {
-        _ = stop.cancelled() => false,
-        _ = tokio::time::sleep(d) => true,
     }
 }
 

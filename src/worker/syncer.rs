@@ -1,18 +1,21 @@
 //! Syncer: records outcomes in batches (one script call per queue and kind), retrying
-//! while Redis is unreachable so no finished job's outcome is thrown away. A job that ends
+//! while Redis is unavailable so no finished job's outcome is thrown away. An error reply
+//! is not retried: the batch is sent again one job at a time, so one outcome Redis refuses
+//! (a result too large for it, a damaged key) fails only its own job and never holds up
+//! the others. A job that ends
 //! terminal here (succeeded, dead, or cancelled while running) and has a callback URL gets
 //! its callback sent, in the background.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Outcome, Shared, StopReason};
+use crate::backoff::Doubling;
 use crate::broker::{Failure, Fence, Success};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::job::{JobId, JobState, QueueName};
 
 /// Outcomes taken per round.
@@ -94,53 +97,126 @@ impl Syncer {
                 }
             }
         }
-        let worker = self.shared.config.id.clone();
         for (queue, items) in successes {
-            let broker = self.shared.broker.clone();
-            let fences = self
-                .retry(|| broker.complete(&queue, &worker, &items))
-                .await;
-            let ulids: Vec<&str> = items.iter().map(|s| s.ulid.as_str()).collect();
-            self.settle(&queue, &ulids, fences, "succeeded");
+            self.complete(&queue, items).await;
         }
         for (queue, items) in failures {
-            let broker = self.shared.broker.clone();
-            let backoff = self.shared.config.backoff;
-            let fences = self
-                .retry(|| broker.fail(&queue, &worker, &items, backoff))
-                .await;
             for f in &items {
                 tracing::info!(job = %JobId::from_parts(&queue, &f.ulid), error = %f.error, retryable = f.retryable, "job failed");
             }
-            let ulids: Vec<&str> = items.iter().map(|s| s.ulid.as_str()).collect();
-            self.settle(&queue, &ulids, fences, "failed");
+            self.fail(&queue, items).await;
         }
         for (queue, items) in handbacks {
-            let broker = self.shared.broker.clone();
-            let fences = self
-                .retry(|| broker.handback(&queue, &worker, &items))
-                .await;
-            let ulids: Vec<&str> = items.iter().map(|s| s.0.as_str()).collect();
-            self.settle(&queue, &ulids, fences, "handed_back");
+            self.handback(&queue, items).await;
         }
     }
 
-    /// Calls until Redis answers (or answers with something other than unavailability).
-    async fn retry<'a, F, Fut>(&mut self, mut call: F) -> Result<Vec<Fence>>
+    /// Records successes in one call. A call that gets an error reply is repeated one job at
+    /// a time, so only a job whose outcome Redis keeps refusing is affected: that job is
+    /// failed for good, with the reason.
+    async fn complete(&mut self, queue: &QueueName, items: Vec<Success>) {
+        let broker = self.shared.broker.clone();
+        let worker = self.shared.config.id.clone();
+        let refused = self
+            .each(queue, &items, "succeeded", |some| {
+                broker.complete(queue, &worker, some)
+            })
+            .await;
+        let failures: Vec<Failure> = refused
+            .into_iter()
+            .map(|(i, e)| {
+                let s = &items[i];
+                tracing::error!(job = %JobId::from_parts(queue, &s.ulid), error = %e, "redis refused the job's result; failing the job");
+                Failure {
+                    ulid: s.ulid.clone(),
+                    attempt: s.attempt,
+                    error: unrecordable(s, &e),
+                    retryable: false,
+                }
+            })
+            .collect();
+        if !failures.is_empty() {
+            self.fail(queue, failures).await;
+        }
+    }
+
+    /// Records failed attempts; a job whose failure Redis keeps refusing is dropped (its
+    /// lease expires and the reaper takes it back).
+    async fn fail(&mut self, queue: &QueueName, items: Vec<Failure>) {
+        let broker = self.shared.broker.clone();
+        let worker = self.shared.config.id.clone();
+        let backoff = self.shared.config.backoff;
+        let refused = self
+            .each(queue, &items, "failed", |some| {
+                broker.fail(queue, &worker, some, backoff)
+            })
+            .await;
+        self.drop_refused(queue, refused.iter().map(|(i, e)| (items[*i].ulid(), e)));
+    }
+
+    async fn handback(&mut self, queue: &QueueName, items: Vec<(String, u32)>) {
+        let broker = self.shared.broker.clone();
+        let worker = self.shared.config.id.clone();
+        let refused = self
+            .each(queue, &items, "handed_back", |some| {
+                broker.handback(queue, &worker, some)
+            })
+            .await;
+        self.drop_refused(queue, refused.iter().map(|(i, e)| (items[*i].ulid(), e)));
+    }
+
+    /// Sends `items` in one call (retried while Redis is unavailable) and settles them.
+    /// When the call gets a non-transient error, sends them one by one; returns the items
+    /// that still got one (by index), with it, unsettled.
+    async fn each<'a, T, F, Fut>(
+        &mut self,
+        queue: &QueueName,
+        items: &'a [T],
+        outcome: &'static str,
+        call: F,
+    ) -> Vec<(usize, Error)>
     where
-        F: FnMut() -> Fut + 'a,
-        Fut: std::future::Future<Output = Result<Vec<Fence>>> + 'a,
+        T: Ulid,
+        F: Fn(&'a [T]) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<Fence>>>,
     {
-        let mut backoff = Duration::from_millis(100);
+        let e = match self.retry(|| call(items)).await {
+            Ok(fences) => {
+                self.settle(queue, items, fences, outcome);
+                return Vec::new();
+            }
+            Err(e) => e,
+        };
+        if items.len() == 1 {
+            return vec![(0, e)];
+        }
+        tracing::warn!(queue = %queue, jobs = items.len(), error = %e, "redis refused a batch of outcomes; recording them one by one");
+        let mut refused = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let one = std::slice::from_ref(item);
+            match self.retry(|| call(one)).await {
+                Ok(fences) => self.settle(queue, one, fences, outcome),
+                Err(e) => refused.push((i, e)),
+            }
+        }
+        refused
+    }
+
+    /// Calls until Redis answers (or answers with something other than unavailability).
+    async fn retry<F, Fut>(&mut self, mut call: F) -> Result<Vec<Fence>>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<Fence>>>,
+    {
+        let mut backoff = Doubling::redis();
         loop {
             match call().await {
-                Err(e) if e.is_unavailable() => {
+                Err(e) if e.is_transient() => {
                     if !self.redis_down {
                         tracing::warn!(error = %e, "cannot record outcomes; retrying until redis answers");
                         self.redis_down = true;
                     }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                    tokio::time::sleep(backoff.next_delay()).await;
                 }
                 other => {
                     if self.redis_down && other.is_ok() {
@@ -153,23 +229,32 @@ impl Syncer {
         }
     }
 
-    fn settle(
+    /// Forgets jobs whose outcome could not be recorded: their leases expire and the
+    /// reaper takes them back, so the outcomes of other jobs never wait on them.
+    fn drop_refused<'a>(
         &self,
         queue: &QueueName,
-        ulids: &[&str],
-        fences: Result<Vec<Fence>>,
+        refused: impl Iterator<Item = (&'a str, &'a Error)>,
+    ) {
+        let mut map = self.shared.inflight();
+        for (ulid, e) in refused {
+            let id = JobId::from_parts(queue, ulid);
+            tracing::error!(job = %id, error = %e, "could not record the job's outcome; it will run again after its lease expires");
+            map.remove(&id);
+            metrics::counter!("mlqd_jobs_completed_total", "queue" => queue.to_string(), "outcome" => "unrecorded").increment(1);
+        }
+    }
+
+    fn settle<T: Ulid>(
+        &self,
+        queue: &QueueName,
+        items: &[T],
+        fences: Vec<Fence>,
         outcome: &'static str,
     ) {
-        let fences = match fences {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::error!(queue = %queue, error = %e, "could not record outcomes; the jobs will run again after their leases expire");
-                vec![Fence::LeaseLost; ulids.len()]
-            }
-        };
         let mut map = self.shared.inflight();
-        for (ulid, fence) in ulids.iter().zip(fences) {
-            let id = JobId::from_parts(queue, ulid);
+        for (item, fence) in items.iter().zip(fences) {
+            let id = JobId::from_parts(queue, item.ulid());
             let callback = map.remove(&id).and_then(|f| f.callback);
             if let Some(url) = callback
                 && matches!(
@@ -196,5 +281,42 @@ impl Syncer {
             };
             metrics::counter!("mlqd_jobs_completed_total", "queue" => queue.to_string(), "outcome" => label).increment(1);
         }
+    }
+}
+
+/// The job an outcome is for.
+trait Ulid {
+    fn ulid(&self) -> &str;
+}
+
+impl Ulid for Success {
+    fn ulid(&self) -> &str {
+        &self.ulid
+    }
+}
+
+impl Ulid for Failure {
+    fn ulid(&self) -> &str {
+        &self.ulid
+    }
+}
+
+impl Ulid for (String, u32) {
+    fn ulid(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a job's result could not be stored, for its record.
+fn unrecordable(s: &Success, e: &Error) -> String {
+    match e {
+        Error::RedisReply { detail, .. } if detail.contains("invalid bulk length") => format!(
+            "result of {} bytes is larger than Redis accepts (its proto-max-bulk-len)",
+            s.result.len()
+        ),
+        Error::RedisReply { detail, .. } => {
+            format!("the result could not be stored: redis answered {detail}")
+        }
+        other => format!("the result could not be stored: {other}"),
     }
 }

@@ -3,15 +3,14 @@ $MLQD_TEST_BATCHES."""
 
 import os
 
-import mlqd_handler as mlqd
+import mlqd.handler
 
 
-@mlqd.handler(batch=True)
-def double(payloads, jobs):
+def double(jobs):
     with open(os.environ["MLQD_TEST_BATCHES"], "a") as f:
-        f.write("%d\n" % len(payloads))
-    return [{"n": p["n"] * 2, "batch": len(payloads)} for p in payloads]
+        f.write("%d\n" % len(jobs))
+    return [{"n": j.payload["n"] * 2, "batch": len(jobs)} for j in jobs]
 
 
 if __name__ == "__main__":
-    mlqd.run()
+    mlqd.handler.run(double, batch=True)

@@ -8,17 +8,20 @@ import signal
 import sys
 import time
 
-import mlqd_handler as mlqd
+import mlqd
+import mlqd.handler
 
 if os.environ.get("MLQD_TEST_STARTS"):
     with open(os.environ["MLQD_TEST_STARTS"], "a") as f:
         f.write("%d %s\n" % (os.getpid(), os.environ.get("MLQD_SLOT", "?")))
 
-raw = sys.__stdout__  # the protocol stream, to write broken lines on purpose
+# the protocol stream, to write broken lines on purpose (taken before mlqd.handler.run sends
+# fd 1 to stderr)
+raw = os.fdopen(os.dup(1), "w")
 
 
-@mlqd.handler
-def run(payload, job):
+def run(job):
+    payload = job.payload
     do = payload.get("do") if isinstance(payload, dict) else None
     if do is None:
         print("echoing job %s" % job.id)
@@ -41,7 +44,8 @@ def run(payload, job):
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
         time.sleep(3600)
     if do == "fail":
-        raise mlqd.Fail(payload.get("message", "failed on purpose"), retry=payload.get("retry", True))
+        message = payload.get("message", "failed on purpose")
+        raise mlqd.Retry(message) if payload.get("retry", True) else mlqd.Fail(message)
     if do == "binary":
         return mlqd.Result(bytes(range(256)) * 4, "image/png")
     if do == "progress":
@@ -53,8 +57,8 @@ def run(payload, job):
     if do == "ignore_cancel":
         time.sleep(payload.get("ms", 60000) / 1000.0)
         return {"finished": True}
-    raise mlqd.Fail("unknown do %r" % do, retry=False)
+    raise mlqd.Fail("unknown do %r" % do)
 
 
 if __name__ == "__main__":
-    mlqd.run()
+    mlqd.handler.run(run)

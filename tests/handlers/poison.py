@@ -5,15 +5,14 @@ every other job is echoed."""
 import os
 import signal
 
-import mlqd_handler as mlqd
+import mlqd.handler
 
 
-@mlqd.handler
-def run(payload, job):
-    if isinstance(payload, dict) and payload.get("poison"):
+def run(job):
+    if isinstance(job.payload, dict) and job.payload.get("poison"):
         os.kill(os.getppid(), signal.SIGKILL)
-    return payload
+    return job.payload
 
 
 if __name__ == "__main__":
-    mlqd.run()
+    mlqd.handler.run(run)

@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::{Handler, HandlerError, HandlerResult, Job, ProgressReporter};
+use crate::backoff::Doubling;
 use crate::error::{Error, Result};
 use crate::job::JobId;
 use crate::units::format_duration;
@@ -342,7 +343,7 @@ impl Slot {
     fn schedule_restart(&mut self) -> Duration {
         self.failures = self.failures.saturating_add(1);
         let exp = self.failures.saturating_sub(1).min(16);
-        let delay = (RESTART_MIN * 2u32.saturating_pow(exp)).min(RESTART_MAX);
+        let delay = Doubling::new(RESTART_MIN, RESTART_MAX).nth(exp);
         self.restart_at = Some(Instant::now() + delay);
         delay
     }

@@ -1,5 +1,8 @@
 //! Callbacks: once a job is terminal, POST its status JSON to the job's `callback` URL,
 //! signed `X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>` when a secret is set.
+//! A succeeded job's body carries its result too: `"result": <value>` when the result is
+//! JSON of at most [`MAX_INLINE_RESULT`] bytes, else `"result_url": "/v1/jobs/{id}/result"`
+//! (relative: a worker does not know where `serve` is published).
 //! Each delivery runs in its own task (never holding up the worker) and is retried 3 times
 //! with backoff. Used by the worker that finished a job and by the reaper when it
 //! dead-letters one.
@@ -12,12 +15,63 @@ use tokio_util::task::TaskTracker;
 
 use crate::broker::Broker;
 use crate::error::{Error, Result};
-use crate::job::{JobId, JobStatus};
+use crate::job::{self, JobId, JobResult, JobState, JobStatus};
 
 /// Retries after the first try.
 const RETRIES: u32 = 3;
 /// Time one delivery may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Largest result put in a callback body as `"result"`; a bigger one is named by
+/// `"result_url"` (a callback receiver should not have to take megabytes it did not ask for).
+pub const MAX_INLINE_RESULT: usize = 64 * 1024;
+
+/// A callback's JSON body: the status, and for a succeeded job its result or where to get it.
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    #[serde(flatten)]
+    status: &'a JobStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'a serde_json::value::RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result_url: Option<String>,
+}
+
+/// The bytes POSTed for `status` (with `result`, when it succeeded and the result was read).
+/// A JSON result is put in as it was stored, byte for byte.
+pub fn body(status: &JobStatus, result: Option<&JobResult>) -> serde_json::Result<Vec<u8>> {
+    let inline = result
+        .filter(|r| r.bytes.len() <= MAX_INLINE_RESULT && job::is_json_type(&r.content_type))
+        .and_then(|r| serde_json::from_slice::<&serde_json::value::RawValue>(&r.bytes).ok());
+    let succeeded = status.state == JobState::Succeeded;
+    serde_json::to_vec(&Body {
+        status,
+        result: inline,
+        result_url: (succeeded && inline.is_none())
+            .then(|| format!("/v1/jobs/{}/result", status.id)),
+    })
+}
+
+/// Whether the result is worth reading for the body (JSON; its size is checked once read).
+fn may_inline(status: &JobStatus) -> bool {
+    status.state == JobState::Succeeded
+        && status
+            .result_content_type
+            .as_deref()
+            .is_some_and(job::is_json_type)
+}
+
+/// A terminal job's status and, when it can go in the body, its result; None while the
+/// job is not terminal (or is gone).
+async fn read_final(broker: &Broker, id: &JobId) -> Result<Option<(JobStatus, Option<JobResult>)>> {
+    match broker.status(id).await? {
+        Some(st) if st.state.is_terminal() && may_inline(&st) => {
+            Ok(broker.status_with_result(id).await?)
+        }
+        Some(st) if st.state.is_terminal() => Ok(Some((st, None))),
+        _ => Ok(None),
+    }
+}
 
 /// `sha256=<hex HMAC-SHA256 of body>`: the `X-Mlqd-Signature` header value.
 pub fn signature(secret: &[u8], body: &[u8]) -> String {
@@ -69,9 +123,9 @@ impl CallbackSender {
         })
     }
 
-    /// POSTs `status` to `url` in the background.
-    pub fn send(&self, url: &str, status: &JobStatus) {
-        let body = match serde_json::to_vec(status) {
+    /// POSTs `status` (with `result`, see [`body`]) to `url` in the background.
+    pub fn send(&self, url: &str, status: &JobStatus, result: Option<&JobResult>) {
+        let body = match body(status, result) {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(job = %status.id, error = %e, "cannot encode the callback body");
@@ -95,9 +149,9 @@ impl CallbackSender {
         self.inner.tracker.spawn(async move {
             let mut delay = Duration::from_millis(200);
             for _ in 0..=RETRIES {
-                match broker.status(&id).await {
-                    Ok(Some(st)) if st.state.is_terminal() => return this.send(&url, &st),
-                    Ok(_) => return,
+                match read_final(&broker, &id).await {
+                    Ok(Some((st, result))) => return this.send(&url, &st, result.as_ref()),
+                    Ok(None) => return,
                     Err(e) => {
                         tracing::debug!(job = %id, error = %e, "cannot read the status for a callback; retrying");
                         tokio::time::sleep(delay).await;
@@ -117,13 +171,13 @@ impl CallbackSender {
         let broker = broker.clone();
         let id = id.clone();
         self.inner.tracker.spawn(async move {
-            match broker.status(&id).await {
-                Ok(Some(st)) if st.state.is_terminal() => {
+            match read_final(&broker, &id).await {
+                Ok(Some((st, result))) => {
                     if let Some(url) = st.callback.clone() {
-                        this.send(&url, &st);
+                        this.send(&url, &st, result.as_ref());
                     }
                 }
-                Ok(_) => {}
+                Ok(None) => {}
                 Err(e) => tracing::warn!(job = %id, error = %e, "callback not sent: the job's status could not be read"),
             }
         });
@@ -195,6 +249,71 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn status(state: JobState) -> JobStatus {
+        serde_json::from_value(serde_json::json!({
+            "id": "q.01JDX3ABCDEFGHJKMNPQRSTVWX", "queue": "q", "state": state,
+            "priority": 0, "attempts": 1, "failures": 0, "max_retries": 3, "stalls": 0,
+            "max_stalls": 3, "created_at": "2026-01-01T00:00:00.000Z",
+            "content_type": "application/json", "result_ttl": "24h", "history": []
+        }))
+        .unwrap()
+    }
+
+    fn result(bytes: &[u8], content_type: &str) -> JobResult {
+        JobResult {
+            bytes: bytes.to_vec(),
+            content_type: content_type.into(),
+        }
+    }
+
+    fn parsed(b: Vec<u8>) -> serde_json::Value {
+        serde_json::from_slice(&b).unwrap()
+    }
+
+    #[test]
+    fn body_carries_a_small_json_result_exactly_and_names_the_rest() {
+        let ok = status(JobState::Succeeded);
+        let small = br#"{"class":"setosa","p":0.97560}"#;
+        let b = body(&ok, Some(&result(small, "application/json"))).unwrap();
+        // the stored bytes, not a re-encoding (0.97560 stays 0.97560)
+        assert!(
+            String::from_utf8_lossy(&b).contains(r#""result":{"class":"setosa","p":0.97560}"#),
+            "{}",
+            String::from_utf8_lossy(&b)
+        );
+        let v = parsed(b);
+        assert_eq!(v["state"], "succeeded");
+        assert!(v.get("result_url").is_none());
+
+        let url = "/v1/jobs/q.01JDX3ABCDEFGHJKMNPQRSTVWX/result";
+        let big = format!("[\"{}\"]", "x".repeat(MAX_INLINE_RESULT));
+        for r in [
+            Some(result(big.as_bytes(), "application/json")),
+            Some(result(b"\x89PNG", "image/png")),
+            Some(result(b"not json", "application/json")),
+            None,
+        ] {
+            let v = parsed(body(&ok, r.as_ref()).unwrap());
+            assert_eq!(v["result_url"], url, "{r:?}");
+            assert!(v.get("result").is_none());
+        }
+        let at_limit = format!("\"{}\"", "y".repeat(MAX_INLINE_RESULT - 2));
+        let v = parsed(body(&ok, Some(&result(at_limit.as_bytes(), "application/json"))).unwrap());
+        assert_eq!(
+            v["result"].as_str().map(str::len),
+            Some(MAX_INLINE_RESULT - 2)
+        );
+    }
+
+    #[test]
+    fn body_of_a_job_that_did_not_succeed_is_its_status_alone() {
+        for state in [JobState::Dead, JobState::Cancelled] {
+            let v = parsed(body(&status(state), None).unwrap());
+            assert_eq!(v["state"], serde_json::to_value(state).unwrap());
+            assert!(v.get("result").is_none() && v.get("result_url").is_none());
+        }
+    }
 
     #[test]
     fn signature_is_hex_hmac_sha256() {

@@ -1,0 +1,104 @@
+//! The worker's side of a lease: claim jobs, renew their leases, report progress.
+
+use std::time::Duration;
+
+use super::scripts::{CLAIM, PROGRESS, RENEW};
+use super::{Broker, Claim, ClaimedJob, codec, reply, truncate};
+use crate::error::Result;
+use crate::job::{JobId, QueueName};
+
+/// Due jobs and expired leases handled per claim call.
+const HOUSEKEEPING_LIMIT: usize = 100;
+/// A busy queue's claims promote due jobs and recover expired leases at most this often
+/// (a claim that finds nothing to hand out always does).
+const HOUSEKEEPING_PERIOD: Duration = Duration::from_millis(100);
+
+impl Broker {
+    /// Takes up to `max` jobs under a lease of `lease`, promoting due jobs and recovering
+    /// expired leases on the way (when nothing waits, else at most every 100 ms per queue).
+    /// `next_due` is only known when no job was handed out.
+    pub async fn claim(
+        &self,
+        queue: &QueueName,
+        worker: &str,
+        max: usize,
+        lease: Duration,
+    ) -> Result<Claim> {
+        let k = self.keys.queue(queue);
+        let mut call = CLAIM.call(&k);
+        call.arg(worker)
+            .arg(max)
+            .arg(lease.as_millis() as u64)
+            .arg(queue.as_str())
+            .arg(self.keys.events_channel())
+            .arg(HOUSEKEEPING_LIMIT)
+            .arg(self.config.dead_cap)
+            .arg(HOUSEKEEPING_PERIOD.as_millis() as u64);
+        let mut it = reply::array(self.conn.invoke(call.invocation()).await?)?.into_iter();
+        let next_due = reply::int(&reply::next(&mut it, "next due")?)?;
+        let paused = reply::flag(&reply::next(&mut it, "paused")?)?;
+        let mut jobs = Vec::new();
+        while let Some(ulid) = it.next() {
+            let ulid = reply::string(ulid)?;
+            let attempt = reply::int(&reply::next(&mut it, "attempt")?)? as u32;
+            let spec = reply::bytes(reply::next(&mut it, "spec")?)?;
+            let external = reply::opt_bytes(reply::next(&mut it, "payload")?)?;
+            let (header, payload) = codec::decode_spec(&spec, external)?;
+            jobs.push(ClaimedJob {
+                id: JobId::from_parts(queue, &ulid),
+                attempt,
+                header,
+                payload,
+            });
+        }
+        Ok(Claim {
+            jobs,
+            next_due: (next_due >= 0).then(|| Duration::from_millis(next_due as u64)),
+            paused,
+        })
+    }
+
+    /// Extends the leases of a worker's in-flight jobs; returns the ulids it lost.
+    pub async fn renew(
+        &self,
+        queue: &QueueName,
+        worker: &str,
+        lease: Duration,
+        jobs: &[(String, u32)],
+    ) -> Result<Vec<String>> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let k = self.keys.queue(queue);
+        let mut call = RENEW.call(&k);
+        call.arg(worker).arg(lease.as_millis() as u64);
+        for (ulid, attempt) in jobs {
+            call.arg(ulid.as_str()).arg(*attempt);
+        }
+        reply::array(self.conn.invoke(call.invocation()).await?)?
+            .into_iter()
+            .map(reply::string)
+            .collect()
+    }
+
+    /// Stores progress of a running job (fenced). False when the lease is gone.
+    pub async fn progress(
+        &self,
+        id: &JobId,
+        attempt: u32,
+        worker: &str,
+        percent: u8,
+        message: Option<&str>,
+    ) -> Result<bool> {
+        let k = self.keys.queue(id.queue());
+        let mut call = PROGRESS.call(&k);
+        call.arg(id.ulid())
+            .arg(attempt)
+            .arg(worker)
+            .arg(percent.min(100))
+            .arg(truncate(message.unwrap_or(""), 1024))
+            .arg(id.queue().as_str())
+            .arg(self.keys.events_channel());
+        reply::flag(&self.conn.invoke(call.invocation()).await?)
+    }
+}
