@@ -37,4 +37,3 @@ fn harness_sentinel_failover_promotes_the_replica() {
     assert!(info(old, "replication").contains("role:slave"));
     assert!(setup.wait_replica_synced(Duration::from_secs(20)));
 }
-

@@ -24,7 +24,9 @@ use futures::future::BoxFuture;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo, SingleNodeRoutingInfo, Slot};
+use redis::cluster_routing::{
+    MultipleNodeRoutingInfo, Route, RoutingInfo, SingleNodeRoutingInfo, Slot, SlotAddr,
+};
 use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, Value};
 
 use super::target::{Node, RedisTarget};
@@ -62,6 +64,15 @@ impl ClusterConn {
         by_node(c.route_command(cmd, routing).await?)
     }
 
+    /// Sends a keyless `cmd` to the master of `key`'s slot.
+    pub async fn near(&self, key: &str, cmd: Cmd) -> RedisResult<Value> {
+        let mut c = self.get().await?;
+        let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
+            Route::with_key(key, SlotAddr::Master),
+        ));
+        c.route_command(cmd, routing).await?.extract_error()
+    }
+
     /// Sends `cmd` to one node.
     pub async fn on_node(&self, node: &Node, cmd: Cmd) -> RedisResult<Value> {
         let mut c = self.get().await?;
@@ -79,30 +90,6 @@ impl ClusterConn {
         let mut cmd = redis::cmd("CLUSTER");
         cmd.arg("SLOTS");
         masters_of(&c.route_command(cmd, routing).await?)
-    }
-
-    /// Every key matching `pattern` on every master (SCAN, one master after the other).
-    pub async fn scan(&self, pattern: &str) -> RedisResult<Vec<String>> {
-        let mut keys = Vec::new();
-        for node in self.masters().await? {
-            let mut cursor: u64 = 0;
-            loop {
-                let mut cmd = redis::cmd("SCAN");
-                cmd.arg(cursor)
-                    .arg("MATCH")
-                    .arg(pattern)
-                    .arg("COUNT")
-                    .arg(1000);
-                let (next, batch): (u64, Vec<String>) =
-                    redis::from_redis_value(self.on_node(&node, cmd).await?)?;
-                keys.extend(batch);
-                if next == 0 {
-                    break;
-                }
-                cursor = next;
-            }
-        }
-        Ok(keys)
     }
 }
 

@@ -240,10 +240,6 @@ impl RedisTarget {
         self.tls.is_some()
     }
 
-    pub fn is_cluster(&self) -> bool {
-        self.topology == Topology::Cluster
-    }
-
     /// How to reach one data node (the server, a master named by the sentinels, a cluster
     /// node), with the URL's credentials, database and TLS.
     pub fn connection_info(&self, host: &str, port: u16) -> ConnectionInfo {
@@ -505,53 +501,6 @@ fn system_roots_pem() -> Vec<u8> {
     out
 }
 
-/// When `e` is a TLS handshake that failed on a certificate (the server's does not verify,
-/// or the server refused ours), what to say about it: a setup error to fix, not an outage
-/// to wait out.
-pub fn tls_failure(e: &redis::RedisError) -> Option<String> {
-    type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        // redis-rs keeps an I/O error behind an `Arc<dyn Error>`
-        let err: &(dyn std::error::Error + 'static) = match err.downcast_ref::<Shared>() {
-            Some(shared) => shared.as_ref(),
-            None => err,
-        };
-        let tls = err
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            .or_else(|| err.downcast_ref::<rustls::Error>());
-        if let Some(tls) = tls {
-            return Some(describe_tls(tls));
-        }
-        source = err.source();
-    }
-    None
-}
-
-fn describe_tls(e: &rustls::Error) -> String {
-    use rustls::AlertDescription as A;
-    match e {
-        rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName)
-        | rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext {
-            ..
-        }) => format!("TLS: the server's certificate is not valid for the host in the URL ({e})"),
-        rustls::Error::InvalidCertificate(_) => format!(
-            "TLS: the server's certificate does not verify ({e}); trust the CA that signed it with --redis-ca"
-        ),
-        rustls::Error::AlertReceived(
-            A::CertificateRequired | A::BadCertificate | A::UnknownCA | A::HandshakeFailure,
-        ) => format!(
-            "TLS: the server refused the connection ({e}); it wants a client certificate it trusts (--redis-cert and --redis-key)"
-        ),
-        rustls::Error::InvalidMessage(_) => {
-            format!("TLS: the handshake failed ({e}); is the server speaking TLS on that port?")
-        }
-        _ => format!("TLS: the handshake failed ({e})"),
-    }
-}
-
 /// The URL without its password, for messages about a URL that may not parse.
 pub fn redact(url: &str) -> String {
     let Some(s) = url.find("://") else {
@@ -636,7 +585,7 @@ mod tests {
         assert!(t.is_tls());
         assert_eq!(t.to_string(), "rediss+sentinel://a:1,b:2/m");
         let t = parse("rediss+cluster://a:1").unwrap();
-        assert!(t.is_tls() && t.is_cluster());
+        assert!(t.is_tls() && t.topology == Topology::Cluster);
         assert_eq!(t.to_string(), "rediss+cluster://a:1");
     }
 
@@ -813,29 +762,6 @@ oIk5cCoes3dlSiH/ZL5aRsUToIzIptY294+ZWk1BZS+gId46P/DN+66n
         assert!(m.contains("need a TLS URL"), "{m}");
         let m = invalid(RedisTarget::parse("redis+cluster://h:1", &files));
         assert!(m.contains("need a TLS URL"), "{m}");
-    }
-
-    #[test]
-    fn tls_failures_are_told_apart() {
-        let io = |e: rustls::Error| {
-            redis::RedisError::from(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-        };
-        let m = tls_failure(&io(rustls::Error::InvalidCertificate(
-            rustls::CertificateError::UnknownIssuer,
-        )))
-        .unwrap();
-        assert!(
-            m.contains("does not verify") && m.contains("--redis-ca"),
-            "{m}"
-        );
-        let m = tls_failure(&io(rustls::Error::AlertReceived(
-            rustls::AlertDescription::CertificateRequired,
-        )))
-        .unwrap();
-        assert!(m.contains("--redis-cert"), "{m}");
-        let refused =
-            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
-        assert_eq!(tls_failure(&refused), None);
     }
 
     #[test]

@@ -75,6 +75,7 @@ async fn run_all(
     let mut cfg = super::broker_config(g);
     cfg.redis_url = url.to_string();
     let broker = Broker::new(cfg.clone())?;
+    broker.check_tls().await?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");
     }

@@ -163,6 +163,7 @@ pub async fn handler_from_args(
 
 pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
     let broker = Broker::new(super::broker_config(g))?;
+    broker.check_tls().await?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");
     }

@@ -279,20 +279,6 @@ impl RedisCluster {
         all.sort();
         all
     }
-
-    /// `mlqd` pointed at this cluster and namespace.
-    pub fn mlqd(&self, ns: &str) -> Command {
-        let mut cmd = Command::new(super::bin());
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("MLQD_REDIS_URL", self.url())
-            .env("MLQD_NAMESPACE", ns)
-            .env("MLQD_LOG_LEVEL", "warn");
-        if let Some(c) = &self.certs {
-            cmd.envs(c.mlqd_env(false));
-        }
-        cmd
-    }
 }
 
 impl Drop for RedisCluster {

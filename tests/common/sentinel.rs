@@ -63,7 +63,7 @@ impl SentinelSetup {
 
     fn start_data_node(&mut self, master: Option<u16>) -> u16 {
         for _ in 0..10 {
-            let port = servers::free_port();
+            let port = super::free_port();
             let node_dir = self.dir.join(format!("node-{port}"));
             std::fs::create_dir_all(&node_dir).expect("node dir");
             let mut cmd = servers::server_command(&node_dir);
@@ -88,7 +88,7 @@ impl SentinelSetup {
 
     fn start_sentinel(&mut self, i: usize, master: u16) {
         for _ in 0..10 {
-            let port = servers::free_port();
+            let port = super::free_port();
             let sdir = self.dir.join(format!("sentinel{i}-{port}"));
             std::fs::create_dir_all(&sdir).expect("sentinel dir");
             let conf = sdir.join("sentinel.conf");
@@ -198,17 +198,6 @@ impl SentinelSetup {
     /// A connection to the current master, for assertions.
     pub fn master_conn(&self) -> redis::Connection {
         servers::node_conn(self.master_port())
-    }
-
-    /// `mlqd` pointed at the sentinels and a namespace.
-    pub fn mlqd(&self, ns: &str) -> Command {
-        let mut cmd = Command::new(super::bin());
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("MLQD_REDIS_URL", self.url())
-            .env("MLQD_NAMESPACE", ns)
-            .env("MLQD_LOG_LEVEL", "warn");
-        cmd
     }
 }
 

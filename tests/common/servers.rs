@@ -47,18 +47,10 @@ pub fn spawn_tied(mut cmd: Command) -> std::io::Result<Child> {
     rx.recv().expect("spawner answer")
 }
 
-/// A free loopback port.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 /// A free port whose cluster bus port (port + 10000) is free as well.
 pub fn cluster_port() -> u16 {
     for _ in 0..200 {
-        let p = free_port();
+        let p = super::free_port();
         if p < 55535 && TcpListener::bind(("127.0.0.1", p + 10000)).is_ok() {
             return p;
         }

@@ -114,16 +114,6 @@ impl TestCerts {
             root_cert: Some(read(&self.ca)),
         }
     }
-
-    /// The global flags for mlqd: `--redis-ca`, and the client certificate when `mutual`.
-    pub fn mlqd_env(&self, mutual: bool) -> Vec<(&'static str, String)> {
-        let mut env = vec![("MLQD_REDIS_CA", self.ca.display().to_string())];
-        if mutual {
-            env.push(("MLQD_REDIS_CERT", self.client_cert.display().to_string()));
-            env.push(("MLQD_REDIS_KEY", self.client_key.display().to_string()));
-        }
-        env
-    }
 }
 
 fn openssl(args: &[&str]) {
@@ -230,7 +220,7 @@ impl TlsRedis {
         let dir = servers::private_dir("tls");
         let certs = TestCerts::make(&dir);
         for _ in 0..10 {
-            let port = servers::free_port();
+            let port = super::free_port();
             let mut cmd = servers::server_command(&dir);
             cmd.args(["--port", "0", "--tls-port", &port.to_string()])
                 .args(certs.server_args(auth));
@@ -301,19 +291,6 @@ impl TlsRedis {
             .expect("KEYS");
         keys.sort();
         keys
-    }
-
-    /// `mlqd` pointed at this server (trusting its CA, presenting the client certificate when
-    /// the server requires one).
-    pub fn mlqd(&self, ns: &str) -> Command {
-        let mut cmd = Command::new(super::bin());
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("MLQD_REDIS_URL", self.url())
-            .env("MLQD_NAMESPACE", ns)
-            .env("MLQD_LOG_LEVEL", "warn")
-            .envs(self.certs.mlqd_env(self.auth == ClientAuth::Required));
-        cmd
     }
 }
 
