@@ -51,8 +51,8 @@ fn harness_tls_server_checks_both_sides() {
 
     let mut certs = server.certs.redis_certificates();
     certs.client_tls = None;
-    let no_client_cert = connect(&server.url(), certs)
-        .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
+    let no_client_cert =
+        connect(&server.url(), certs).and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
     assert!(
         no_client_cert.is_err(),
         "the server required a client certificate"
@@ -181,12 +181,20 @@ fn mutual_tls_presents_the_client_certificate() {
     assert!(one_error_line(&out).contains("--redis-cert needs --redis-key"));
 
     // the full set: a job goes through
-    assert!(redis.tls().cert.is_some(), "the harness passes the client certificate");
+    assert!(
+        redis.tls().cert.is_some(),
+        "the harness passes the client certificate"
+    );
     let _worker = quiet_worker(&redis, &ns, &["--builtin", "echo"]);
     let mut cmd = mlqd(&redis, &ns);
-    cmd.args(["post", r#"{"mutual":true}"#, "--wait", "--wait-timeout", "30s"]);
+    cmd.args([
+        "post",
+        r#"{"mutual":true}"#,
+        "--wait",
+        "--wait-timeout",
+        "30s",
+    ]);
     let out = run(cmd);
     assert!(out.status.success(), "post --wait: {}", stderr(&out));
     assert_eq!(stdout(&out), r#"{"mutual":true}"#);
 }
-

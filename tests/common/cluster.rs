@@ -266,6 +266,14 @@ impl RedisCluster {
         chosen
     }
 
+    /// The keys matching `pattern` on one node.
+    pub fn keys_on(&self, port: u16, pattern: &str) -> Vec<String> {
+        redis::cmd("KEYS")
+            .arg(pattern)
+            .query(&mut self.conn(port))
+            .expect("KEYS")
+    }
+
     /// Every key under a namespace, over all nodes, sorted.
     pub fn keys(&self, ns: &str) -> Vec<String> {
         let mut all = Vec::new();
