@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::sentinel::{SentinelSetup, info};
-use common::{Proc, Server, eventually, http_with, mlqd, namespace, quiet, quiet_worker, status_of};
+use common::{
+    Proc, Server, eventually, http_with, mlqd, namespace, quiet, quiet_worker, status_of,
+};
 use serde_json::{Value, json};
 
 #[test]
@@ -100,7 +102,8 @@ fn a_failover_amid_300_jobs_loses_none_and_restarts_nothing() {
     });
 
     assert!(
-        eventually(Duration::from_secs(60), || (posted.load(Ordering::SeqCst) >= JOBS / 3)
+        eventually(Duration::from_secs(60), || (posted.load(Ordering::SeqCst)
+            >= JOBS / 3)
             .then_some(()))
         .is_some(),
         "posting stalled before the failover"
@@ -141,9 +144,15 @@ fn a_failover_amid_300_jobs_loses_none_and_restarts_nothing() {
     for w in &mut workers {
         assert!(w.child.try_wait().unwrap().is_none(), "a worker exited");
     }
-    assert!(reaper.child.try_wait().unwrap().is_none(), "the reaper exited");
+    assert!(
+        reaper.child.try_wait().unwrap().is_none(),
+        "the reaper exited"
+    );
     let mut server_proc = server.proc;
-    assert!(server_proc.child.try_wait().unwrap().is_none(), "serve exited");
+    assert!(
+        server_proc.child.try_wait().unwrap().is_none(),
+        "serve exited"
+    );
 
     // acknowledged posts resumed well within 10 s of the failover
     let gap = acked_at
@@ -155,5 +164,8 @@ fn a_failover_amid_300_jobs_loses_none_and_restarts_nothing() {
     println!(
         "sentinel failover: {JOBS} jobs, {refused} posts refused and retried, longest wait for an acknowledgement after the failover began {gap:?}"
     );
-    assert!(gap < Duration::from_secs(10), "serve followed after {gap:?}");
+    assert!(
+        gap < Duration::from_secs(10),
+        "serve followed after {gap:?}"
+    );
 }

@@ -35,14 +35,14 @@ use super::target::{Node, RedisTarget};
 /// cluster is down). Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct ClusterConn {
-    client: ClusterClient,
+    client: Arc<ClusterClient>,
     conn: Arc<tokio::sync::Mutex<Option<ClusterConnection>>>,
 }
 
 impl ClusterConn {
     pub fn new(client: ClusterClient) -> Self {
         ClusterConn {
-            client,
+            client: Arc::new(client),
             conn: Arc::default(),
         }
     }

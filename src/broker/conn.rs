@@ -52,7 +52,8 @@ pub(crate) struct Conn {
 #[derive(Clone)]
 enum Shared {
     Single {
-        client: redis::Client,
+        /// Shared: this enum is cloned for every call.
+        client: Arc<redis::Client>,
         cm: ConnectionManager,
     },
     Sentinel(SentinelConn),
@@ -78,7 +79,10 @@ impl Conn {
                     .set_max_delay(Duration::from_millis(500));
                 let cm = ConnectionManager::new_lazy_with_config(client.clone(), cm)
                     .map_err(|e| Error::from_redis(&e, &shown))?;
-                Shared::Single { client, cm }
+                Shared::Single {
+                    client: Arc::new(client),
+                    cm,
+                }
             }
             Topology::Sentinel { .. } => {
                 Shared::Sentinel(SentinelConn::new(target.clone(), op_timeout))
@@ -230,7 +234,7 @@ impl Conn {
     pub fn pops(&self) -> Pops {
         let kind = match &self.shared {
             Shared::Cluster(c) => {
-                PopsKind::Slots(SlotWaiter::new((*self.target).clone(), c.clone()))
+                PopsKind::Slots(Box::new(SlotWaiter::new((*self.target).clone(), c.clone())))
             }
             _ => PopsKind::One(None),
         };
@@ -244,7 +248,7 @@ impl Conn {
     /// one to the current master (with the generation it belongs to).
     async fn dedicated_client(&self) -> Result<(redis::Client, Option<u64>)> {
         match &self.shared {
-            Shared::Single { client, .. } => Ok((client.clone(), None)),
+            Shared::Single { client, .. } => Ok(((**client).clone(), None)),
             Shared::Sentinel(s) => {
                 let (client, generation) = self.run(s.master_client()).await?;
                 Ok((client, Some(generation)))
@@ -349,7 +353,7 @@ enum PopsKind {
     /// the Sentinel generation it was made for.
     One(Option<(MultiplexedConnection, Option<u64>)>),
     /// One connection per slot.
-    Slots(SlotWaiter),
+    Slots(Box<SlotWaiter>),
 }
 
 impl Pops {

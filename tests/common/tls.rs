@@ -232,10 +232,10 @@ impl TlsRedis {
                 certs: certs.clone(),
                 auth,
             };
-            if servers::wait_for(Duration::from_secs(5), || server.ping() || server.exited()) {
-                if server.ping() {
-                    return server;
-                }
+            if servers::wait_for(Duration::from_secs(5), || server.ping() || server.exited())
+                && server.ping()
+            {
+                return server;
             }
             server.stop();
         }
