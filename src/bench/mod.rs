@@ -30,10 +30,10 @@ use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use crate::broker::info::{info_field, info_number};
 use crate::broker::{Broker, BrokerConfig, NewJob, TlsFiles};
 use crate::error::{Error, Result};
 use crate::job::{JobId, JobOptions, Payload, QueueName};
-use crate::top::snapshot::{info_field, info_number};
 use crate::worker::{Job, Output, Worker, WorkerConfig};
 
 /// The queue bench uses inside its namespace.

@@ -28,7 +28,8 @@ use redis::aio::{
 use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, Value};
 use tokio::sync::watch;
 
-use super::cluster::{ClusterConn, SlotWaiter, merge_info};
+use super::cluster::{ClusterConn, SlotWaiter};
+use super::info::merge_info;
 use super::sentinel::SentinelConn;
 use super::target::{Node, RedisTarget, TlsFiles, Topology};
 use crate::error::{Error, Result};

@@ -20,6 +20,7 @@ pub mod codec;
 mod conn;
 mod dead;
 mod enqueue;
+pub mod info;
 mod jobs;
 pub mod keys;
 mod maintenance;

@@ -7,6 +7,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::broker::Broker;
+use crate::broker::info::{info_field, info_number};
 use crate::error::Result;
 use crate::job::{self, QueueTotals};
 
@@ -194,33 +195,9 @@ impl Collector {
     }
 }
 
-/// A field of `INFO` text (`name:value` lines).
-pub fn info_field(info: &str, name: &str) -> Option<String> {
-    info.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        (k == name).then(|| v.trim().to_string())
-    })
-}
-
-/// A numeric field of `INFO` text.
-pub fn info_number<T: std::str::FromStr>(info: &str, name: &str) -> Option<T> {
-    info_field(info, name)?.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_info_fields() {
-        let info = "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\n";
-        assert_eq!(info_number::<u64>(info, "used_memory"), Some(1_048_576));
-        assert_eq!(
-            info_field(info, "used_memory_human").as_deref(),
-            Some("1.00M")
-        );
-        assert_eq!(info_field(info, "used_memory_peak"), None);
-    }
 
     #[test]
     fn total_rate_needs_every_queue_rate() {
