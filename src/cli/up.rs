@@ -101,6 +101,8 @@ async fn run_all(
         .with_context(|| format!("cannot listen on {}", a.listen))?;
     let local = listener.local_addr().context("reading the bound address")?;
 
+    // signals are handled from here on: whoever read the banner may stop us at once
+    let shutdown = super::shutdown_on_signals();
     // The banner is for people; nobody reading it (stdout closed) must not stop `up`.
     let _ = output::line(format_args!("mlqd up: API    http://{local}"));
     if !a.no_ui {
@@ -135,7 +137,6 @@ async fn run_all(
     }
     let _ = output::line(format_args!("mlqd up: Ctrl-C stops everything"));
 
-    let shutdown = super::shutdown_on_signals();
     let http = tokio::spawn(api::serve(
         listener,
         AppState::new(client, config),
