@@ -171,6 +171,18 @@ struct Group {
     conn: Option<(MultiplexedConnection, i64)>,
 }
 
+/// A pop in flight: its group and its answer.
+type PopFuture = BoxFuture<'static, PopAnswer>;
+type PopAnswer = (usize, RedisResult<Value>);
+
+/// Pops being released in the background after a wait returned.
+struct Releasing {
+    /// The pop that answered (its connection is free).
+    first: usize,
+    /// The answers, or None when some pop was still blocked after the grace.
+    task: tokio::task::JoinHandle<Option<Vec<PopAnswer>>>,
+}
+
 /// Blocks on wake-up lists spread over a cluster's slots.
 pub(crate) struct SlotWaiter {
     target: RedisTarget,
@@ -180,6 +192,7 @@ pub(crate) struct SlotWaiter {
     /// A wait was dropped while its pops were in flight: their connections are not to be
     /// trusted (a late reply would land in the next wait).
     interrupted: bool,
+    releasing: Option<Releasing>,
 }
 
 /// How long a dropped pop may take to come back after `CLIENT UNBLOCK`.
@@ -193,6 +206,7 @@ impl SlotWaiter {
             keys: Vec::new(),
             groups: Vec::new(),
             interrupted: false,
+            releasing: None,
         }
     }
 
@@ -224,6 +238,7 @@ impl SlotWaiter {
 
     /// Blocks until a token arrives on one of `keys` or `timeout` passes; true when woken.
     pub async fn wait(&mut self, keys: &[String], timeout: Duration) -> RedisResult<bool> {
+        self.collect_released().await;
         if std::mem::replace(&mut self.interrupted, true) {
             for g in &mut self.groups {
                 g.conn = None;
@@ -251,7 +266,7 @@ impl SlotWaiter {
         }
         let secs = format!("{:.3}", timeout.as_secs_f64().max(0.01));
         let guard = timeout + Duration::from_secs(2);
-        let mut pops: Vec<BoxFuture<'static, (usize, RedisResult<Value>)>> = Vec::new();
+        let mut pops: Vec<PopFuture> = Vec::new();
         for (i, g) in self.groups.iter().enumerate() {
             let Some((conn, _)) = g.conn.as_ref() else {
                 continue;
@@ -272,38 +287,102 @@ impl SlotWaiter {
         }
         let ((first, result), _, rest) = futures::future::select_all(pops).await;
         let mut outcome = self.settle(first, result);
-        if !rest.is_empty() {
-            let woke_or_failed = !matches!(outcome, Ok(false));
-            if woke_or_failed {
-                self.unblock_all_but(first).await;
-            }
-            let late = tokio::time::timeout(UNBLOCK_GRACE, futures::future::join_all(rest)).await;
-            match late {
-                Ok(results) => {
-                    for (i, r) in results {
-                        match self.settle(i, r) {
-                            Ok(true) if woke_or_failed => self.reoffer(i).await,
-                            Ok(true) => outcome = Ok(true),
-                            Ok(false) => {}
-                            Err(e) => {
-                                if outcome.is_ok() && !woke_or_failed {
-                                    outcome = Err(e);
-                                }
+        if rest.is_empty() {
+            return outcome;
+        }
+        if !matches!(outcome, Ok(false)) {
+            // Woken (or failed): release the other pops in the background, so the worker
+            // claims at once; the next wait collects them first.
+            self.releasing = Some(self.release(first, rest));
+            return outcome;
+        }
+        // Timed out: the others time out at the same moment.
+        match tokio::time::timeout(UNBLOCK_GRACE, futures::future::join_all(rest)).await {
+            Ok(results) => {
+                for (i, r) in results {
+                    match self.settle(i, r) {
+                        Ok(true) => outcome = Ok(true),
+                        Ok(false) => {}
+                        Err(e) => {
+                            if outcome.is_ok() {
+                                outcome = Err(e);
                             }
                         }
                     }
                 }
-                Err(_) => {
-                    // Still blocked: close them rather than let a late pop swallow a token.
-                    for (i, g) in self.groups.iter_mut().enumerate() {
-                        if i != first {
-                            g.conn = None;
-                        }
+            }
+            Err(_) => self.close_all_but(first),
+        }
+        outcome
+    }
+
+    /// Unblocks the pops still in flight (`CLIENT UNBLOCK` on their nodes), waits for their
+    /// answers and puts back a token one of them took after all.
+    fn release(&self, first: usize, rest: Vec<PopFuture>) -> Releasing {
+        let cluster = self.cluster.clone();
+        let blocked: Vec<(Node, i64)> = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != first)
+            .filter_map(|(_, g)| g.conn.as_ref().map(|(_, id)| (g.node.clone(), *id)))
+            .collect();
+        let first_keys: Vec<Option<String>> = self
+            .groups
+            .iter()
+            .map(|g| g.keys.first().cloned())
+            .collect();
+        let task = tokio::spawn(async move {
+            let unblocks = blocked.into_iter().map(|(node, id)| {
+                let cluster = cluster.clone();
+                async move {
+                    let mut cmd = redis::cmd("CLIENT");
+                    cmd.arg("UNBLOCK").arg(id);
+                    if let Err(e) = cluster.on_node(&node, cmd).await {
+                        tracing::debug!(error = %e, "could not unblock a wake-up wait");
+                    }
+                }
+            });
+            futures::future::join_all(unblocks).await;
+            let results =
+                tokio::time::timeout(UNBLOCK_GRACE, futures::future::join_all(rest)).await;
+            if let Ok(results) = &results {
+                for (i, r) in results {
+                    if let (Ok(v), Some(Some(key))) = (r, first_keys.get(*i))
+                        && *v != Value::Nil
+                    {
+                        reoffer(&cluster, key).await;
                     }
                 }
             }
+            results.ok()
+        });
+        Releasing { first, task }
+    }
+
+    /// Collects the pops a previous wait left to release.
+    async fn collect_released(&mut self) {
+        let Some(Releasing { first, task }) = self.releasing.take() else {
+            return;
+        };
+        match task.await {
+            Ok(Some(results)) => {
+                for (i, r) in results {
+                    // a token among them was already put back
+                    let _ = self.settle(i, r);
+                }
+            }
+            // still blocked (or the task died): do not trust those connections
+            _ => self.close_all_but(first),
         }
-        outcome
+    }
+
+    fn close_all_but(&mut self, first: usize) {
+        for (i, g) in self.groups.iter_mut().enumerate() {
+            if i != first {
+                g.conn = None;
+            }
+        }
     }
 
     /// Reads one pop's answer: woken, timed out, or an error (after which the group
@@ -324,37 +403,16 @@ impl SlotWaiter {
             }
         }
     }
+}
 
-    async fn unblock_all_but(&mut self, first: usize) {
-        let cluster = self.cluster.clone();
-        let unblocks = self.groups.iter().enumerate().filter_map(|(i, g)| {
-            let (_, id) = g.conn.as_ref()?;
-            (i != first).then(|| {
-                let mut cmd = redis::cmd("CLIENT");
-                cmd.arg("UNBLOCK").arg(*id);
-                let node = g.node.clone();
-                let cluster = cluster.clone();
-                async move { cluster.on_node(&node, cmd).await }
-            })
-        });
-        for r in futures::future::join_all(unblocks).await {
-            if let Err(e) = r {
-                tracing::debug!(error = %e, "could not unblock a wake-up wait");
-            }
-        }
-    }
-
-    /// Puts back a token a dropped pop took after all (at most one token per list).
-    async fn reoffer(&mut self, i: usize) {
-        let Some(g) = self.groups.get(i) else { return };
-        let Some(key) = g.keys.first() else { return };
-        let mut pipe = redis::pipe();
-        pipe.rpush(key, 1).ignore().ltrim(key, 0, 0).ignore();
-        let mut cluster = self.cluster.clone();
-        let r: RedisResult<()> = pipe.query_async(&mut cluster).await;
-        if let Err(e) = r {
-            tracing::debug!(error = %e, "could not put a wake-up token back");
-        }
+/// Puts back a token a released pop took after all (at most one token per list).
+async fn reoffer(cluster: &ClusterConn, key: &str) {
+    let mut pipe = redis::pipe();
+    pipe.rpush(key, 1).ignore().ltrim(key, 0, 0).ignore();
+    let mut cluster = cluster.clone();
+    let r: RedisResult<()> = pipe.query_async(&mut cluster).await;
+    if let Err(e) = r {
+        tracing::debug!(error = %e, "could not put a wake-up token back");
     }
 }
 
