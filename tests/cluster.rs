@@ -317,3 +317,88 @@ fn an_idle_worker_wakes_at_once_for_a_job_on_any_master() {
         );
     }
 }
+
+#[test]
+fn bench_spreads_its_queues_over_the_masters_and_cleans_up() {
+    let cluster = RedisCluster::shared();
+    let ns = namespace();
+    let mut cmd = mlqd(cluster, &ns);
+    cmd.args([
+        "bench",
+        "--jobs",
+        "600",
+        "--concurrency",
+        "2",
+        "--queues",
+        "3",
+        "--latency-jobs",
+        "15",
+        "--rate",
+        "100",
+        "--no-worker-process",
+        "--json",
+    ]);
+    let out = run(cmd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: mlqd::bench::Report = serde_json::from_slice(&out.stdout).expect("bench JSON");
+    assert_eq!(report.queues, 3);
+    let run = &report.runs[0];
+    assert_eq!(run.drained, 600);
+    // CPU and memory are summed over the masters
+    assert!(run.redis_cpu_us_per_job > 0.0 && run.redis_bytes_per_job > 0.0);
+    assert_eq!(run.latency.as_ref().map(|l| l.samples), Some(15));
+    // bench-0..2 land on more than one master, and nothing of bench's is left on any
+    let owners: BTreeSet<u16> = (0..3)
+        .map(|i| cluster.queue_owner(&format!("bench-{i}")))
+        .collect();
+    assert!(owners.len() >= 2, "{owners:?}");
+    for port in cluster.ports() {
+        let left = cluster.keys_on(port, &format!("{ns}-bench-*"));
+        assert!(left.is_empty(), "bench left keys on {port}: {left:?}");
+    }
+}
+
+#[test]
+fn up_runs_against_a_cluster() {
+    use std::io::{BufRead, BufReader};
+    let cluster = RedisCluster::shared();
+    let ns = namespace();
+    let queues = cluster.spread_queues("uq", 2);
+    let mut cmd = mlqd(cluster, &ns);
+    cmd.args(["up", "--builtin", "echo", "--listen", "127.0.0.1:0"])
+        .args(["--queue", &queues[0], "--queue", &queues[1]])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut up = Proc::spawn(cmd);
+    let out = up.child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(out).lines();
+    let mut banner = Vec::new();
+    while !banner.iter().any(|l: &String| l.contains("Ctrl-C stops")) {
+        match lines.next() {
+            Some(Ok(l)) => banner.push(l),
+            _ => panic!("up printed only {banner:?}"),
+        }
+    }
+    assert!(
+        banner.iter().any(|l| l.contains("redis+cluster://")),
+        "{banner:?}"
+    );
+    for q in &queues {
+        let mut cmd = mlqd(cluster, &ns);
+        cmd.args([
+            "post",
+            r#"{"up":1}"#,
+            "--queue",
+            q,
+            "--wait",
+            "--wait-timeout",
+            "30s",
+        ]);
+        let out = run(cmd);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), r#"{"up":1}"#);
+    }
+    up.signal("TERM");
+    let st = up.wait_for(Duration::from_secs(30)).expect("up stopped");
+    assert_eq!(st.code(), Some(0));
+}

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::sentinel::{SentinelSetup, info};
 use common::{
-    Proc, Server, eventually, http_with, mlqd, namespace, quiet, quiet_worker, status_of,
+    Proc, Server, eventually, http_with, mlqd, namespace, quiet, quiet_worker, run, status_of,
+    stderr,
 };
 use serde_json::{Value, json};
 
@@ -153,6 +154,23 @@ fn a_failover_amid_300_jobs_loses_none_and_restarts_nothing() {
         server_proc.child.try_wait().unwrap().is_none(),
         "serve exited"
     );
+
+    // the one-shot commands find the new master through the sentinels too
+    let mut cmd = mlqd(&setup, &ns);
+    cmd.args(["queues", "--json"]);
+    let out = run(cmd);
+    assert!(out.status.success(), "queues: {}", stderr(&out));
+    let listed: Value = serde_json::from_slice(&out.stdout).expect("queues JSON");
+    assert_eq!(listed[0]["totals"]["succeeded"], JOBS as u64, "{listed}");
+    let mut cmd = mlqd(&setup, &ns);
+    cmd.args(["status", &ids[0], "--json"]);
+    let out = run(cmd);
+    assert!(out.status.success(), "status: {}", stderr(&out));
+    let mut cmd = mlqd(&setup, &ns);
+    cmd.args(["workers", "--json"]);
+    let out = run(cmd);
+    let listed: Value = serde_json::from_slice(&out.stdout).expect("workers JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
 
     // acknowledged posts resumed well within 10 s of the failover
     let gap = acked_at
