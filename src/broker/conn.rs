@@ -31,7 +31,8 @@ use tokio::sync::watch;
 use super::cluster::{ClusterConn, SlotWaiter};
 use super::info::merge_info;
 use super::sentinel::SentinelConn;
-use super::target::{Node, RedisTarget, TlsFiles, Topology};
+use super::target::{Node, RedisTarget, Topology};
+use super::tls::TlsFiles;
 use crate::error::{Error, Result};
 
 /// Longest wait for a new connection before the call fails as unavailable.

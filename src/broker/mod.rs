@@ -3,7 +3,7 @@
 //!
 //! Layout, one concern per file, each an `impl Broker` block where it calls Redis:
 //! - `conn`: the connection (`Conn`): commands, pipelines, script calls, blocking pops and
-//!   pub/sub, on any deployment; `target` (the URL forms and TLS files), `sentinel`
+//!   pub/sub, on any deployment; `target` (the URL forms), `tls` (the TLS files), `sentinel`
 //!   (following the master) and `cluster` (routing, per-master reads, per-slot pops)
 //!   behind it;
 //! - `scripts`: each script declared once (name, KEYS by role), calls built from that;
@@ -32,6 +32,7 @@ mod reply;
 pub(crate) mod scripts;
 mod sentinel;
 mod target;
+mod tls;
 mod types;
 mod waiting;
 
@@ -41,7 +42,8 @@ use std::time::Duration;
 
 pub use codec::Header;
 pub use keys::{JobKeys, Keys, QueueKeys, WorkerKeys};
-pub use target::{TlsFiles, redact};
+pub use target::redact;
+pub use tls::TlsFiles;
 pub use types::{
     Backoff, Cancelled, Claim, ClaimedJob, Enqueued, Failure, Fence, Flagged, NewJob, Recovered,
     ScanTarget, Selection, Success, WorkerInfo,

@@ -201,7 +201,13 @@ impl SentinelConn {
         if let Some(m) = self.current() {
             return Ok(m);
         }
-        self.check().await?;
+        self.start_monitor();
+        let _one = self.shared.checking.lock().await;
+        // another caller may have found it while we waited
+        if let Some(m) = self.current() {
+            return Ok(m);
+        }
+        self.check_locked().await?;
         self.current()
             .ok_or_else(|| unavailable("no master known yet"))
     }
@@ -209,8 +215,13 @@ impl SentinelConn {
     /// Asks the sentinels and switches master (or the `WAIT` policy) when they say so.
     async fn check(&self) -> RedisResult<()> {
         self.start_monitor();
+        let _one = self.shared.checking.lock().await;
+        self.check_locked().await
+    }
+
+    /// [`Self::check`] for a caller that holds the `checking` lock.
+    async fn check_locked(&self) -> RedisResult<()> {
         let shared = &self.shared;
-        let _one = shared.checking.lock().await;
         let views = self.ask_sentinels().await;
         if views.is_empty() {
             return Err(unavailable("no sentinel answered"));
@@ -507,31 +518,21 @@ impl ConnectionLike for SentinelConn {
     }
 }
 
-/// Asks the sentinels every second, or at once when nudged, while any connection lives.
+/// Asks the sentinels every second, or at once when nudged, while any connection lives
+/// (it ends within a second of the last one being dropped).
 async fn monitor(shared: Weak<Shared>) {
     loop {
-        let nudge = match shared.upgrade() {
-            Some(s) => s,
-            None => return,
-        };
-        // Holding only a weak reference while sleeping, so the monitor ends with the
-        // connection.
-        let notified = {
-            let s = nudge.clone();
-            async move {
-                tokio::select! {
-                    _ = s.nudge.notified() => {}
-                    _ = tokio::time::sleep(MONITOR_PERIOD) => {}
-                }
+        {
+            let Some(s) = shared.upgrade() else { return };
+            tokio::select! {
+                _ = s.nudge.notified() => {}
+                _ = tokio::time::sleep(MONITOR_PERIOD) => {}
             }
-        };
-        drop(nudge);
-        notified.await;
+        }
         let Some(shared) = shared.upgrade() else {
             return;
         };
-        let conn = SentinelConn { shared };
-        if let Err(e) = conn.check().await {
+        if let Err(e) = (SentinelConn { shared }).check().await {
             tracing::debug!(error = %e, "sentinel check failed");
         }
     }
