@@ -448,7 +448,7 @@ async fn connect(target: &RedisTarget, node: &Node) -> RedisResult<(MultiplexedC
 }
 
 fn lost_pop() -> RedisError {
-    RedisError::from((ErrorKind::Io, "no answer from redis in time"))
+    RedisError::from(std::io::Error::other("no answer from redis in time"))
 }
 
 #[cfg(test)]

@@ -578,15 +578,15 @@ fn smells_of_failover(e: &RedisError) -> bool {
         || e.code() == Some("UNBLOCKED")
 }
 
+/// An I/O-kind error (what callers retry) that prints as just `why`.
 fn unavailable(why: &'static str) -> RedisError {
-    RedisError::from((ErrorKind::Io, why))
+    RedisError::from(std::io::Error::other(why))
 }
 
 fn not_replicated() -> RedisError {
-    RedisError::from((
-        ErrorKind::Io,
+    unavailable(
         "no replica acknowledged the write in time (a failover may be under way); it may not have been kept",
-    ))
+    )
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -117,8 +117,16 @@ pub enum Command {
 
 /// Sets up `tracing` on stderr, as text or one JSON object per line.
 pub fn init_tracing(global: &GlobalArgs) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&global.log_level)
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&global.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // redis-rs logs every reconnection attempt of its cluster client; mlqd says what
+    // matters itself (one line for an unreachable Redis). `--log-level info,redis=warn`
+    // brings them back.
+    if !global.log_level.contains("redis")
+        && let Ok(quiet) = "redis=off".parse()
+    {
+        filter = filter.add_directive(quiet);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
