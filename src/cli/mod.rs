@@ -260,32 +260,39 @@ pub fn job_id_arg(s: &str) -> Result<JobId, String> {
     s.parse::<JobId>().map_err(|e| e.to_string())
 }
 
-/// A token that fires on SIGTERM or SIGINT (Ctrl-C).
+/// A token that fires on SIGTERM or SIGINT (Ctrl-C). The handlers are in place when this
+/// returns (a signal that arrives right after, e.g. once a banner is printed, is caught).
 pub fn shutdown_on_signals() -> CancellationToken {
     let token = CancellationToken::new();
     let t = token.clone();
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let mut term = match signal(SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
+                        _ = int.recv() => tracing::info!("SIGINT received; shutting down"),
+                    }
+                    t.cancel();
+                });
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM/SIGINT");
+                tokio::spawn(async move {
                     let _ = tokio::signal::ctrl_c().await;
                     t.cancel();
-                    return;
-                }
-            };
-            tokio::select! {
-                _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
-                _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received; shutting down"),
+                });
             }
         }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
         t.cancel();
     });
     token

@@ -123,9 +123,9 @@ pub async fn run(g: &GlobalArgs, a: ServeArgs) -> anyhow::Result<u8> {
     let schemas: Vec<&str> = a.schema.iter().map(String::as_str).collect();
     tracing::info!(address = %local, auth = config.token.is_some(), schemas = ?schemas,
         ui = config.ui, read_only = config.read_only, "serving the HTTP API");
+    let shutdown = super::shutdown_on_signals();
     // the one line a script (or a test) reads to find a port-0 server
     let _ = super::output::line(format_args!("mlqd serve listening on http://{local}"));
-    let shutdown = super::shutdown_on_signals();
     api::serve(listener, AppState::new(client, config), shutdown)
         .await
         .context("serving HTTP")?;

@@ -132,9 +132,9 @@ async fn run_all(
             let _ = output::line(format_args!("mlqd up:   export MLQD_REDIS_URL={}", m.url));
         }
     }
+    let shutdown = super::shutdown_on_signals();
     let _ = output::line(format_args!("mlqd up: Ctrl-C stops everything"));
 
-    let shutdown = super::shutdown_on_signals();
     let http = tokio::spawn(api::serve(
         listener,
         AppState::new(client, config),
