@@ -197,6 +197,35 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('limit', 'limit', [CompletionResultType]::ParameterValue, 'Set, change or clear a queue''s limits (enforced across every worker)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlqd;queues;limit' {
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Most job starts per period: N/s, N/m or N/h (a token bucket)')
+            [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Starts the rate lets save up while the queue is idle (default 1)')
+            [CompletionResult]::new('--max-active', '--max-active', [CompletionResultType]::ParameterName, 'Most jobs of the queue running at once, across every worker')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
+            [CompletionResult]::new('--clear', '--clear', [CompletionResultType]::ParameterName, 'Clear every limit first (then apply the other flags, if any)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the queue''s limits as JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlqd;queues;help' {
+            [CompletionResult]::new('limit', 'limit', [CompletionResultType]::ParameterValue, 'Set, change or clear a queue''s limits (enforced across every worker)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlqd;queues;help;limit' {
+            break
+        }
+        'mlqd;queues;help;help' {
             break
         }
         'mlqd;serve' {
@@ -434,6 +463,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;help;queues' {
+            [CompletionResult]::new('limit', 'limit', [CompletionResultType]::ParameterValue, 'Set, change or clear a queue''s limits (enforced across every worker)')
+            break
+        }
+        'mlqd;help;queues;limit' {
             break
         }
         'mlqd;help;serve' {

@@ -145,6 +145,21 @@ _mlqd() {
             mlqd__subcmd__help__subcmd__dlq,requeue)
                 cmd="mlqd__subcmd__help__subcmd__dlq__subcmd__requeue"
                 ;;
+            mlqd__subcmd__help__subcmd__queues,limit)
+                cmd="mlqd__subcmd__help__subcmd__queues__subcmd__limit"
+                ;;
+            mlqd__subcmd__queues,help)
+                cmd="mlqd__subcmd__queues__subcmd__help"
+                ;;
+            mlqd__subcmd__queues,limit)
+                cmd="mlqd__subcmd__queues__subcmd__limit"
+                ;;
+            mlqd__subcmd__queues__subcmd__help,help)
+                cmd="mlqd__subcmd__queues__subcmd__help__subcmd__help"
+                ;;
+            mlqd__subcmd__queues__subcmd__help,limit)
+                cmd="mlqd__subcmd__queues__subcmd__help__subcmd__limit"
+                ;;
             *)
                 ;;
         esac
@@ -684,8 +699,22 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__help__subcmd__queues)
-            opts=""
+            opts="limit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__help__subcmd__queues__subcmd__limit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -930,12 +959,96 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__queues)
-            opts="-h -V --json --redis-url --namespace --log-format --log-level --help --version"
+            opts="-h -V --json --redis-url --namespace --log-format --log-level --help --version limit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --redis-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__queues__subcmd__help)
+            opts="limit help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__queues__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__queues__subcmd__help__subcmd__limit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__queues__subcmd__limit)
+            opts="-h -V --rate --burst --max-active --clear --json --redis-url --namespace --log-format --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-active)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --redis-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

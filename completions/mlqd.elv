@@ -180,6 +180,31 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand limit 'Set, change or clear a queue''s limits (enforced across every worker)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlqd;queues;limit'= {
+            cand --rate 'Most job starts per period: N/s, N/m or N/h (a token bucket)'
+            cand --burst 'Starts the rate lets save up while the queue is idle (default 1)'
+            cand --max-active 'Most jobs of the queue running at once, across every worker'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --clear 'Clear every limit first (then apply the other flags, if any)'
+            cand --json 'Print the queue''s limits as JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;queues;help'= {
+            cand limit 'Set, change or clear a queue''s limits (enforced across every worker)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlqd;queues;help;limit'= {
+        }
+        &'mlqd;queues;help;help'= {
         }
         &'mlqd;serve'= {
             cand --listen 'Address to listen on (port 0 picks a free port; the address is printed)'
@@ -398,6 +423,9 @@ set edit:completion:arg-completer[mlqd] = {|@words|
         &'mlqd;help;dlq;purge'= {
         }
         &'mlqd;help;queues'= {
+            cand limit 'Set, change or clear a queue''s limits (enforced across every worker)'
+        }
+        &'mlqd;help;queues;limit'= {
         }
         &'mlqd;help;serve'= {
         }

@@ -135,14 +135,30 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcomman
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "requeue" -d 'Put dead jobs back in their queue with a fresh retry budget'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete dead jobs for good'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l json -d 'Print JSON'
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -s h -l help -d 'Print help'
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -s V -l version -d 'Print version'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l json -d 'Print JSON'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -s h -l help -d 'Print help'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -s V -l version -d 'Print version'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -f -a "limit" -d 'Set, change or clear a queue\'s limits (enforced across every worker)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l rate -d 'Most job starts per period: N/s, N/m or N/h (a token bucket)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l burst -d 'Starts the rate lets save up while the queue is idle (default 1)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l max-active -d 'Most jobs of the queue running at once, across every worker' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l clear -d 'Clear every limit first (then apply the other flags, if any)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l json -d 'Print the queue\'s limits as JSON'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -s h -l help -d 'Print help'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -s V -l version -d 'Print version'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from help" -f -a "limit" -d 'Set, change or clear a queue\'s limits (enforced across every worker)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l listen -d 'Address to listen on (port 0 picks a free port; the address is printed)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l token -d 'Bearer token every /v1 route requires (/healthz and /readyz stay open)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l metrics-token -d 'Bearer token /metrics requires (open when unset)' -r
@@ -313,3 +329,4 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subc
 complete -c mlqd -n "__fish_mlqd_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "list" -d 'List dead jobs, newest first'
 complete -c mlqd -n "__fish_mlqd_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "requeue" -d 'Put dead jobs back in their queue with a fresh retry budget'
 complete -c mlqd -n "__fish_mlqd_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "purge" -d 'Delete dead jobs for good'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and __fish_seen_subcommand_from queues" -f -a "limit" -d 'Set, change or clear a queue\'s limits (enforced across every worker)'

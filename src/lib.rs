@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`job`]: what a job is (id, state, options, payload, status record).
 //! - [`error`]: the one error type, with a stable code per variant.
+//! - [`limits`]: queue limits (rate, burst, max_active): their text forms and checks.
 //! - [`units`]: durations (`500ms`) and sizes (`16MiB`) as flags and queries write them.
 //! - [`broker`]: the only module that talks to Redis: keys, one Lua script per state change.
 //! - [`events`]: one pub/sub subscription per process, fanned out to waiters.
@@ -36,6 +37,7 @@ pub mod client;
 pub mod error;
 pub mod events;
 pub mod job;
+pub mod limits;
 pub mod reaper;
 pub mod telemetry;
 #[cfg(feature = "cli")]

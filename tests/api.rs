@@ -411,6 +411,7 @@ fn openapi_document_matches_the_routes_served() {
         ("get", "/v1/queues/{queue}"),
         ("post", "/v1/queues/{queue}/pause"),
         ("post", "/v1/queues/{queue}/resume"),
+        ("put", "/v1/queues/{queue}/limits"),
         ("get", "/v1/queues/{queue}/dead"),
         ("post", "/v1/queues/{queue}/dead/requeue"),
         ("delete", "/v1/queues/{queue}/dead"),

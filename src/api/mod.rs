@@ -182,6 +182,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(queues::get))
         .routes(routes!(queues::pause))
         .routes(routes!(queues::resume))
+        .routes(routes!(queues::set_limits))
         .routes(routes!(dead::list, dead::purge))
         .routes(routes!(dead::requeue))
         .routes(routes!(workers::list))

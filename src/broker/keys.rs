@@ -143,6 +143,11 @@ impl QueueKeys {
     pub fn paused(&self) -> String {
         self.key("paused")
     }
+    /// HASH of the queue's limits (rate, per, period, burst, max_active) and its token
+    /// bucket (tokens, ts); absent when the queue has none.
+    pub fn limits(&self) -> String {
+        self.key("limits")
+    }
     /// STRING that exists for one housekeeping period after a claim promoted due jobs and
     /// recovered expired leases (so busy workers do not repeat it on every claim).
     pub fn tidied(&self) -> String {
@@ -253,6 +258,7 @@ mod tests {
             q.stats(),
             q.notify(),
             q.paused(),
+            q.limits(),
             q.wake(),
             q.tidied(),
             q.done("01ARZ3NDEKTSV4RRFFQ69G5FAV"),

@@ -8,7 +8,8 @@
 //! - `reply`: script replies read into typed values; `codec`: job records ⇄ structs;
 //! - `types`: what the methods take and give back;
 //! - `enqueue` · `claim` (claim, renew, progress) · `outcomes` (complete, fail, handback) ·
-//!   `jobs` (status, cancel) · `queues` (names, stats, pause) · `maintenance` (recover,
+//!   `jobs` (status, cancel) · `queues` (names, stats, pause) · `limits` (rate, burst,
+//!   max_active) · `maintenance` (recover,
 //!   promote, notices, sweep) · `dead` (dead letters) · `registry` (heartbeats, workers,
 //!   leader) · `waiting` (the wake-up `Waker`, pub/sub `Subscription`).
 
@@ -20,6 +21,7 @@ mod enqueue;
 pub mod info;
 mod jobs;
 pub mod keys;
+mod limits;
 mod maintenance;
 mod outcomes;
 mod payload;

@@ -108,11 +108,12 @@ scripts! {
         [pending, prio, seq, scheduled, retry, specs, payloads, stats, wake] + idem;
     CLAIM: QueueKeys = claim [
         pending, prio, seq, scheduled, retry, active, specs, payloads, meta, dead, stats,
-        paused, wake, tidied, notify,
+        paused, wake, tidied, notify, limits,
     ];
     RENEW: QueueKeys = renew [active, meta];
-    COMPLETE: QueueKeys = complete [active, specs, payloads, meta, stats] + done;
-    FAIL: QueueKeys = fail [active, retry, dead, specs, payloads, meta, stats, wake];
+    LIMITS: QueueKeys = limits [limits, wake];
+    COMPLETE: QueueKeys = complete [active, specs, payloads, meta, stats, limits, wake] + done;
+    FAIL: QueueKeys = fail [active, retry, dead, specs, payloads, meta, stats, wake, limits];
     HANDBACK: QueueKeys = handback [active, pending, prio, seq, specs, meta, wake];
     PROGRESS: QueueKeys = progress [active, meta];
     CANCEL: JobKeys = cancel [

@@ -135,8 +135,23 @@ pub fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
             "mlqd dlq purge --queue predict",
         )],
         "mlqd-queues" => &[
-            ("Counts per queue and state:", "mlqd queues"),
+            ("Counts per queue and state, with limits:", "mlqd queues"),
             ("As JSON:", "mlqd queues --json"),
+            (
+                "At most 2 jobs of queue gpu at once, across every worker:",
+                "mlqd queues limit gpu --max-active 2",
+            ),
+        ],
+        "mlqd-queues-limit" => &[
+            (
+                "At most 10 starts a second, saving up to 20 while idle:",
+                "mlqd queues limit paid-api --rate 10/s --burst 20",
+            ),
+            (
+                "At most 2 jobs running at once (a licence for 2 GPUs):",
+                "mlqd queues limit train --max-active 2",
+            ),
+            ("Remove every limit:", "mlqd queues limit train --clear"),
         ],
         "mlqd-serve" => &[
             (

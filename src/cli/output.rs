@@ -119,6 +119,7 @@ pub fn queues_table(queues: &[QueueStats]) -> String {
         "enqueued",
         "succeeded",
         "failed",
+        "limits",
     ]);
     for q in queues {
         b.push_record([
@@ -133,6 +134,7 @@ pub fn queues_table(queues: &[QueueStats]) -> String {
             q.totals.enqueued.to_string(),
             q.totals.succeeded.to_string(),
             q.totals.failed.to_string(),
+            crate::limits::QueueLimits::summary(q.limits.as_ref()),
         ]);
     }
     table(b)

@@ -39,6 +39,9 @@ pub struct QueueRow {
     pub retry: u64,
     pub dead: u64,
     pub paused: bool,
+    /// Rate and concurrency limits, if any.
+    #[serde(default)]
+    pub limits: Option<crate::limits::QueueLimits>,
     /// Jobs succeeded per second since the previous read (None on the first read).
     pub succeeded_per_s: Option<f64>,
     /// Failed attempts per second since the previous read (None on the first read).
@@ -121,6 +124,7 @@ impl Collector {
                 retry: s.retry,
                 dead: s.dead,
                 paused: s.paused,
+                limits: s.limits,
                 succeeded_per_s: None,
                 failed_per_s: None,
                 totals: s.totals,

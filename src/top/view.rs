@@ -46,7 +46,7 @@ impl ViewState {
 
 /// Formats a rate for a table cell: `-` before rates are known.
 /// The queues table's columns, in the live view and in `mlqd top --once`.
-pub const QUEUE_COLUMNS: [&str; 9] = [
+pub const QUEUE_COLUMNS: [&str; 10] = [
     "queue",
     "pending",
     "scheduled",
@@ -56,10 +56,11 @@ pub const QUEUE_COLUMNS: [&str; 9] = [
     "ok/s",
     "failed/s",
     "paused",
+    "limits",
 ];
 
 /// One queue's row as text, in [`QUEUE_COLUMNS`] order.
-pub fn queue_cells(q: &QueueRow) -> [String; 9] {
+pub fn queue_cells(q: &QueueRow) -> [String; 10] {
     [
         q.queue.clone(),
         q.pending.to_string(),
@@ -70,6 +71,7 @@ pub fn queue_cells(q: &QueueRow) -> [String; 9] {
         rate(q.succeeded_per_s),
         rate(q.failed_per_s),
         if q.paused { "yes" } else { "no" }.to_string(),
+        crate::limits::QueueLimits::summary(q.limits.as_ref()),
     ]
 }
 
@@ -196,6 +198,8 @@ fn render_queues(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewSta
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(7),
+        // what is left: a long queue name keeps its width first
+        Constraint::Fill(1),
     ];
     let title = format!(" queues ({}) ", snap.queues.len());
     let table = Table::new(rows, widths)
@@ -338,6 +342,11 @@ mod tests {
                     queue: "train".into(),
                     scheduled: 3,
                     paused: true,
+                    limits: Some(crate::limits::QueueLimits {
+                        rate: Some("5/s".into()),
+                        burst: Some(1),
+                        max_active: Some(2),
+                    }),
                     ..Default::default()
                 },
             ],
@@ -397,10 +406,14 @@ mod tests {
             .collect();
         assert_eq!(
             cols,
-            ["predict", "1234", "0", "7", "0", "2", "250", "0.5", "no"],
+            [
+                "predict", "1234", "0", "7", "0", "2", "250", "0.5", "no", "-"
+            ],
             "{predict}"
         );
-        assert!(line_with(&screen, "train").contains("PAUSED"));
+        let train = line_with(&screen, "train");
+        assert!(train.contains("PAUSED"), "{train}");
+        assert!(train.contains("rate 5/s · max active 2"), "{train}");
         // the first queue is selected
         assert!(predict.contains('▶'), "{predict}");
     }

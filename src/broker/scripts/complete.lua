@@ -6,12 +6,15 @@
 -- KEYS[3] payloads HASH
 -- KEYS[4] meta     HASH
 -- KEYS[5] stats    HASH
--- KEYS[6..] done:<ulid> STRING, one per job in ARGV order
+-- KEYS[6] limits   HASH  the queue's limits: with max_active, a freed slot wakes a worker
+-- KEYS[7] wake     LIST
+-- KEYS[8..] done:<ulid> STRING, one per job in ARGV order
 -- ARGV[1] worker id, [2] queue name, [3] events channel, [4] default result ttl ms,
 -- then 4 per job: ulid, attempt, result bytes, result content type
 -- Returns one code per job: 1 recorded, 2 already recorded by this same attempt (a retried
 -- call), 0 refused: the worker no longer holds the lease, so it must not write an outcome.
 local active, specs, payloads, meta, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local limits, wake_key = KEYS[6], KEYS[7]
 local worker, queue, channel = ARGV[1], ARGV[2], ARGV[3]
 local default_ttl = ARGV[4]
 local now = now_ms()
@@ -27,7 +30,7 @@ local codes, done_ids, recorded = {}, {}, {}
 local external = {} -- jobs whose payload sits in the payloads hash
 for j, ulid in ipairs(ulids) do
   local i = 1 + j * 4
-  local done = KEYS[5 + j]
+  local done = KEYS[7 + j]
   local attempt = tonumber(ARGV[i + 1])
   -- the lease check of holds_lease, on the values read above; a ulid twice in one call
   -- is recorded once (the second sees the first's record)
@@ -81,6 +84,8 @@ if #done_ids > 0 then
   call_many('HDEL', meta, done_ids)
   call_many('ZREM', active, done_ids)
   redis.call('HINCRBY', stats, 'succeeded', #done_ids)
+  -- a worker held back by max_active may start a job now
+  if redis.call('HEXISTS', limits, 'max_active') == 1 then wake(wake_key) end
 end
 publish(channel, 'succeeded', queue, done_ids)
 return codes
