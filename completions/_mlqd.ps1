@@ -34,7 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('result', 'result', [CompletionResultType]::ParameterValue, 'Write a finished job''s result bytes')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a pending or running job')
             [CompletionResult]::new('dlq', 'dlq', [CompletionResultType]::ParameterValue, 'List, requeue or purge dead jobs')
-            [CompletionResult]::new('queues', 'queues', [CompletionResultType]::ParameterValue, 'Show every queue''s counts')
+            [CompletionResult]::new('queues', 'queues', [CompletionResultType]::ParameterValue, 'Show every queue''s counts and limits; set limits (`queues limit`)')
+            [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List a queue''s jobs in one state, a page at a time')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the HTTP API, /metrics and health probes')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run jobs')
             [CompletionResult]::new('reaper', 'reaper', [CompletionResultType]::ParameterValue, 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)')
@@ -228,6 +229,24 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
         'mlqd;queues;help;help' {
             break
         }
+        'mlqd;jobs' {
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'The queue')
+            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'The queue')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'scheduled, pending, active, retry, dead, succeeded or cancelled')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'scheduled, pending, active, retry, dead, succeeded or cancelled')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Jobs per page (1 to 500)')
+            [CompletionResult]::new('--cursor', '--cursor', [CompletionResultType]::ParameterName, 'Where the page starts: the cursor the previous page printed')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON: {"jobs":[status…],"next_cursor"}')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mlqd;serve' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port; the address is printed)')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Bearer token every /v1 route requires (/healthz and /readyz stay open)')
@@ -238,6 +257,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Longest ?wait= a request may ask for')
             [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'On SIGTERM/SIGINT, how long in-flight requests may finish')
             [CompletionResult]::new('--redis-timeout', '--redis-timeout', [CompletionResultType]::ParameterName, 'Longest wait for one Redis answer; past it a request gets 503')
+            [CompletionResult]::new('--recent', '--recent', [CompletionResultType]::ParameterName, 'Cancelled jobs per queue kept listable (GET /v1/queues/{queue}/jobs?state=cancelled), newest first (0: none)')
             [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
@@ -272,6 +292,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--worker-id', '--worker-id', [CompletionResultType]::ParameterName, 'Worker id (default host-pid-random)')
             [CompletionResult]::new('--callback-secret', '--callback-secret', [CompletionResultType]::ParameterName, 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>')
             [CompletionResult]::new('--metrics-listen', '--metrics-listen', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics at http://ADDR/metrics')
+            [CompletionResult]::new('--recent', '--recent', [CompletionResultType]::ParameterName, 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire')
             [CompletionResult]::new('--breaker-threshold', '--breaker-threshold', [CompletionResultType]::ParameterName, 'Stop claiming after this many failed jobs in a row (0 = never)')
             [CompletionResult]::new('--breaker-cooldown', '--breaker-cooldown', [CompletionResultType]::ParameterName, 'How long claiming stops when the breaker opens, before one trial job')
             [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
@@ -328,6 +349,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--worker-id', '--worker-id', [CompletionResultType]::ParameterName, 'Worker id (default host-pid-random)')
             [CompletionResult]::new('--callback-secret', '--callback-secret', [CompletionResultType]::ParameterName, 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>')
             [CompletionResult]::new('--metrics-listen', '--metrics-listen', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics at http://ADDR/metrics')
+            [CompletionResult]::new('--recent', '--recent', [CompletionResultType]::ParameterName, 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire')
             [CompletionResult]::new('--breaker-threshold', '--breaker-threshold', [CompletionResultType]::ParameterName, 'Stop claiming after this many failed jobs in a row (0 = never)')
             [CompletionResult]::new('--breaker-cooldown', '--breaker-cooldown', [CompletionResultType]::ParameterName, 'How long claiming stops when the breaker opens, before one trial job')
             [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
@@ -422,7 +444,8 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('result', 'result', [CompletionResultType]::ParameterValue, 'Write a finished job''s result bytes')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a pending or running job')
             [CompletionResult]::new('dlq', 'dlq', [CompletionResultType]::ParameterValue, 'List, requeue or purge dead jobs')
-            [CompletionResult]::new('queues', 'queues', [CompletionResultType]::ParameterValue, 'Show every queue''s counts')
+            [CompletionResult]::new('queues', 'queues', [CompletionResultType]::ParameterValue, 'Show every queue''s counts and limits; set limits (`queues limit`)')
+            [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List a queue''s jobs in one state, a page at a time')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the HTTP API, /metrics and health probes')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run jobs')
             [CompletionResult]::new('reaper', 'reaper', [CompletionResultType]::ParameterValue, 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)')
@@ -467,6 +490,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;help;queues;limit' {
+            break
+        }
+        'mlqd;help;jobs' {
             break
         }
         'mlqd;help;serve' {

@@ -31,6 +31,9 @@ _mlqd() {
             mlqd,help)
                 cmd="mlqd__subcmd__help"
                 ;;
+            mlqd,jobs)
+                cmd="mlqd__subcmd__jobs"
+                ;;
             mlqd,man)
                 cmd="mlqd__subcmd__man"
                 ;;
@@ -103,6 +106,9 @@ _mlqd() {
             mlqd__subcmd__help,help)
                 cmd="mlqd__subcmd__help__subcmd__help"
                 ;;
+            mlqd__subcmd__help,jobs)
+                cmd="mlqd__subcmd__help__subcmd__jobs"
+                ;;
             mlqd__subcmd__help,man)
                 cmd="mlqd__subcmd__help__subcmd__man"
                 ;;
@@ -167,7 +173,7 @@ _mlqd() {
 
     case "${cmd}" in
         mlqd)
-            opts="-h -V --redis-url --namespace --log-format --log-level --help --version post status result cancel dlq queues serve worker reaper up workers top bench completions man help"
+            opts="-h -V --redis-url --namespace --log-format --log-level --help --version post status result cancel dlq queues jobs serve worker reaper up workers top bench completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -545,7 +551,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__help)
-            opts="post status result cancel dlq queues serve worker reaper up workers top bench completions man help"
+            opts="post status result cancel dlq queues jobs serve worker reaper up workers top bench completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -657,6 +663,20 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__help__subcmd__jobs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -831,6 +851,60 @@ _mlqd() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__jobs)
+            opts="-q -s -h -V --queue --state --limit --cursor --json --redis-url --namespace --log-format --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --queue)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -q)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cursor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1173,7 +1247,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__serve)
-            opts="-h -V --listen --token --metrics-token --allow-unauthenticated --schema --max-body --max-pending --max-wait --drain-timeout --no-ui --ui-read-only --redis-timeout --redis-url --namespace --log-format --log-level --help --version"
+            opts="-h -V --listen --token --metrics-token --allow-unauthenticated --schema --max-body --max-pending --max-wait --drain-timeout --no-ui --ui-read-only --redis-timeout --recent --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1212,6 +1286,10 @@ _mlqd() {
                     return 0
                     ;;
                 --redis-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1303,7 +1381,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__up)
-            opts="-q -c -h -V --listen --token --allow-unauthenticated --no-ui --ui-read-only --data-dir --redis-port --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
+            opts="-q -c -h -V --listen --token --allow-unauthenticated --no-ui --ui-read-only --data-dir --redis-port --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --recent --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1405,6 +1483,10 @@ _mlqd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --recent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --breaker-threshold)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1437,7 +1519,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__worker)
-            opts="-q -c -h -V --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
+            opts="-q -c -h -V --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --recent --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1520,6 +1602,10 @@ _mlqd() {
                     return 0
                     ;;
                 --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

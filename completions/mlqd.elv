@@ -31,7 +31,8 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand result 'Write a finished job''s result bytes'
             cand cancel 'Cancel a pending or running job'
             cand dlq 'List, requeue or purge dead jobs'
-            cand queues 'Show every queue''s counts'
+            cand queues 'Show every queue''s counts and limits; set limits (`queues limit`)'
+            cand jobs 'List a queue''s jobs in one state, a page at a time'
             cand serve 'Serve the HTTP API, /metrics and health probes'
             cand worker 'Run jobs'
             cand reaper 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)'
@@ -206,6 +207,23 @@ set edit:completion:arg-completer[mlqd] = {|@words|
         }
         &'mlqd;queues;help;help'= {
         }
+        &'mlqd;jobs'= {
+            cand -q 'The queue'
+            cand --queue 'The queue'
+            cand -s 'scheduled, pending, active, retry, dead, succeeded or cancelled'
+            cand --state 'scheduled, pending, active, retry, dead, succeeded or cancelled'
+            cand --limit 'Jobs per page (1 to 500)'
+            cand --cursor 'Where the page starts: the cursor the previous page printed'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --json 'Print JSON: {"jobs":[status…],"next_cursor"}'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mlqd;serve'= {
             cand --listen 'Address to listen on (port 0 picks a free port; the address is printed)'
             cand --token 'Bearer token every /v1 route requires (/healthz and /readyz stay open)'
@@ -216,6 +234,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --max-wait 'Longest ?wait= a request may ask for'
             cand --drain-timeout 'On SIGTERM/SIGINT, how long in-flight requests may finish'
             cand --redis-timeout 'Longest wait for one Redis answer; past it a request gets 503'
+            cand --recent 'Cancelled jobs per queue kept listable (GET /v1/queues/{queue}/jobs?state=cancelled), newest first (0: none)'
             cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
@@ -249,6 +268,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --worker-id 'Worker id (default host-pid-random)'
             cand --callback-secret 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>'
             cand --metrics-listen 'Serve Prometheus metrics at http://ADDR/metrics'
+            cand --recent 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire'
             cand --breaker-threshold 'Stop claiming after this many failed jobs in a row (0 = never)'
             cand --breaker-cooldown 'How long claiming stops when the breaker opens, before one trial job'
             cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
@@ -303,6 +323,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --worker-id 'Worker id (default host-pid-random)'
             cand --callback-secret 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>'
             cand --metrics-listen 'Serve Prometheus metrics at http://ADDR/metrics'
+            cand --recent 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire'
             cand --breaker-threshold 'Stop claiming after this many failed jobs in a row (0 = never)'
             cand --breaker-cooldown 'How long claiming stops when the breaker opens, before one trial job'
             cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
@@ -391,7 +412,8 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand result 'Write a finished job''s result bytes'
             cand cancel 'Cancel a pending or running job'
             cand dlq 'List, requeue or purge dead jobs'
-            cand queues 'Show every queue''s counts'
+            cand queues 'Show every queue''s counts and limits; set limits (`queues limit`)'
+            cand jobs 'List a queue''s jobs in one state, a page at a time'
             cand serve 'Serve the HTTP API, /metrics and health probes'
             cand worker 'Run jobs'
             cand reaper 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)'
@@ -426,6 +448,8 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand limit 'Set, change or clear a queue''s limits (enforced across every worker)'
         }
         &'mlqd;help;queues;limit'= {
+        }
+        &'mlqd;help;jobs'= {
         }
         &'mlqd;help;serve'= {
         }

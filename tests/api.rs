@@ -412,6 +412,7 @@ fn openapi_document_matches_the_routes_served() {
         ("post", "/v1/queues/{queue}/pause"),
         ("post", "/v1/queues/{queue}/resume"),
         ("put", "/v1/queues/{queue}/limits"),
+        ("get", "/v1/queues/{queue}/jobs"),
         ("get", "/v1/queues/{queue}/dead"),
         ("post", "/v1/queues/{queue}/dead/requeue"),
         ("delete", "/v1/queues/{queue}/dead"),

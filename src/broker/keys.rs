@@ -163,6 +163,15 @@ impl QueueKeys {
     pub fn notify(&self) -> String {
         self.key("notify")
     }
+    /// ZSET of recently succeeded ulids by finish time (ms), capped (`--recent`): what
+    /// browsing lists succeeded jobs from.
+    pub fn recent_succeeded(&self) -> String {
+        self.key("recent:succeeded")
+    }
+    /// ZSET of recently cancelled ulids by cancel time (ms), capped (`--recent`).
+    pub fn recent_cancelled(&self) -> String {
+        self.key("recent:cancelled")
+    }
     /// STRING record of a succeeded or cancelled job, with a TTL.
     pub fn done(&self, ulid: &str) -> String {
         format!("{}done:{}", self.prefix, ulid)
@@ -259,6 +268,8 @@ mod tests {
             q.notify(),
             q.paused(),
             q.limits(),
+            q.recent_succeeded(),
+            q.recent_cancelled(),
             q.wake(),
             q.tidied(),
             q.done("01ARZ3NDEKTSV4RRFFQ69G5FAV"),

@@ -112,19 +112,25 @@ scripts! {
     ];
     RENEW: QueueKeys = renew [active, meta];
     LIMITS: QueueKeys = limits [limits, wake];
-    COMPLETE: QueueKeys = complete [active, specs, payloads, meta, stats, limits, wake] + done;
+    COMPLETE: QueueKeys = complete
+        [active, specs, payloads, meta, stats, limits, wake, recent_succeeded] + done;
     FAIL: QueueKeys = fail [active, retry, dead, specs, payloads, meta, stats, wake, limits];
     HANDBACK: QueueKeys = handback [active, pending, prio, seq, specs, meta, wake];
     PROGRESS: QueueKeys = progress [active, meta];
     CANCEL: JobKeys = cancel [
         pending, prio, scheduled, retry, active, dead, specs, payloads, meta, stats, done,
-        notify,
+        notify, recent_cancelled,
     ];
     RECOVER: QueueKeys = recover
         [active, pending, prio, seq, specs, payloads, meta, dead, stats, wake, notify];
     PROMOTE: QueueKeys = promote [scheduled, retry, pending, prio, seq, specs, wake];
     STATUS: JobKeys = status [done, specs, meta, active, scheduled, retry, dead];
     DLQ_LIST: QueueKeys = dlq_list [dead, specs, meta];
+    BROWSE: QueueKeys = browse [
+        pending, prio, scheduled, retry, active, dead, specs, meta, recent_succeeded,
+        recent_cancelled,
+    ];
+    READ_DONE: QueueKeys = read_done [] + done;
     DLQ_REQUEUE: QueueKeys = dlq_requeue [dead, pending, prio, seq, specs, meta, stats, wake];
     DLQ_PURGE: QueueKeys = dlq_purge [dead, specs, payloads, meta];
     HEARTBEAT: WorkerKeys = heartbeat [workers, worker];

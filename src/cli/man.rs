@@ -142,6 +142,20 @@ pub fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
                 "mlqd queues limit gpu --max-active 2",
             ),
         ],
+        "mlqd-jobs" => &[
+            (
+                "The next 50 jobs of queue predict, in the order they will run:",
+                "mlqd jobs --queue predict",
+            ),
+            (
+                "The newest dead jobs, as JSON:",
+                "mlqd jobs --queue predict --state dead --json",
+            ),
+            (
+                "The next page (the cursor the previous page printed):",
+                "mlqd jobs --queue predict --state succeeded --cursor c3VjY2VlZGVk",
+            ),
+        ],
         "mlqd-queues-limit" => &[
             (
                 "At most 10 starts a second, saving up to 20 while idle:",

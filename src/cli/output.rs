@@ -140,6 +140,32 @@ pub fn queues_table(queues: &[QueueStats]) -> String {
     table(b)
 }
 
+/// Jobs of one state, one per row: the times that matter for where they are.
+pub fn jobs_table(jobs: &[JobStatus]) -> String {
+    let mut b = Builder::default();
+    b.push_record([
+        "id", "state", "priority", "attempts", "created", "due", "started", "finished", "error",
+    ]);
+    for j in jobs {
+        let mut err = j.error.clone().unwrap_or_default();
+        if err.chars().count() > 60 {
+            err = err.chars().take(57).collect::<String>() + "...";
+        }
+        b.push_record([
+            j.id.clone(),
+            j.state.to_string(),
+            j.priority.to_string(),
+            j.attempts.to_string(),
+            j.created_at.clone(),
+            or_dash(j.run_at.as_deref()),
+            or_dash(j.started_at.as_deref()),
+            or_dash(j.finished_at.as_deref()),
+            if err.is_empty() { "-".into() } else { err },
+        ]);
+    }
+    table(b)
+}
+
 /// Dead jobs, one per row.
 pub fn dead_table(jobs: &[JobStatus]) -> String {
     let mut b = Builder::default();
