@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('dlq', 'dlq', [CompletionResultType]::ParameterValue, 'List, requeue or purge dead jobs')
             [CompletionResult]::new('queues', 'queues', [CompletionResultType]::ParameterValue, 'Show every queue''s counts and limits; set limits (`queues limit`)')
             [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List a queue''s jobs in one state, a page at a time')
+            [CompletionResult]::new('cron', 'cron', [CompletionResultType]::ParameterValue, 'Periodic jobs: set, list or remove schedules')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the HTTP API, /metrics and health probes')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run jobs')
             [CompletionResult]::new('reaper', 'reaper', [CompletionResultType]::ParameterValue, 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)')
@@ -247,6 +248,86 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mlqd;cron' {
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Create or replace a schedule')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show every schedule: timing, queue, next and last run, last job')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a schedule (runs already posted stay in their queue)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlqd;cron;set' {
+            [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Run every this long (at least 1s), counted from now')
+            [CompletionResult]::new('--cron', '--cron', [CompletionResultType]::ParameterName, 'Run at the times a cron expression names: 5 fields (minute hour day month weekday), or 6 with seconds first')
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'IANA time zone the cron expression is read in (default UTC)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Queue the runs are posted to')
+            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Queue the runs are posted to')
+            [CompletionResult]::new('--priority', '--priority', [CompletionResultType]::ParameterName, 'Priority of each run, from -100 to 100')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries after a run''s first failure (default 3)')
+            [CompletionResult]::new('--max-stalls', '--max-stalls', [CompletionResultType]::ParameterName, 'Lost leases a run tolerates before it is dead (default 3)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Execution limit per attempt')
+            [CompletionResult]::new('--result-ttl', '--result-ttl', [CompletionResultType]::ParameterName, 'How long to keep each run''s result (default 24h)')
+            [CompletionResult]::new('--callback', '--callback', [CompletionResultType]::ParameterName, 'URL to POST each run''s status to once it is finished')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the schedule as JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlqd;cron;list' {
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlqd;cron;rm' {
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlqd;cron;help' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Create or replace a schedule')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show every schedule: timing, queue, next and last run, last job')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a schedule (runs already posted stay in their queue)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlqd;cron;help;set' {
+            break
+        }
+        'mlqd;cron;help;list' {
+            break
+        }
+        'mlqd;cron;help;rm' {
+            break
+        }
+        'mlqd;cron;help;help' {
+            break
+        }
         'mlqd;serve' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port; the address is printed)')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Bearer token every /v1 route requires (/healthz and /readyz stay open)')
@@ -446,6 +527,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('dlq', 'dlq', [CompletionResultType]::ParameterValue, 'List, requeue or purge dead jobs')
             [CompletionResult]::new('queues', 'queues', [CompletionResultType]::ParameterValue, 'Show every queue''s counts and limits; set limits (`queues limit`)')
             [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List a queue''s jobs in one state, a page at a time')
+            [CompletionResult]::new('cron', 'cron', [CompletionResultType]::ParameterValue, 'Periodic jobs: set, list or remove schedules')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the HTTP API, /metrics and health probes')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run jobs')
             [CompletionResult]::new('reaper', 'reaper', [CompletionResultType]::ParameterValue, 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)')
@@ -493,6 +575,21 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;help;jobs' {
+            break
+        }
+        'mlqd;help;cron' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Create or replace a schedule')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show every schedule: timing, queue, next and last run, last job')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a schedule (runs already posted stay in their queue)')
+            break
+        }
+        'mlqd;help;cron;set' {
+            break
+        }
+        'mlqd;help;cron;list' {
+            break
+        }
+        'mlqd;help;cron;rm' {
             break
         }
         'mlqd;help;serve' {

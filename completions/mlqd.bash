@@ -25,6 +25,9 @@ _mlqd() {
             mlqd,completions)
                 cmd="mlqd__subcmd__completions"
                 ;;
+            mlqd,cron)
+                cmd="mlqd__subcmd__cron"
+                ;;
             mlqd,dlq)
                 cmd="mlqd__subcmd__dlq"
                 ;;
@@ -67,6 +70,30 @@ _mlqd() {
             mlqd,workers)
                 cmd="mlqd__subcmd__workers"
                 ;;
+            mlqd__subcmd__cron,help)
+                cmd="mlqd__subcmd__cron__subcmd__help"
+                ;;
+            mlqd__subcmd__cron,list)
+                cmd="mlqd__subcmd__cron__subcmd__list"
+                ;;
+            mlqd__subcmd__cron,rm)
+                cmd="mlqd__subcmd__cron__subcmd__rm"
+                ;;
+            mlqd__subcmd__cron,set)
+                cmd="mlqd__subcmd__cron__subcmd__set"
+                ;;
+            mlqd__subcmd__cron__subcmd__help,help)
+                cmd="mlqd__subcmd__cron__subcmd__help__subcmd__help"
+                ;;
+            mlqd__subcmd__cron__subcmd__help,list)
+                cmd="mlqd__subcmd__cron__subcmd__help__subcmd__list"
+                ;;
+            mlqd__subcmd__cron__subcmd__help,rm)
+                cmd="mlqd__subcmd__cron__subcmd__help__subcmd__rm"
+                ;;
+            mlqd__subcmd__cron__subcmd__help,set)
+                cmd="mlqd__subcmd__cron__subcmd__help__subcmd__set"
+                ;;
             mlqd__subcmd__dlq,help)
                 cmd="mlqd__subcmd__dlq__subcmd__help"
                 ;;
@@ -99,6 +126,9 @@ _mlqd() {
                 ;;
             mlqd__subcmd__help,completions)
                 cmd="mlqd__subcmd__help__subcmd__completions"
+                ;;
+            mlqd__subcmd__help,cron)
+                cmd="mlqd__subcmd__help__subcmd__cron"
                 ;;
             mlqd__subcmd__help,dlq)
                 cmd="mlqd__subcmd__help__subcmd__dlq"
@@ -142,6 +172,15 @@ _mlqd() {
             mlqd__subcmd__help,workers)
                 cmd="mlqd__subcmd__help__subcmd__workers"
                 ;;
+            mlqd__subcmd__help__subcmd__cron,list)
+                cmd="mlqd__subcmd__help__subcmd__cron__subcmd__list"
+                ;;
+            mlqd__subcmd__help__subcmd__cron,rm)
+                cmd="mlqd__subcmd__help__subcmd__cron__subcmd__rm"
+                ;;
+            mlqd__subcmd__help__subcmd__cron,set)
+                cmd="mlqd__subcmd__help__subcmd__cron__subcmd__set"
+                ;;
             mlqd__subcmd__help__subcmd__dlq,list)
                 cmd="mlqd__subcmd__help__subcmd__dlq__subcmd__list"
                 ;;
@@ -173,7 +212,7 @@ _mlqd() {
 
     case "${cmd}" in
         mlqd)
-            opts="-h -V --redis-url --namespace --log-format --log-level --help --version post status result cancel dlq queues jobs serve worker reaper up workers top bench completions man help"
+            opts="-h -V --redis-url --namespace --log-format --log-level --help --version post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,6 +348,240 @@ _mlqd() {
                 return 0
             fi
             case "${prev}" in
+                --redis-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron)
+            opts="-h -V --redis-url --namespace --log-format --log-level --help --version set list rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --redis-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__help)
+            opts="set list rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__list)
+            opts="-h -V --json --redis-url --namespace --log-format --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --redis-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__rm)
+            opts="-h -V --redis-url --namespace --log-format --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --redis-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__set)
+            opts="-q -h -V --every --cron --tz --queue --priority --max-retries --max-stalls --timeout --result-ttl --callback --json --redis-url --namespace --log-format --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cron)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --queue)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -q)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --priority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stalls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --result-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --callback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --redis-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -551,7 +824,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__help)
-            opts="post status result cancel dlq queues jobs serve worker reaper up workers top bench completions man help"
+            opts="post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -595,6 +868,62 @@ _mlqd() {
         mlqd__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__help__subcmd__cron)
+            opts="set list rm"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__help__subcmd__cron__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__help__subcmd__cron__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__help__subcmd__cron__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -2,8 +2,8 @@
 //! `mlqd up` embeds it next to a worker and the reaper, so nothing here is global except the
 //! process's Prometheus recorder.
 //!
-//! One file per resource (`jobs`, `payload`, `events`, `queues`, `browse`, `overview`,
-//! `dead`, `workers`, `health`), the error shape in `error`, request reading in `extract`, payload
+//! One file per resource (`jobs`, `payload`, `events`, `queues`, `browse`, `schedules`,
+//! `overview`, `dead`, `workers`, `health`), the error shape in `error`, request reading in `extract`, payload
 //! schemas in `schema`, the OpenAPI document in `openapi`, and the web dashboard (`/ui`, its
 //! files embedded) in `ui`. Every route is registered through `utoipa_axum::routes!`,
 //! so the router and `/openapi.json` are built from the same list.
@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod overview;
 mod payload;
 mod queues;
+mod schedules;
 pub mod schema;
 pub mod ui;
 mod workers;
@@ -185,6 +186,8 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(queues::resume))
         .routes(routes!(queues::set_limits))
         .routes(routes!(browse::list))
+        .routes(routes!(schedules::list))
+        .routes(routes!(schedules::put, schedules::delete))
         .routes(routes!(dead::list, dead::purge))
         .routes(routes!(dead::requeue))
         .routes(routes!(workers::list))

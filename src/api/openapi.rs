@@ -20,6 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
     tags(
         (name = "jobs", description = "Submit jobs, read their status and result, follow them, cancel them"),
         (name = "queues", description = "Counts per state; pause and resume; rate and concurrency limits; browsing jobs by state"),
+        (name = "schedules", description = "Periodic jobs: every a duration, or a cron expression in a time zone"),
         (name = "dead letters", description = "Jobs that ran out of retries or lost too many leases"),
         (name = "workers", description = "The worker registry"),
         (name = "operations", description = "Probes, metrics and this document"),
@@ -128,6 +129,9 @@ mod tests {
             ("post", "/v1/queues/{queue}/resume"),
             ("put", "/v1/queues/{queue}/limits"),
             ("get", "/v1/queues/{queue}/jobs"),
+            ("get", "/v1/schedules"),
+            ("put", "/v1/schedules/{name}"),
+            ("delete", "/v1/schedules/{name}"),
             ("get", "/v1/queues/{queue}/dead"),
             ("post", "/v1/queues/{queue}/dead/requeue"),
             ("delete", "/v1/queues/{queue}/dead"),

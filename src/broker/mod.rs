@@ -11,7 +11,8 @@
 //!   `jobs` (status, cancel) · `queues` (names, stats, pause) · `limits` (rate, burst,
 //!   max_active) · `browse` (pages of a queue's jobs by state) · `maintenance` (recover,
 //!   promote, notices, sweep) · `dead` (dead letters) · `registry` (heartbeats, workers,
-//!   leader) · `waiting` (the wake-up `Waker`, pub/sub `Subscription`).
+//!   leader) · `schedules` (periodic jobs: specs, next runs, last runs) · `waiting` (the
+//!   wake-up `Waker`, pub/sub `Subscription`).
 
 mod browse;
 mod claim;
@@ -28,6 +29,7 @@ mod payload;
 mod queues;
 mod registry;
 mod reply;
+mod schedules;
 pub(crate) mod scripts;
 mod types;
 mod waiting;
@@ -39,7 +41,8 @@ use std::time::Duration;
 pub use browse::{MAX_PAGE, Page};
 pub use codec::Header;
 pub use conn::redact;
-pub use keys::{JobKeys, Keys, QueueKeys, WorkerKeys};
+pub use keys::{JobKeys, Keys, QueueKeys, ScheduleKeys, WorkerKeys};
+pub use schedules::StoredSchedule;
 pub use types::{
     Backoff, Cancelled, Claim, ClaimedJob, Enqueued, Failure, Fence, Flagged, NewJob, Recovered,
     ScanTarget, Selection, Success, WorkerInfo,

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use redis::{Script, ScriptInvocation, ToRedisArgs};
 
-use super::keys::{JobKeys, Keys, QueueKeys, WorkerKeys};
+use super::keys::{JobKeys, Keys, QueueKeys, ScheduleKeys, WorkerKeys};
 
 const PRELUDE: &str = include_str!("scripts/prelude.lua");
 
@@ -138,6 +138,9 @@ scripts! {
     LEADER_ACQUIRE: Keys = leader_acquire [leader];
     LEADER_RENEW: Keys = leader_renew [leader];
     LEADER_RELEASE: Keys = leader_release [leader];
+    SCHEDULE_SET: ScheduleKeys = schedule_set [defs, next, runs];
+    SCHEDULE_RM: ScheduleKeys = schedule_rm [defs, next, runs];
+    SCHEDULE_ADVANCE: ScheduleKeys = schedule_advance [defs, next, runs];
     SWEEP: QueueKeys = sweep [
         pending, prio, seq, scheduled, retry, active, dead, specs, payloads, meta, wake,
     ];
@@ -175,6 +178,12 @@ pub(crate) mod tests {
     impl Sample for Keys {
         fn sample() -> Self {
             sample_keys()
+        }
+    }
+
+    impl Sample for ScheduleKeys {
+        fn sample() -> Self {
+            sample_keys().schedules()
         }
     }
 

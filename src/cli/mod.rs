@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod cancel;
 pub mod completions;
+pub mod cron;
 pub mod dlq;
 pub mod exit;
 pub mod jobs;
@@ -86,6 +87,9 @@ pub enum Command {
     Queues(queues::QueuesArgs),
     /// List a queue's jobs in one state, a page at a time
     Jobs(jobs::JobsArgs),
+    /// Periodic jobs: set, list or remove schedules
+    #[command(subcommand)]
+    Cron(cron::CronCommand),
     /// Serve the HTTP API, /metrics and health probes
     Serve(serve::ServeArgs),
     /// Run jobs
@@ -206,6 +210,7 @@ async fn run_command(g: &GlobalArgs, command: Command) -> anyhow::Result<u8> {
         Command::Dlq(a) => dlq::run(&g, a).await,
         Command::Queues(a) => queues::run(&g, a).await,
         Command::Jobs(a) => jobs::run(&g, a).await,
+        Command::Cron(a) => cron::run(&g, a).await,
         Command::Serve(a) => serve::run(&g, a).await,
         Command::Worker(a) => worker::run(&g, a).await,
         Command::Reaper(a) => reaper::run(&g, a).await,

@@ -166,6 +166,29 @@ pub fn jobs_table(jobs: &[JobStatus]) -> String {
     table(b)
 }
 
+/// Schedules, one per row.
+pub fn schedules_table(list: &[crate::schedule::Schedule]) -> String {
+    let mut b = Builder::default();
+    b.push_record(["name", "when", "queue", "next run", "last run", "last job"]);
+    for s in list {
+        let when = match (&s.every, &s.cron, &s.tz) {
+            (Some(e), _, _) => format!("every {e}"),
+            (_, Some(c), Some(tz)) => format!("cron {c} ({tz})"),
+            (_, Some(c), None) => format!("cron {c}"),
+            _ => "-".into(),
+        };
+        b.push_record([
+            s.name.clone(),
+            when,
+            s.queue.clone(),
+            or_dash(s.next_run.as_deref()),
+            or_dash(s.last_run.as_deref()),
+            or_dash(s.last_job.as_deref()),
+        ]);
+    }
+    table(b)
+}
+
 /// Dead jobs, one per row.
 pub fn dead_table(jobs: &[JobStatus]) -> String {
     let mut b = Builder::default();
