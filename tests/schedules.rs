@@ -62,7 +62,7 @@ fn leader(r: &RedisServer, ns: &str) -> Option<String> {
 fn two_reapers_post_each_run_once_through_a_takeover() {
     let r = RedisServer::start();
     let ns = namespace();
-    let reapers = vec![reaper(&r, &ns), reaper(&r, &ns)];
+    let reapers = [reaper(&r, &ns), reaper(&r, &ns)];
     let first = eventually(Duration::from_secs(10), || leader(&r, &ns)).expect("a leader");
     let out = ok(
         &r,

@@ -40,6 +40,9 @@ impl StoredSchedule {
     }
 }
 
+/// ZRANGE … WITHSCORES: (member, score) pairs.
+type Scored = Vec<(String, f64)>;
+
 fn parse_run(text: &str) -> Option<(i64, String)> {
     let (due, job) = text.split_once(' ')?;
     Some((due.parse().ok()?, job.to_string()))
@@ -92,11 +95,8 @@ impl Broker {
         pipe.hgetall(k.defs())
             .zrange_withscores(k.next(), 0, -1)
             .hgetall(k.runs());
-        let (defs, next, runs): (
-            HashMap<String, String>,
-            Vec<(String, f64)>,
-            HashMap<String, String>,
-        ) = self.conn.pipe(&pipe).await?;
+        let (defs, next, runs): (HashMap<String, String>, Scored, HashMap<String, String>) =
+            self.conn.pipe(&pipe).await?;
         let next: HashMap<String, i64> = next.into_iter().map(|(n, s)| (n, s as i64)).collect();
         let mut out: Vec<StoredSchedule> = defs
             .into_iter()
@@ -155,7 +155,7 @@ impl Broker {
             .arg(0)
             .arg(1)
             .arg("WITHSCORES");
-        let (due, later): (Vec<(String, f64)>, Vec<(String, f64)>) = self.conn.pipe(&pipe).await?;
+        let (due, later): (Scored, Scored) = self.conn.pipe(&pipe).await?;
         Ok((
             due.into_iter().map(|(n, s)| (n, s as i64)).collect(),
             later.first().map(|(_, s)| *s as i64),
