@@ -16,7 +16,9 @@
 //! - [`callback`]: POSTs a terminal job's status to its callback URL (workers and the
 //!   reaper send them).
 //! - [`backoff`]: how retry loops wait: doubling delays, and a sleep a stop token cuts short.
-//! - [`reaper`]: leader-elected maintenance: lost jobs, due jobs, retention, invariants.
+//! - [`reaper`]: leader-elected maintenance: lost jobs, due jobs, retention, invariants,
+//!   and the runs of schedules.
+//! - [`schedule`]: periodic jobs: names, `every`/cron timings in a time zone, due times.
 //! - [`top`]: `mlqd top`, the live view: a snapshot collector and a pure ratatui renderer.
 //! - [`bench`]: `mlqd bench`, the in-process load generator and its SVG plot.
 //! - [`cli`]: the `mlqd` command line (clap and anyhow stay here).
@@ -39,6 +41,7 @@ pub mod events;
 pub mod job;
 pub mod limits;
 pub mod reaper;
+pub mod schedule;
 pub mod telemetry;
 #[cfg(feature = "cli")]
 pub mod top;

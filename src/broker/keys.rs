@@ -9,6 +9,8 @@ use crate::job::QueueName;
 
 /// The hash tag of the worker registry's keys (a ':' keeps it apart from every queue's).
 const REGISTRY_TAG: &str = "{:registry}";
+/// The hash tag of the schedules' keys, for the same reason.
+const SCHEDULES_TAG: &str = "{:schedules}";
 
 /// Keys that belong to the whole namespace (not to one queue).
 #[derive(Clone, Debug)]
@@ -82,6 +84,35 @@ impl Keys {
     /// STRING holding the reaper leader's token, with a TTL.
     pub fn leader(&self) -> String {
         format!("{}:leader", self.ns)
+    }
+
+    /// The schedules' keys, under their own hash tag.
+    pub fn schedules(&self) -> ScheduleKeys {
+        ScheduleKeys {
+            prefix: format!("{}:{SCHEDULES_TAG}:", self.ns),
+        }
+    }
+}
+
+/// The keys of the periodic jobs, all under `<ns>:{:schedules}:` so their scripts stay on
+/// one slot (a run's job lives in its queue's slot: it is posted by its own script).
+#[derive(Clone, Debug)]
+pub struct ScheduleKeys {
+    prefix: String,
+}
+
+impl ScheduleKeys {
+    /// HASH name -> the schedule's spec JSON.
+    pub fn defs(&self) -> String {
+        format!("{}defs", self.prefix)
+    }
+    /// ZSET name -> when its next run is due (ms).
+    pub fn next(&self) -> String {
+        format!("{}next", self.prefix)
+    }
+    /// HASH name -> "<due ms> <job id>" of the last run posted.
+    pub fn runs(&self) -> String {
+        format!("{}runs", self.prefix)
     }
 }
 
@@ -162,6 +193,15 @@ impl QueueKeys {
     /// leader sends those callbacks. Capped.
     pub fn notify(&self) -> String {
         self.key("notify")
+    }
+    /// ZSET of recently succeeded ulids by finish time (ms), capped (`--recent`): what
+    /// browsing lists succeeded jobs from.
+    pub fn recent_succeeded(&self) -> String {
+        self.key("recent:succeeded")
+    }
+    /// ZSET of recently cancelled ulids by cancel time (ms), capped (`--recent`).
+    pub fn recent_cancelled(&self) -> String {
+        self.key("recent:cancelled")
     }
     /// STRING record of a succeeded or cancelled job, with a TTL.
     pub fn done(&self, ulid: &str) -> String {
@@ -259,6 +299,8 @@ mod tests {
             q.notify(),
             q.paused(),
             q.limits(),
+            q.recent_succeeded(),
+            q.recent_cancelled(),
             q.wake(),
             q.tidied(),
             q.done("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
@@ -281,6 +323,11 @@ mod tests {
         assert!(QueueName::new(":registry").is_err());
         assert_eq!(slot_tag("a:{}:b"), "a:{}:b");
         assert_eq!(slot_tag("ns:{q}:done:{x}"), "q");
+        let s = keys.schedules();
+        for k in [s.defs(), s.next(), s.runs()] {
+            assert_eq!(slot_tag(&k), ":schedules", "{k}");
+        }
+        assert!(QueueName::new(":schedules").is_err());
     }
 
     #[test]

@@ -9,10 +9,12 @@
 //! - `types`: what the methods take and give back;
 //! - `enqueue` · `claim` (claim, renew, progress) · `outcomes` (complete, fail, handback) ·
 //!   `jobs` (status, cancel) · `queues` (names, stats, pause) · `limits` (rate, burst,
-//!   max_active) · `maintenance` (recover,
+//!   max_active) · `browse` (pages of a queue's jobs by state) · `maintenance` (recover,
 //!   promote, notices, sweep) · `dead` (dead letters) · `registry` (heartbeats, workers,
-//!   leader) · `waiting` (the wake-up `Waker`, pub/sub `Subscription`).
+//!   leader) · `schedules` (periodic jobs: specs, next runs, last runs) · `waiting` (the
+//!   wake-up `Waker`, pub/sub `Subscription`).
 
+mod browse;
 mod claim;
 pub mod codec;
 mod conn;
@@ -28,6 +30,7 @@ mod payload;
 mod queues;
 mod registry;
 mod reply;
+mod schedules;
 pub(crate) mod scripts;
 mod types;
 mod waiting;
@@ -36,9 +39,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use browse::{MAX_PAGE, Page};
 pub use codec::Header;
 pub use conn::redact;
-pub use keys::{JobKeys, Keys, QueueKeys, WorkerKeys};
+pub use keys::{JobKeys, Keys, QueueKeys, ScheduleKeys, WorkerKeys};
+pub use schedules::StoredSchedule;
 pub use types::{
     Backoff, Cancelled, Claim, ClaimedJob, Enqueued, Failure, Fence, Flagged, NewJob, Recovered,
     ScanTarget, Selection, Success, WorkerInfo,
@@ -49,6 +54,9 @@ use crate::error::Result;
 use crate::job::QueueName;
 use conn::Conn;
 
+/// Finished jobs per queue and state that browsing can list, by default (`--recent`).
+pub const DEFAULT_RECENT: u64 = 1000;
+
 /// How a Broker connects.
 #[derive(Clone, Debug)]
 pub struct BrokerConfig {
@@ -58,6 +66,9 @@ pub struct BrokerConfig {
     pub op_timeout: Duration,
     /// Most dead jobs kept per queue; the oldest go first.
     pub dead_cap: u64,
+    /// Most succeeded and most cancelled jobs kept per queue in the index that browsing
+    /// lists them from (`--recent`); 0 keeps none. Their records expire on their own.
+    pub recent_cap: u64,
 }
 
 impl BrokerConfig {
@@ -67,6 +78,7 @@ impl BrokerConfig {
             namespace: namespace.into(),
             op_timeout: Duration::from_secs(5),
             dead_cap: 10_000,
+            recent_cap: DEFAULT_RECENT,
         }
     }
 }

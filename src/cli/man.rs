@@ -142,6 +142,48 @@ pub fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
                 "mlqd queues limit gpu --max-active 2",
             ),
         ],
+        "mlqd-cron" => &[
+            (
+                "Retrain every night at 02:30, Paris time:",
+                r#"mlqd cron set nightly --cron "30 2 * * *" --tz Europe/Paris --queue train '{"model":"v2"}'"#,
+            ),
+            (
+                "Every schedule with its next and last run:",
+                "mlqd cron list",
+            ),
+        ],
+        "mlqd-cron-set" => &[
+            (
+                "Re-score every hour:",
+                r#"mlqd cron set rescore --every 1h --queue score '{"batch":"all"}'"#,
+            ),
+            (
+                "Weekdays at 9:00 in New York, at most 10 minutes per run:",
+                r#"mlqd cron set report --cron "0 9 * * MON-FRI" --tz America/New_York --queue reports --timeout 10m"#,
+            ),
+        ],
+        "mlqd-cron-list" => &[
+            ("As a table:", "mlqd cron list"),
+            (
+                "As JSON (next_run, last_run, last_job):",
+                "mlqd cron list --json",
+            ),
+        ],
+        "mlqd-cron-rm" => &[("Stop a schedule:", "mlqd cron rm nightly")],
+        "mlqd-jobs" => &[
+            (
+                "The next 50 jobs of queue predict, in the order they will run:",
+                "mlqd jobs --queue predict",
+            ),
+            (
+                "The newest dead jobs, as JSON:",
+                "mlqd jobs --queue predict --state dead --json",
+            ),
+            (
+                "The next page (the cursor the previous page printed):",
+                "mlqd jobs --queue predict --state succeeded --cursor c3VjY2VlZGVk",
+            ),
+        ],
         "mlqd-queues-limit" => &[
             (
                 "At most 10 starts a second, saving up to 20 while idle:",

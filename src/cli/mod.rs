@@ -5,8 +5,10 @@
 pub mod bench;
 pub mod cancel;
 pub mod completions;
+pub mod cron;
 pub mod dlq;
 pub mod exit;
+pub mod jobs;
 pub mod man;
 mod managed_redis;
 pub mod output;
@@ -81,8 +83,13 @@ pub enum Command {
     /// List, requeue or purge dead jobs
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),
-    /// Show every queue's counts
+    /// Show every queue's counts and limits; set limits (`queues limit`)
     Queues(queues::QueuesArgs),
+    /// List a queue's jobs in one state, a page at a time
+    Jobs(jobs::JobsArgs),
+    /// Periodic jobs: set, list or remove schedules
+    #[command(subcommand)]
+    Cron(cron::CronCommand),
     /// Serve the HTTP API, /metrics and health probes
     Serve(serve::ServeArgs),
     /// Run jobs
@@ -202,6 +209,8 @@ async fn run_command(g: &GlobalArgs, command: Command) -> anyhow::Result<u8> {
         Command::Cancel(a) => cancel::run(&g, a).await,
         Command::Dlq(a) => dlq::run(&g, a).await,
         Command::Queues(a) => queues::run(&g, a).await,
+        Command::Jobs(a) => jobs::run(&g, a).await,
+        Command::Cron(a) => cron::run(&g, a).await,
         Command::Serve(a) => serve::run(&g, a).await,
         Command::Worker(a) => worker::run(&g, a).await,
         Command::Reaper(a) => reaper::run(&g, a).await,

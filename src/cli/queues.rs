@@ -67,6 +67,19 @@ pub async fn run(g: &GlobalArgs, a: QueuesArgs) -> anyhow::Result<u8> {
     } else {
         super::output::line(format_args!("{}", queues_table(&queues)))?;
     }
+    if !a.json {
+        let schedules = client.broker().stored_schedules().await?;
+        if !schedules.is_empty() {
+            let mut views = Vec::new();
+            for s in schedules {
+                views.push(s.view()?);
+            }
+            super::output::line(format_args!(
+                "schedules (next runs)\n{}",
+                super::output::schedules_table(&views)
+            ))?;
+        }
+    }
     Ok(super::exit::OK)
 }
 

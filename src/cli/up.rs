@@ -74,6 +74,7 @@ async fn run_all(
 ) -> anyhow::Result<u8> {
     let mut cfg = super::broker_config(g);
     cfg.redis_url = url.to_string();
+    cfg.recent_cap = a.worker.recent;
     let broker = Broker::new(cfg.clone())?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");

@@ -127,7 +127,7 @@ pub fn render(frame: &mut Frame, snap: &Snapshot, state: &ViewState) {
     // the queue table as tall as its rows (within reason), the workers get the rest
     let queue_rows = (snap.queues.len() as u16).clamp(1, 20) + 3;
     let [header, queues, spark, workers, footer] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(3),
         Constraint::Length(queue_rows),
         Constraint::Length(6),
         Constraint::Min(4),
@@ -173,7 +173,22 @@ fn render_header(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewSta
             snap.redis.connected_clients
         )),
     ]);
-    frame.render_widget(Paragraph::new(vec![first, second]), area);
+    let third = Line::from(schedules_line(snap));
+    frame.render_widget(Paragraph::new(vec![first, second, third]), area);
+}
+
+/// `schedules: 2 · next: nightly → train at 2026-01-02T03:00:00.000Z` (or none).
+pub fn schedules_line(snap: &Snapshot) -> String {
+    match snap.next_schedule() {
+        None => format!("schedules: {}", snap.schedules.len()),
+        Some(s) => format!(
+            "schedules: {} · next: {} → {} at {}",
+            snap.schedules.len(),
+            s.name,
+            s.queue,
+            s.next_run.as_deref().unwrap_or("-")
+        ),
+    }
 }
 
 fn render_queues(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewState) {
@@ -369,6 +384,12 @@ mod tests {
                 connected_clients: 5,
             },
             throughput: vec![10.0, 120.0, 250.0],
+            schedules: vec![crate::top::snapshot::ScheduleRow {
+                name: "nightly".into(),
+                queue: "etl".into(),
+                when: "cron 0 3 * * *".into(),
+                next_run: Some("2026-01-03T03:00:00.000Z".into()),
+            }],
         }
     }
 
@@ -437,6 +458,10 @@ mod tests {
             "{redis}"
         );
         assert!(line_with(&screen, "throughput").contains("250 jobs/s now"));
+        assert!(
+            line_with(&screen, "schedules: 1")
+                .contains("next: nightly → etl at 2026-01-03T03:00:00.000Z")
+        );
     }
 
     #[test]
