@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`job`]: what a job is (id, state, options, payload, status record).
 //! - [`error`]: the one error type, with a stable code per variant.
+//! - [`limits`]: queue limits (rate, burst, max_active): their text forms and checks.
 //! - [`units`]: durations (`500ms`) and sizes (`16MiB`) as flags and queries write them.
 //! - [`broker`]: the only module that talks to Redis: keys, one Lua script per state change.
 //! - [`events`]: one pub/sub subscription per process, fanned out to waiters.
@@ -15,7 +16,9 @@
 //! - [`callback`]: POSTs a terminal job's status to its callback URL (workers and the
 //!   reaper send them).
 //! - [`backoff`]: how retry loops wait: doubling delays, and a sleep a stop token cuts short.
-//! - [`reaper`]: leader-elected maintenance: lost jobs, due jobs, retention, invariants.
+//! - [`reaper`]: leader-elected maintenance: lost jobs, due jobs, retention, invariants,
+//!   and the runs of schedules.
+//! - [`schedule`]: periodic jobs: names, `every`/cron timings in a time zone, due times.
 //! - [`top`]: `mlqd top`, the live view: a snapshot collector and a pure ratatui renderer.
 //! - [`bench`]: `mlqd bench`, the in-process load generator and its SVG plot.
 //! - [`cli`]: the `mlqd` command line (clap and anyhow stay here).
@@ -36,7 +39,9 @@ pub mod client;
 pub mod error;
 pub mod events;
 pub mod job;
+pub mod limits;
 pub mod reaper;
+pub mod schedule;
 pub mod telemetry;
 #[cfg(feature = "cli")]
 pub mod top;

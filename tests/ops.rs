@@ -94,14 +94,14 @@ fn top_once_prints_queues_workers_and_leader_as_a_table_or_json() {
     let out = run(cmd);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    // queue  pending scheduled active retry dead ok/s failed/s paused
+    // queue  pending scheduled active retry dead ok/s failed/s paused limits
     assert_eq!(
         row(&text, "alpha"),
-        ["alpha", "3", "0", "0", "0", "0", "0.0", "0.0", "no"]
+        ["alpha", "3", "0", "0", "0", "0", "0.0", "0.0", "no", "-"]
     );
     assert_eq!(
         row(&text, "beta"),
-        ["beta", "1", "1", "0", "0", "0", "0.0", "0.0", "no"]
+        ["beta", "1", "1", "0", "0", "0", "0.0", "0.0", "no", "-"]
     );
     let w = row(&text, "box-7-once");
     assert_eq!(w[2], "gamma", "{text}");
@@ -309,7 +309,7 @@ fn top_draws_live_in_a_terminal_pauses_the_selected_queue_and_restores_the_termi
     );
     assert!(!paused(&r, &ns, "alpha"));
     term.wait_for("beta PAUSED", |t| {
-        screen_row(t, "beta").last().map(String::as_str) == Some("PAUSED")
+        screen_row(t, "beta").get(8).map(String::as_str) == Some("PAUSED")
     });
     // p again resumes it
     term.press(b"p");

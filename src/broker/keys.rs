@@ -9,6 +9,8 @@ use crate::job::QueueName;
 
 /// The hash tag of the worker registry's keys (a ':' keeps it apart from every queue's).
 const REGISTRY_TAG: &str = "{:registry}";
+/// The hash tag of the schedules' keys, for the same reason.
+const SCHEDULES_TAG: &str = "{:schedules}";
 
 /// Keys that belong to the whole namespace (not to one queue).
 #[derive(Clone, Debug)]
@@ -83,6 +85,35 @@ impl Keys {
     pub fn leader(&self) -> String {
         format!("{}:leader", self.ns)
     }
+
+    /// The schedules' keys, under their own hash tag.
+    pub fn schedules(&self) -> ScheduleKeys {
+        ScheduleKeys {
+            prefix: format!("{}:{SCHEDULES_TAG}:", self.ns),
+        }
+    }
+}
+
+/// The keys of the periodic jobs, all under `<ns>:{:schedules}:` so their scripts stay on
+/// one slot (a run's job lives in its queue's slot: it is posted by its own script).
+#[derive(Clone, Debug)]
+pub struct ScheduleKeys {
+    prefix: String,
+}
+
+impl ScheduleKeys {
+    /// HASH name -> the schedule's spec JSON.
+    pub fn defs(&self) -> String {
+        format!("{}defs", self.prefix)
+    }
+    /// ZSET name -> when its next run is due (ms).
+    pub fn next(&self) -> String {
+        format!("{}next", self.prefix)
+    }
+    /// HASH name -> "<due ms> <job id>" of the last run posted.
+    pub fn runs(&self) -> String {
+        format!("{}runs", self.prefix)
+    }
 }
 
 /// The keys of one queue, all under `<ns>:{<queue>}:`.
@@ -143,6 +174,11 @@ impl QueueKeys {
     pub fn paused(&self) -> String {
         self.key("paused")
     }
+    /// HASH of the queue's limits (rate, per, period, burst, max_active) and its token
+    /// bucket (tokens, ts); absent when the queue has none.
+    pub fn limits(&self) -> String {
+        self.key("limits")
+    }
     /// STRING that exists for one housekeeping period after a claim promoted due jobs and
     /// recovered expired leases (so busy workers do not repeat it on every claim).
     pub fn tidied(&self) -> String {
@@ -157,6 +193,15 @@ impl QueueKeys {
     /// leader sends those callbacks. Capped.
     pub fn notify(&self) -> String {
         self.key("notify")
+    }
+    /// ZSET of recently succeeded ulids by finish time (ms), capped (`--recent`): what
+    /// browsing lists succeeded jobs from.
+    pub fn recent_succeeded(&self) -> String {
+        self.key("recent:succeeded")
+    }
+    /// ZSET of recently cancelled ulids by cancel time (ms), capped (`--recent`).
+    pub fn recent_cancelled(&self) -> String {
+        self.key("recent:cancelled")
     }
     /// STRING record of a succeeded or cancelled job, with a TTL.
     pub fn done(&self, ulid: &str) -> String {
@@ -253,6 +298,9 @@ mod tests {
             q.stats(),
             q.notify(),
             q.paused(),
+            q.limits(),
+            q.recent_succeeded(),
+            q.recent_cancelled(),
             q.wake(),
             q.tidied(),
             q.done("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
@@ -275,6 +323,11 @@ mod tests {
         assert!(QueueName::new(":registry").is_err());
         assert_eq!(slot_tag("a:{}:b"), "a:{}:b");
         assert_eq!(slot_tag("ns:{q}:done:{x}"), "q");
+        let s = keys.schedules();
+        for k in [s.defs(), s.next(), s.runs()] {
+            assert_eq!(slot_tag(&k), ":schedules", "{k}");
+        }
+        assert!(QueueName::new(":schedules").is_err());
     }
 
     #[test]

@@ -10,10 +10,13 @@
 //! - `reply`: script replies read into typed values; `codec`: job records ⇄ structs;
 //! - `types`: what the methods take and give back;
 //! - `enqueue` · `claim` (claim, renew, progress) · `outcomes` (complete, fail, handback) ·
-//!   `jobs` (status, cancel) · `queues` (names, stats, pause) · `maintenance` (recover,
+//!   `jobs` (status, cancel) · `queues` (names, stats, pause) · `limits` (rate, burst,
+//!   max_active) · `browse` (pages of a queue's jobs by state) · `maintenance` (recover,
 //!   promote, notices, sweep) · `dead` (dead letters) · `registry` (heartbeats, workers,
-//!   leader) · `waiting` (the wake-up `Waker`, pub/sub `Subscription`).
+//!   leader) · `schedules` (periodic jobs: specs, next runs, last runs) · `waiting` (the
+//!   wake-up `Waker`, pub/sub `Subscription`).
 
+mod browse;
 mod claim;
 mod cluster;
 pub mod codec;
@@ -23,12 +26,14 @@ mod enqueue;
 pub mod info;
 mod jobs;
 pub mod keys;
+mod limits;
 mod maintenance;
 mod outcomes;
 mod payload;
 mod queues;
 mod registry;
 mod reply;
+mod schedules;
 pub(crate) mod scripts;
 mod sentinel;
 mod target;
@@ -40,8 +45,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use browse::{MAX_PAGE, Page};
 pub use codec::Header;
-pub use keys::{JobKeys, Keys, QueueKeys, WorkerKeys};
+pub use keys::{JobKeys, Keys, QueueKeys, ScheduleKeys, WorkerKeys};
+pub use schedules::StoredSchedule;
 pub use target::redact;
 pub use tls::TlsFiles;
 pub use types::{
@@ -54,6 +61,9 @@ use crate::error::Result;
 use crate::job::QueueName;
 use conn::Conn;
 
+/// Finished jobs per queue and state that browsing can list, by default (`--recent`).
+pub const DEFAULT_RECENT: u64 = 1000;
+
 /// How a Broker connects.
 #[derive(Clone, Debug)]
 pub struct BrokerConfig {
@@ -65,6 +75,9 @@ pub struct BrokerConfig {
     pub dead_cap: u64,
     /// For the TLS URL forms: a private CA to trust, a client certificate to present.
     pub tls: TlsFiles,
+    /// Most succeeded and most cancelled jobs kept per queue in the index that browsing
+    /// lists them from (`--recent`); 0 keeps none. Their records expire on their own.
+    pub recent_cap: u64,
 }
 
 impl BrokerConfig {
@@ -75,6 +88,7 @@ impl BrokerConfig {
             op_timeout: Duration::from_secs(5),
             dead_cap: 10_000,
             tls: TlsFiles::default(),
+            recent_cap: DEFAULT_RECENT,
         }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use redis::{Script, ScriptInvocation, ToRedisArgs};
 
-use super::keys::{JobKeys, Keys, QueueKeys, WorkerKeys};
+use super::keys::{JobKeys, Keys, QueueKeys, ScheduleKeys, WorkerKeys};
 
 const PRELUDE: &str = include_str!("scripts/prelude.lua");
 
@@ -108,22 +108,29 @@ scripts! {
         [pending, prio, seq, scheduled, retry, specs, payloads, stats, wake] + idem;
     CLAIM: QueueKeys = claim [
         pending, prio, seq, scheduled, retry, active, specs, payloads, meta, dead, stats,
-        paused, wake, tidied, notify,
+        paused, wake, tidied, notify, limits,
     ];
     RENEW: QueueKeys = renew [active, meta];
-    COMPLETE: QueueKeys = complete [active, specs, payloads, meta, stats] + done;
-    FAIL: QueueKeys = fail [active, retry, dead, specs, payloads, meta, stats, wake];
+    LIMITS: QueueKeys = limits [limits, wake];
+    COMPLETE: QueueKeys = complete
+        [active, specs, payloads, meta, stats, limits, wake, recent_succeeded] + done;
+    FAIL: QueueKeys = fail [active, retry, dead, specs, payloads, meta, stats, wake, limits];
     HANDBACK: QueueKeys = handback [active, pending, prio, seq, specs, meta, wake];
     PROGRESS: QueueKeys = progress [active, meta];
     CANCEL: JobKeys = cancel [
         pending, prio, scheduled, retry, active, dead, specs, payloads, meta, stats, done,
-        notify,
+        notify, recent_cancelled,
     ];
     RECOVER: QueueKeys = recover
         [active, pending, prio, seq, specs, payloads, meta, dead, stats, wake, notify];
     PROMOTE: QueueKeys = promote [scheduled, retry, pending, prio, seq, specs, wake];
     STATUS: JobKeys = status [done, specs, meta, active, scheduled, retry, dead];
     DLQ_LIST: QueueKeys = dlq_list [dead, specs, meta];
+    BROWSE: QueueKeys = browse [
+        pending, prio, scheduled, retry, active, dead, specs, meta, recent_succeeded,
+        recent_cancelled,
+    ];
+    READ_DONE: QueueKeys = read_done [] + done;
     DLQ_REQUEUE: QueueKeys = dlq_requeue [dead, pending, prio, seq, specs, meta, stats, wake];
     DLQ_PURGE: QueueKeys = dlq_purge [dead, specs, payloads, meta];
     HEARTBEAT: WorkerKeys = heartbeat [workers, worker];
@@ -131,6 +138,9 @@ scripts! {
     LEADER_ACQUIRE: Keys = leader_acquire [leader];
     LEADER_RENEW: Keys = leader_renew [leader];
     LEADER_RELEASE: Keys = leader_release [leader];
+    SCHEDULE_SET: ScheduleKeys = schedule_set [defs, next, runs];
+    SCHEDULE_RM: ScheduleKeys = schedule_rm [defs, next, runs];
+    SCHEDULE_ADVANCE: ScheduleKeys = schedule_advance [defs, next, runs];
     SWEEP: QueueKeys = sweep [
         pending, prio, seq, scheduled, retry, active, dead, specs, payloads, meta, wake,
     ];
@@ -168,6 +178,12 @@ pub(crate) mod tests {
     impl Sample for Keys {
         fn sample() -> Self {
             sample_keys()
+        }
+    }
+
+    impl Sample for ScheduleKeys {
+        fn sample() -> Self {
+            sample_keys().schedules()
         }
     }
 

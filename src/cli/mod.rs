@@ -5,8 +5,10 @@
 pub mod bench;
 pub mod cancel;
 pub mod completions;
+pub mod cron;
 pub mod dlq;
 pub mod exit;
+pub mod jobs;
 pub mod man;
 mod managed_redis;
 pub mod output;
@@ -92,8 +94,13 @@ pub enum Command {
     /// List, requeue or purge dead jobs
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),
-    /// Show every queue's counts
+    /// Show every queue's counts and limits; set limits (`queues limit`)
     Queues(queues::QueuesArgs),
+    /// List a queue's jobs in one state, a page at a time
+    Jobs(jobs::JobsArgs),
+    /// Periodic jobs: set, list or remove schedules
+    #[command(subcommand)]
+    Cron(cron::CronCommand),
     /// Serve the HTTP API, /metrics and health probes
     Serve(serve::ServeArgs),
     /// Run jobs
@@ -221,6 +228,8 @@ async fn run_command(g: &GlobalArgs, command: Command) -> anyhow::Result<u8> {
         Command::Cancel(a) => cancel::run(&g, a).await,
         Command::Dlq(a) => dlq::run(&g, a).await,
         Command::Queues(a) => queues::run(&g, a).await,
+        Command::Jobs(a) => jobs::run(&g, a).await,
+        Command::Cron(a) => cron::run(&g, a).await,
         Command::Serve(a) => serve::run(&g, a).await,
         Command::Worker(a) => worker::run(&g, a).await,
         Command::Reaper(a) => reaper::run(&g, a).await,
@@ -291,31 +300,34 @@ pub fn job_id_arg(s: &str) -> Result<JobId, String> {
 }
 
 /// A token that fires on SIGTERM or SIGINT (Ctrl-C). The handlers are in place when this
-/// returns (a signal that arrives right after, say once a banner is out, is not the
-/// default "terminate at once").
+/// returns (a signal that arrives right after, e.g. once a banner is printed, is caught).
 pub fn shutdown_on_signals() -> CancellationToken {
     let token = CancellationToken::new();
     let t = token.clone();
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let term = signal(SignalKind::terminate());
-        let int = signal(SignalKind::interrupt());
-        tokio::spawn(async move {
-            match (term, int) {
-                (Ok(mut term), Ok(mut int)) => {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::spawn(async move {
                     tokio::select! {
                         _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
                         _ = int.recv() => tracing::info!("SIGINT received; shutting down"),
                     }
-                }
-                (Err(e), _) | (_, Err(e)) => {
-                    tracing::warn!(error = %e, "cannot listen for SIGTERM/SIGINT");
-                    let _ = tokio::signal::ctrl_c().await;
-                }
+                    t.cancel();
+                });
             }
-            t.cancel();
-        });
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM/SIGINT");
+                tokio::spawn(async move {
+                    let _ = tokio::signal::ctrl_c().await;
+                    t.cancel();
+                });
+            }
+        }
     }
     #[cfg(not(unix))]
     tokio::spawn(async move {

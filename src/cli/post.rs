@@ -68,7 +68,7 @@ fn rfc3339_arg(s: &str) -> Result<OffsetDateTime, String> {
 }
 
 /// Reads the payload argument: literal text, `@file` or `-` (stdin).
-fn read_payload(arg: Option<&str>, limit: u64) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn read_payload(arg: Option<&str>, limit: u64) -> anyhow::Result<Vec<u8>> {
     let too_big = |size: u64| crate::Error::PayloadTooLarge { size, limit };
     match arg {
         None => Ok(b"{}".to_vec()),

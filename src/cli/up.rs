@@ -74,6 +74,7 @@ async fn run_all(
 ) -> anyhow::Result<u8> {
     let mut cfg = super::broker_config(g);
     cfg.redis_url = url.to_string();
+    cfg.recent_cap = a.worker.recent;
     let broker = Broker::new(cfg.clone())?;
     broker.check_tls().await?;
     if let Some(w) = broker.eviction_warning().await {
@@ -101,8 +102,6 @@ async fn run_all(
         .with_context(|| format!("cannot listen on {}", a.listen))?;
     let local = listener.local_addr().context("reading the bound address")?;
 
-    // signals are handled from here on: whoever read the banner may stop us at once
-    let shutdown = super::shutdown_on_signals();
     // The banner is for people; nobody reading it (stdout closed) must not stop `up`.
     let _ = output::line(format_args!("mlqd up: API    http://{local}"));
     if !a.no_ui {
@@ -135,6 +134,7 @@ async fn run_all(
             let _ = output::line(format_args!("mlqd up:   export MLQD_REDIS_URL={}", m.url));
         }
     }
+    let shutdown = super::shutdown_on_signals();
     let _ = output::line(format_args!("mlqd up: Ctrl-C stops everything"));
 
     let http = tokio::spawn(api::serve(

@@ -75,6 +75,10 @@ pub struct WorkerArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics
     #[arg(long, env = "MLQD_METRICS_LISTEN", value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the
+    /// dashboard, newest first (0: none); older ones stay readable by id until they expire
+    #[arg(long, env = "MLQD_RECENT", default_value_t = crate::broker::DEFAULT_RECENT)]
+    pub recent: u64,
     /// Stop claiming after this many failed jobs in a row (0 = never)
     #[arg(long, env = "MLQD_BREAKER_THRESHOLD", default_value_t = 5)]
     pub breaker_threshold: u32,
@@ -162,7 +166,9 @@ pub async fn handler_from_args(
 }
 
 pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
-    let broker = Broker::new(super::broker_config(g))?;
+    let mut config = super::broker_config(g);
+    config.recent_cap = a.recent;
+    let broker = Broker::new(config)?;
     broker.check_tls().await?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");

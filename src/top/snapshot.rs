@@ -27,6 +27,29 @@ pub struct Snapshot {
     pub redis: RedisStats,
     /// Jobs succeeded per second over all queues, one sample per refresh, oldest first.
     pub throughput: Vec<f64>,
+    /// Schedules (periodic jobs) by name, with their next run.
+    #[serde(default)]
+    pub schedules: Vec<ScheduleRow>,
+}
+
+/// One schedule and when it runs next.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleRow {
+    pub name: String,
+    pub queue: String,
+    /// `every 30s` or `cron */5 * * * * (Europe/Paris)`.
+    pub when: String,
+    pub next_run: Option<String>,
+}
+
+impl Snapshot {
+    /// The schedule due next, if any.
+    pub fn next_schedule(&self) -> Option<&ScheduleRow> {
+        self.schedules
+            .iter()
+            .filter(|s| s.next_run.is_some())
+            .min_by(|a, b| a.next_run.cmp(&b.next_run))
+    }
 }
 
 /// One queue's counts and rates.
@@ -39,6 +62,9 @@ pub struct QueueRow {
     pub retry: u64,
     pub dead: u64,
     pub paused: bool,
+    /// Rate and concurrency limits, if any.
+    #[serde(default)]
+    pub limits: Option<crate::limits::QueueLimits>,
     /// Jobs succeeded per second since the previous read (None on the first read).
     pub succeeded_per_s: Option<f64>,
     /// Failed attempts per second since the previous read (None on the first read).
@@ -121,6 +147,7 @@ impl Collector {
                 retry: s.retry,
                 dead: s.dead,
                 paused: s.paused,
+                limits: s.limits,
                 succeeded_per_s: None,
                 failed_per_s: None,
                 totals: s.totals,
@@ -142,6 +169,16 @@ impl Collector {
             })
             .collect();
         let leader = b.leader().await?;
+        let mut schedules = Vec::new();
+        for s in b.stored_schedules().await? {
+            let Ok(spec) = s.spec() else { continue };
+            schedules.push(ScheduleRow {
+                when: spec.when(),
+                name: s.name,
+                queue: spec.queue,
+                next_run: s.next_ms.map(job::format_ms),
+            });
+        }
         let memory = b.info("memory").await?;
         let stats = b.info("stats").await?;
         let server = b.info("server").await?;
@@ -162,6 +199,7 @@ impl Collector {
             leader,
             redis,
             throughput: Vec::new(),
+            schedules,
         };
         if let Some(total) = snap.succeeded_per_s() {
             if self.history.len() == HISTORY {

@@ -242,7 +242,12 @@ impl Claimer {
             {
                 Ok(c) => {
                     jobs.extend(c.jobs);
-                    if let Some(d) = c.next_due {
+                    // held back by a limit: idle until it may let a job start (a finished
+                    // job of the queue, or a post, wakes the wait sooner)
+                    if c.held.is_some() {
+                        metrics::limit_held(q);
+                    }
+                    for d in [c.next_due, c.held].into_iter().flatten() {
                         next_due = Some(next_due.map_or(d, |x| x.min(d)));
                     }
                 }
