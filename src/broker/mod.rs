@@ -10,7 +10,8 @@
 //! - `enqueue` · `claim` (claim, renew, progress) · `outcomes` (complete, fail, handback) ·
 //!   `jobs` (status, cancel) · `queues` (names, stats, pause) · `maintenance` (recover,
 //!   promote, notices, sweep) · `dead` (dead letters) · `registry` (heartbeats, workers,
-//!   leader) · `waiting` (the wake-up `Waker`, pub/sub `Subscription`).
+//!   leader) · `waiting` (the wake-up `Waker`, pub/sub `Subscription`) · `stream` (jobs'
+//!   output chunks: append, read, the janitor's check).
 
 mod claim;
 pub mod codec;
@@ -26,6 +27,7 @@ mod queues;
 mod registry;
 mod reply;
 pub(crate) mod scripts;
+mod stream;
 mod types;
 mod waiting;
 
@@ -36,6 +38,7 @@ use std::time::Duration;
 pub use codec::Header;
 pub use conn::redact;
 pub use keys::{JobKeys, Keys, QueueKeys, WorkerKeys};
+pub use stream::{ChunkBatch, STREAM_CHECK, StoredChunk, StreamCheck, StreamPage};
 pub use types::{
     Backoff, Cancelled, Claim, ClaimedJob, Enqueued, Failure, Fence, Flagged, NewJob, Recovered,
     ScanTarget, Selection, Success, WorkerInfo,

@@ -128,7 +128,7 @@ impl SlotGuard {
                             }
                         };
                         let Some(&i) = index.get(reply.id()) else {
-                            if proc.recent.contains(reply.id()) && matches!(reply, Reply::Progress { .. }) {
+                            if proc.recent.contains(reply.id()) && matches!(reply, Reply::Progress { .. } | Reply::Stream { .. }) {
                                 continue;
                             }
                             let msg = format!(
@@ -145,6 +145,11 @@ impl SlotGuard {
                             Reply::Progress { percent, message, .. } => {
                                 if results[i].is_none() {
                                     progress.send(&jobs[i], percent, message);
+                                }
+                            }
+                            Reply::Stream { data, .. } => {
+                                if results[i].is_none() {
+                                    jobs[i].emit(data);
                                 }
                             }
                             Reply::Done { result, .. } => {
