@@ -844,7 +844,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__post)
-            opts="-q -h -V --queue --priority --delay --at --max-retries --max-stalls --timeout --key --result-ttl --callback --content-type --max-payload --wait --wait-timeout --redis-url --namespace --log-format --log-level --help --version"
+            opts="-q -h -V --queue --priority --delay --at --max-retries --max-stalls --timeout --key --result-ttl --callback --content-type --max-payload --wait --wait-timeout --stream --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1018,7 +1018,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__result)
-            opts="-o -h -V --wait --wait-timeout --output --redis-url --namespace --log-format --log-level --help --version"
+            opts="-o -h -V --wait --follow --wait-timeout --output --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1190,7 +1190,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__up)
-            opts="-q -c -h -V --listen --token --allow-unauthenticated --no-ui --ui-read-only --data-dir --redis-port --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
+            opts="-q -c -h -V --listen --token --allow-unauthenticated --no-ui --ui-read-only --data-dir --redis-port --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --max-stream --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1233,7 +1233,7 @@ _mlqd() {
                     return 0
                     ;;
                 --builtin)
-                    COMPREPLY=($(compgen -W "echo sleep fail noop" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "echo sleep fail noop stream" -- "${cur}"))
                     return 0
                     ;;
                 --exec)
@@ -1253,6 +1253,10 @@ _mlqd() {
                     return 0
                     ;;
                 --max-result)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1324,7 +1328,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__worker)
-            opts="-q -c -h -V --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
+            opts="-q -c -h -V --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --max-stream --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1351,7 +1355,7 @@ _mlqd() {
                     return 0
                     ;;
                 --builtin)
-                    COMPREPLY=($(compgen -W "echo sleep fail noop" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "echo sleep fail noop stream" -- "${cur}"))
                     return 0
                     ;;
                 --exec)
@@ -1371,6 +1375,10 @@ _mlqd() {
                     return 0
                     ;;
                 --max-result)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -129,6 +129,58 @@ fn job_page_follows_progress_to_the_end_and_cancels() {
 }
 
 #[test]
+fn job_page_shows_streamed_output_live_and_says_when_it_was_trimmed() {
+    let s = Stack::start(&[]);
+    let _w = s.worker(&["--queue", "gen", "--builtin", "stream"]);
+    let _capped = s.worker(&[
+        "--queue",
+        "capped",
+        "--builtin",
+        "stream",
+        "--max-stream",
+        "64",
+    ]);
+    let live = s.post("gen", json!({"chunks": 40, "ms": 100}), "");
+    let b = Browser::start();
+    s.open(&b, &format!("#/jobs/{live}"));
+    // output appears while the job runs, chunk by chunk
+    let first = b.wait_text("some output", SHORT, "pre.output", |t| {
+        t.contains("chunk 3")
+    });
+    assert!(
+        !first.contains("chunk 39"),
+        "the job had already ended: {first}"
+    );
+    b.wait_text("still running", SHORT, ".title-row .badge", |t| {
+        t == "active"
+    });
+    let all = b.wait_text("every chunk", LONG, "pre.output", |t| {
+        t.contains("chunk 39")
+    });
+    let expected: String = (0..40).map(|i| format!("chunk {i}\n")).collect();
+    assert_eq!(all.trim_end(), expected.trim_end());
+    b.wait_text("the end", SHORT, ".title-row .badge", |t| t == "succeeded");
+    b.wait_text("the attempt noted", SHORT, "p.output-note", |t| {
+        t == "attempt 1"
+    });
+
+    // over the worker's --max-stream: the newest output, and a note that the rest is gone
+    let capped = s.post("capped", json!({"chunks": 50}), "");
+    s.wait_state(&capped, "succeeded", LONG);
+    s.open(&b, &format!("#/jobs/{capped}"));
+    let shown = b.wait_text("the newest chunks", SHORT, "pre.output", |t| {
+        t.contains("chunk 49")
+    });
+    assert!(!shown.contains("chunk 0\n"), "{shown}");
+    assert!(shown.len() <= 64, "{shown:?}");
+    b.wait_text("the trim noted", SHORT, "p.output-note", |t| {
+        t.contains("trimmed")
+    });
+    assert_only_the_server(&b, &s);
+    assert_no_console_errors(&b);
+}
+
+#[test]
 fn dead_letters_requeue_one_purge_the_rest_and_pause_resume_hand_out() {
     let s = Stack::start(&[]);
     let ids: Vec<String> = (0..4)
