@@ -6,7 +6,7 @@
 //! ([`Chunks`]), numbering each chunk within its attempt. The flusher wakes on the first
 //! chunk, gathers for [`GATHER`] (less when [`FLUSH_BYTES`] wait, or when a finished job
 //! needs its chunks stored), then sends one `stream_append` call per queue carrying up to
-//! [`CALL_BYTES`] of chunks, and goes again while chunks wait. A call Redis cannot take
+//! [`CALL_BYTES`] or [`CALL_CHUNKS`] of chunks, and goes again while chunks wait. A call Redis cannot take
 //! now is retried with backoff (the chunks stay in order); an error reply is retried one
 //! job at a time, and a job whose chunks Redis keeps refusing loses them (logged). While a
 //! job's chunks wait, at most `--max-stream` bytes of them are kept (the oldest go, as the
@@ -37,6 +37,8 @@ const GATHER: Duration = Duration::from_millis(5);
 const FLUSH_BYTES: usize = 256 * 1024;
 /// Most chunk bytes in one script call (a larger chunk goes alone).
 const CALL_BYTES: usize = 1024 * 1024;
+/// Most chunks in one script call, so one call keeps Redis busy for a few ms at most.
+const CALL_CHUNKS: usize = 2048;
 /// How long a stopping flusher keeps trying to store what it holds.
 const FINAL_FLUSH: Duration = Duration::from_secs(10);
 
@@ -58,6 +60,8 @@ struct Buffers {
     waiting: usize,
     /// A job finished: flush without gathering.
     urgent: bool,
+    /// Rounds taken (which job goes first).
+    turn: usize,
 }
 
 /// One job's output on this worker.
@@ -160,26 +164,40 @@ impl Chunks {
         }
     }
 
-    /// Takes the next round of chunks: per job, up to [`CALL_BYTES`] per queue.
+    /// Takes the next round of chunks: up to [`CALL_BYTES`] and [`CALL_CHUNKS`] per queue.
     fn take(&self) -> BTreeMap<QueueName, Vec<(JobId, ChunkBatch)>> {
         let mut st = self.state();
         st.urgent = false;
-        let mut per_queue: BTreeMap<QueueName, (usize, Vec<(JobId, ChunkBatch)>)> = BTreeMap::new();
+        type Call = (usize, usize, Vec<(JobId, ChunkBatch)>);
+        let mut per_queue: BTreeMap<QueueName, Call> = BTreeMap::new();
         let mut taken = 0;
-        for (id, out) in st.jobs.iter_mut() {
-            if out.pending.is_empty() || out.sending || out.refused {
+        // a different job goes first each round, so a prolific one cannot starve the rest
+        let mut ready: Vec<JobId> = st
+            .jobs
+            .iter()
+            .filter(|(_, o)| !o.pending.is_empty() && !o.sending && !o.refused)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !ready.is_empty() {
+            let turn = st.turn % ready.len();
+            ready.rotate_left(turn);
+            st.turn = st.turn.wrapping_add(1);
+        }
+        for id in ready {
+            let Some(out) = st.jobs.get_mut(&id) else {
                 continue;
-            }
-            let (bytes, batches) = per_queue.entry(id.queue().clone()).or_default();
+            };
+            let (bytes, count, batches) = per_queue.entry(id.queue().clone()).or_default();
             let mut chunks = Vec::new();
             while let Some((_, data)) = out.pending.front() {
-                if *bytes > 0 && *bytes + data.len() > CALL_BYTES {
+                if *count >= CALL_CHUNKS || (*bytes > 0 && *bytes + data.len() > CALL_BYTES) {
                     break;
                 }
                 let Some((seq, data)) = out.pending.pop_front() else {
                     break;
                 };
                 *bytes += data.len();
+                *count += 1;
                 taken += data.len();
                 out.pending_bytes -= data.len() as u64;
                 chunks.push((seq, data));
@@ -197,7 +215,11 @@ impl Chunks {
             }
         }
         st.waiting = st.waiting.saturating_sub(taken);
-        per_queue.into_iter().map(|(q, (_, b))| (q, b)).collect()
+        per_queue
+            .into_iter()
+            .filter(|(_, (_, _, b))| !b.is_empty())
+            .map(|(q, (_, _, b))| (q, b))
+            .collect()
     }
 
     /// Settles a round: stored jobs may send again, refused ones emit no more.
@@ -417,6 +439,17 @@ mod tests {
         assert!(c.take().is_empty());
         c.done(id.queue(), vec![(id.clone(), 2, true)]);
         assert_eq!(c.take()[id.queue()][0].1.chunks.len(), 2);
+        // many small chunks: a bounded count per call
+        let other = job();
+        for _ in 0..CALL_CHUNKS + 10 {
+            c.emit(&other, 1, b"t".to_vec());
+        }
+        let round = c.take();
+        let counts: usize = round[other.queue()]
+            .iter()
+            .map(|(_, b)| b.chunks.len())
+            .sum();
+        assert!(counts <= CALL_CHUNKS, "{counts}");
     }
 
     #[tokio::test]
