@@ -182,7 +182,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__bench)
-            opts="-c -h -V --jobs --concurrency --payload-bytes --batch-size --enqueue-batch --enqueue-parallel --latency-jobs --rate --plot --no-worker-process --json --redis-url --namespace --log-format --log-level --help --version"
+            opts="-c -h -V --jobs --concurrency --payload-bytes --batch-size --enqueue-batch --enqueue-parallel --latency-jobs --rate --plot --no-worker-process --json --stream --stream-chunks --chunk-bytes --stream-latency-chunks --stream-rate --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -225,6 +225,22 @@ _mlqd() {
                     return 0
                     ;;
                 --plot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-chunks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chunk-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-latency-chunks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -276,6 +276,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l enqueue-parallel -d 
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l latency-jobs -d 'Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l rate -d 'Arrivals per second in the start-latency phase' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l plot -d 'Draw drain throughput against concurrency into this SVG file' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream-chunks -d 'With --stream: chunks the emit phase\'s handler emits' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l chunk-bytes -d 'With --stream: bytes per chunk in the emit phase' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream-latency-chunks -d 'With --stream: chunks emitted for the latency figures (0 skips), at --stream-rate' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream-rate -d 'With --stream: chunks per second in the latency phase' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
@@ -283,6 +287,7 @@ json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l no-worker-process -d 'Skip the worker-memory phase (it starts a real `mlqd worker` process)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l json -d 'Print JSON'
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream -d 'Measure streamed output instead: how fast one handler emits and Redis stores chunks, and the latency from `emit` to a reader of `GET /v1/jobs/{id}/stream`'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
