@@ -18,7 +18,7 @@
 //! was lost gets its chunks refused by the script (fenced like progress) and emits no
 //! more from here.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +41,9 @@ const CALL_BYTES: usize = 1024 * 1024;
 const CALL_CHUNKS: usize = 2048;
 /// How long a stopping flusher keeps trying to store what it holds.
 const FINAL_FLUSH: Duration = Duration::from_secs(10);
+/// Attempts remembered as finished, so a late `emit` (a handler's task that outlived it)
+/// is dropped here instead of costing a refused call.
+const FINISHED_KEPT: usize = 4096;
 
 /// The chunks this worker's jobs emitted and Redis does not have yet. Cheap to share.
 pub(crate) struct Chunks {
@@ -53,6 +56,20 @@ pub(crate) struct Chunks {
     max_stream: u64,
 }
 
+impl Buffers {
+    /// Remembers a finished attempt (a bounded number of them).
+    fn finish(&mut self, id: JobId, attempt: u32) {
+        if self.finished_set.insert((id.clone(), attempt)) {
+            self.finished.push_back((id, attempt));
+        }
+        while self.finished.len() > FINISHED_KEPT {
+            if let Some(old) = self.finished.pop_front() {
+                self.finished_set.remove(&old);
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 struct Buffers {
     jobs: HashMap<JobId, Output>,
@@ -62,6 +79,11 @@ struct Buffers {
     urgent: bool,
     /// Rounds taken (which job goes first).
     turn: usize,
+    /// Recently finished attempts (their output is closed), oldest first.
+    finished: VecDeque<(JobId, u32)>,
+    finished_set: HashSet<(JobId, u32)>,
+    /// The flusher has stopped: nothing more will be stored.
+    closed: bool,
 }
 
 /// One job's output on this worker.
@@ -102,6 +124,9 @@ impl Chunks {
             return;
         }
         let mut st = self.state();
+        if st.closed || st.finished_set.contains(&(id.clone(), attempt)) {
+            return;
+        }
         let out = st.jobs.entry(id.clone()).or_insert_with(|| Output {
             attempt,
             next_seq: 0,
@@ -136,7 +161,7 @@ impl Chunks {
     pub async fn settle(&self, ids: &[JobId]) {
         {
             let mut st = self.state();
-            if !ids.iter().any(|id| st.jobs.contains_key(id)) {
+            if st.closed || !ids.iter().any(|id| st.jobs.contains_key(id)) {
                 return;
             }
             st.urgent = true;
@@ -148,13 +173,15 @@ impl Chunks {
             flushed.as_mut().enable();
             {
                 let mut st = self.state();
-                let done = ids
-                    .iter()
-                    .all(|id| st.jobs.get(id).is_none_or(Output::settled));
+                let done = st.closed
+                    || ids
+                        .iter()
+                        .all(|id| st.jobs.get(id).is_none_or(Output::settled));
                 if done {
                     for id in ids {
                         if let Some(out) = st.jobs.remove(id) {
                             st.waiting = st.waiting.saturating_sub(out.pending_bytes as usize);
+                            st.finish(id.clone(), out.attempt);
                         }
                     }
                     return;
@@ -295,6 +322,7 @@ impl Flusher {
         if tokio::time::timeout(FINAL_FLUSH, last).await.is_err() {
             tracing::warn!("could not store every chunk of output before exit");
         }
+        self.chunks.state().closed = true;
         self.chunks.flushed.notify_waiters();
     }
 
@@ -458,5 +486,26 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(1), c.settle(&[job()]))
             .await
             .expect("nothing to wait for");
+    }
+
+    #[tokio::test]
+    async fn a_settled_attempt_takes_no_more_chunks() {
+        let c = Chunks::new(100);
+        let id = job();
+        c.emit(&id, 1, b"a".to_vec());
+        let round = c.take();
+        let n = round[id.queue()][0].1.chunks.len();
+        c.done(id.queue(), vec![(id.clone(), n, true)]);
+        tokio::time::timeout(Duration::from_secs(1), c.settle(std::slice::from_ref(&id)))
+            .await
+            .expect("stored");
+        c.emit(&id, 1, b"late".to_vec());
+        assert!(
+            !c.has_pending(),
+            "a late emit of a finished attempt is dropped"
+        );
+        // the next attempt (a retry on this worker) starts afresh
+        c.emit(&id, 2, b"b".to_vec());
+        assert_eq!(c.take()[id.queue()][0].1.chunks, vec![(0, b"b".to_vec())]);
     }
 }
