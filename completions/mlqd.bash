@@ -242,7 +242,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__bench)
-            opts="-c -h -V --jobs --concurrency --payload-bytes --batch-size --enqueue-batch --enqueue-parallel --latency-jobs --rate --plot --no-worker-process --json --redis-url --namespace --log-format --log-level --help --version"
+            opts="-c -h -V --jobs --concurrency --payload-bytes --batch-size --enqueue-batch --enqueue-parallel --latency-jobs --rate --plot --no-worker-process --json --stream --stream-chunks --chunk-bytes --stream-latency-chunks --stream-rate --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,6 +285,22 @@ _mlqd() {
                     return 0
                     ;;
                 --plot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-chunks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chunk-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-latency-chunks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1276,7 +1292,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__post)
-            opts="-q -h -V --queue --priority --delay --at --max-retries --max-stalls --timeout --key --result-ttl --callback --content-type --max-payload --wait --wait-timeout --redis-url --namespace --log-format --log-level --help --version"
+            opts="-q -h -V --queue --priority --delay --at --max-retries --max-stalls --timeout --key --result-ttl --callback --content-type --max-payload --wait --wait-timeout --stream --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1534,7 +1550,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__result)
-            opts="-o -h -V --wait --wait-timeout --output --redis-url --namespace --log-format --log-level --help --version"
+            opts="-o -h -V --wait --follow --wait-timeout --output --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1710,7 +1726,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__up)
-            opts="-q -c -h -V --listen --token --allow-unauthenticated --no-ui --ui-read-only --data-dir --redis-port --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --recent --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
+            opts="-q -c -h -V --listen --token --allow-unauthenticated --no-ui --ui-read-only --data-dir --redis-port --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --max-stream --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --recent --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1753,7 +1769,7 @@ _mlqd() {
                     return 0
                     ;;
                 --builtin)
-                    COMPREPLY=($(compgen -W "echo sleep fail noop" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "echo sleep fail noop stream" -- "${cur}"))
                     return 0
                     ;;
                 --exec)
@@ -1773,6 +1789,10 @@ _mlqd() {
                     return 0
                     ;;
                 --max-result)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1848,7 +1868,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__worker)
-            opts="-q -c -h -V --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --recent --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
+            opts="-q -c -h -V --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --max-stream --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --recent --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1875,7 +1895,7 @@ _mlqd() {
                     return 0
                     ;;
                 --builtin)
-                    COMPREPLY=($(compgen -W "echo sleep fail noop" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "echo sleep fail noop stream" -- "${cur}"))
                     return 0
                     ;;
                 --exec)
@@ -1895,6 +1915,10 @@ _mlqd() {
                     return 0
                     ;;
                 --max-result)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -12,7 +12,8 @@
 //!   max_active) · `browse` (pages of a queue's jobs by state) · `maintenance` (recover,
 //!   promote, notices, sweep) · `dead` (dead letters) · `registry` (heartbeats, workers,
 //!   leader) · `schedules` (periodic jobs: specs, next runs, last runs) · `waiting` (the
-//!   wake-up `Waker`, pub/sub `Subscription`).
+//!   wake-up `Waker`, pub/sub `Subscription`) · `stream` (jobs' output chunks: append,
+//!   read, the janitor's check).
 
 mod browse;
 mod claim;
@@ -32,6 +33,7 @@ mod registry;
 mod reply;
 mod schedules;
 pub(crate) mod scripts;
+mod stream;
 mod types;
 mod waiting;
 
@@ -44,6 +46,7 @@ pub use codec::Header;
 pub use conn::redact;
 pub use keys::{JobKeys, Keys, QueueKeys, ScheduleKeys, WorkerKeys};
 pub use schedules::StoredSchedule;
+pub use stream::{ChunkBatch, STREAM_CHECK, StoredChunk, StreamCheck, StreamPage};
 pub use types::{
     Backoff, Cancelled, Claim, ClaimedJob, Enqueued, Failure, Fence, Flagged, NewJob, Recovered,
     ScanTarget, Selection, Success, WorkerInfo,
