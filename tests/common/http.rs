@@ -134,12 +134,17 @@ pub fn read_events(res: Response) -> Vec<(String, Value)> {
 
 /// GETs a URL's text, which must answer 2xx.
 pub fn scrape(url: &str) -> String {
+    try_scrape(url).unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
+/// GETs a URL's text; an error when it is not listening yet or answers other than 2xx (for
+/// polling a process that is still starting).
+pub fn try_scrape(url: &str) -> reqwest::Result<String> {
     http_with(Duration::from_secs(10))
         .get(url)
         .send()
         .and_then(|r| r.error_for_status())
         .and_then(|r| r.text())
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
 /// One Server-Sent Event: its name, its id (None when it set none) and its data.
