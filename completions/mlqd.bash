@@ -254,7 +254,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__bench)
-            opts="-c -h -V --jobs --queues --concurrency --payload-bytes --batch-size --enqueue-batch --enqueue-parallel --latency-jobs --rate --plot --no-worker-process --json --redis-url --redis-ca --redis-cert --redis-key --namespace --log-format --log-level --help --version"
+            opts="-c -h -V --jobs --queues --concurrency --payload-bytes --batch-size --enqueue-batch --enqueue-parallel --latency-jobs --rate --plot --no-worker-process --json --stream --stream-chunks --chunk-bytes --stream-latency-chunks --stream-rate --redis-url --redis-ca --redis-cert --redis-key --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -301,6 +301,22 @@ _mlqd() {
                     return 0
                     ;;
                 --plot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-chunks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chunk-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-latency-chunks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1448,7 +1464,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__post)
-            opts="-q -h -V --queue --priority --delay --at --max-retries --max-stalls --timeout --key --result-ttl --callback --content-type --max-payload --wait --wait-timeout --redis-url --redis-ca --redis-cert --redis-key --namespace --log-format --log-level --help --version"
+            opts="-q -h -V --queue --priority --delay --at --max-retries --max-stalls --timeout --key --result-ttl --callback --content-type --max-payload --wait --wait-timeout --stream --redis-url --redis-ca --redis-cert --redis-key --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1754,7 +1770,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__result)
-            opts="-o -h -V --wait --wait-timeout --output --redis-url --redis-ca --redis-cert --redis-key --namespace --log-format --log-level --help --version"
+            opts="-o -h -V --wait --follow --wait-timeout --output --redis-url --redis-ca --redis-cert --redis-key --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1978,7 +1994,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__up)
-            opts="-q -c -h -V --listen --token --allow-unauthenticated --no-ui --ui-read-only --data-dir --redis-port --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --recent --breaker-threshold --breaker-cooldown --redis-url --redis-ca --redis-cert --redis-key --namespace --log-format --log-level --help --version"
+            opts="-q -c -h -V --listen --token --allow-unauthenticated --no-ui --ui-read-only --data-dir --redis-port --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --max-stream --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --recent --breaker-threshold --breaker-cooldown --redis-url --redis-ca --redis-cert --redis-key --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2021,7 +2037,7 @@ _mlqd() {
                     return 0
                     ;;
                 --builtin)
-                    COMPREPLY=($(compgen -W "echo sleep fail noop" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "echo sleep fail noop stream" -- "${cur}"))
                     return 0
                     ;;
                 --exec)
@@ -2041,6 +2057,10 @@ _mlqd() {
                     return 0
                     ;;
                 --max-result)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2128,7 +2148,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__worker)
-            opts="-q -c -h -V --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --recent --breaker-threshold --breaker-cooldown --redis-url --redis-ca --redis-cert --redis-key --namespace --log-format --log-level --help --version"
+            opts="-q -c -h -V --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --max-stream --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --recent --breaker-threshold --breaker-cooldown --redis-url --redis-ca --redis-cert --redis-key --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2155,7 +2175,7 @@ _mlqd() {
                     return 0
                     ;;
                 --builtin)
-                    COMPREPLY=($(compgen -W "echo sleep fail noop" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "echo sleep fail noop stream" -- "${cur}"))
                     return 0
                     ;;
                 --exec)
@@ -2175,6 +2195,10 @@ _mlqd() {
                     return 0
                     ;;
                 --max-result)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -74,6 +74,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l log-format -d 'Log fo
 json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l wait -d 'Wait for the job to finish and print its result'
+complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l stream -d 'Write the job\'s streamed output to stdout as it arrives (a new attempt is noted on stderr), then exit with the job\'s exit code (0 succeeded, 3 dead or cancelled)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
@@ -98,6 +99,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l log-format -d 'Log 
 json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l wait -d 'Wait for the job to finish'
+complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l follow -d 'Write the job\'s streamed output instead, from its first chunk, as it arrives, then exit with the job\'s exit code (0 succeeded, 3 dead or cancelled)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
@@ -297,12 +299,14 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -s c -l concurrency -l
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l builtin -d 'A handler built into mlqd, for tests, demos and benchmarks' -r -f -a "echo\t'returns the payload as the result, with its content type'
 sleep\t'takes {"ms": N}: sleeps N ms, reporting progress about ten times, then returns the payload (a payload without "ms" fails for good)'
 fail\t'always fails, retryably (the job is retried, then dead)'
-noop\t'returns an empty result at once'"
+noop\t'returns an empty result at once'
+stream\t'takes {"chunks": N, "ms": M}: emits N lines of output ("chunk 0", "chunk 1", …) M ms apart, then returns {"chunks": N}'"
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l exec -d 'Run jobs through CMD: one long-lived process per concurrency slot, speaking JSON Lines on stdin/stdout (split like a shell would, never run through one)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l http -d 'Run jobs by POSTing their payloads to a model server at URL' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l lease -d 'Lease length; renewed every third of it while the job runs' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l timeout -d 'Execution limit for jobs that do not set their own' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l max-result -d 'Largest result a handler may return' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l max-stream -d 'Bytes of streamed output (`emit`, exec `stream` lines) kept per job; beyond it the oldest chunks are trimmed and readers are told' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l batch-size -d 'Jobs per handler call (dynamic batching)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l batch-wait -d 'How long to wait for a batch to fill' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l drain-timeout -d 'On SIGTERM/SIGINT, how long running jobs may finish before they are handed back' -r
@@ -352,12 +356,14 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand up" -s c -l concurrency -l wor
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l builtin -d 'A handler built into mlqd, for tests, demos and benchmarks' -r -f -a "echo\t'returns the payload as the result, with its content type'
 sleep\t'takes {"ms": N}: sleeps N ms, reporting progress about ten times, then returns the payload (a payload without "ms" fails for good)'
 fail\t'always fails, retryably (the job is retried, then dead)'
-noop\t'returns an empty result at once'"
+noop\t'returns an empty result at once'
+stream\t'takes {"chunks": N, "ms": M}: emits N lines of output ("chunk 0", "chunk 1", …) M ms apart, then returns {"chunks": N}'"
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l exec -d 'Run jobs through CMD: one long-lived process per concurrency slot, speaking JSON Lines on stdin/stdout (split like a shell would, never run through one)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l http -d 'Run jobs by POSTing their payloads to a model server at URL' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l lease -d 'Lease length; renewed every third of it while the job runs' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l timeout -d 'Execution limit for jobs that do not set their own' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l max-result -d 'Largest result a handler may return' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l max-stream -d 'Bytes of streamed output (`emit`, exec `stream` lines) kept per job; beyond it the oldest chunks are trimmed and readers are told' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l batch-size -d 'Jobs per handler call (dynamic batching)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l batch-wait -d 'How long to wait for a batch to fill' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l drain-timeout -d 'On SIGTERM/SIGINT, how long running jobs may finish before they are handed back' -r
@@ -418,6 +424,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l enqueue-parallel -d 
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l latency-jobs -d 'Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l rate -d 'Arrivals per second in the start-latency phase' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l plot -d 'Draw drain throughput against concurrency into this SVG file' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream-chunks -d 'With --stream: chunks the emit phase\'s handler emits' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l chunk-bytes -d 'With --stream: bytes per chunk in the emit phase' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream-latency-chunks -d 'With --stream: chunks emitted for the latency figures (0 skips), at --stream-rate' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream-rate -d 'With --stream: chunks per second in the latency phase' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
@@ -428,6 +438,7 @@ json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l no-worker-process -d 'Skip the worker-memory phase (it starts a real `mlqd worker` process)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l json -d 'Print JSON'
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream -d 'Measure streamed output instead: how fast one handler emits and Redis stores chunks, and the latency from `emit` to a reader of `GET /v1/jobs/{id}/stream`'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r

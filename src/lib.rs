@@ -9,6 +9,8 @@
 //! - [`events`]: one pub/sub subscription per process, fanned out to waiters.
 //! - [`client`]: post, status, result, wait, cancel, dead letters; used by the CLI, `serve`
 //!   and library users.
+//! - [`stream`]: a job's streamed output (chunk ids, the in-order live reader behind the SSE
+//!   route, `post --stream` and `result --follow`).
 //! - [`worker`]: claims and runs jobs through a [`Handler`], renews leases, records outcomes.
 //! - [`api`]: the HTTP API (`mlqd serve`, embedded by `mlqd up`): router, auth, limits,
 //!   `?wait=`, SSE, OpenAPI document, and the web dashboard at `/ui` (its files embedded).
@@ -42,6 +44,7 @@ pub mod job;
 pub mod limits;
 pub mod reaper;
 pub mod schedule;
+pub mod stream;
 pub mod telemetry;
 #[cfg(feature = "cli")]
 pub mod top;

@@ -216,6 +216,7 @@ fn submit_and_read_answers_with_their_status_codes() {
         format!("/v1/jobs/{UNKNOWN_ID}/result"),
         format!("/v1/jobs/{UNKNOWN_ID}/result.png"),
         format!("/v1/jobs/{UNKNOWN_ID}/events"),
+        format!("/v1/jobs/{UNKNOWN_ID}/stream"),
         "/v1/queues/never-used".to_string(),
     ] {
         assert_error(c.get(s.url(&path)).send().unwrap(), 404, "not_found");
@@ -405,6 +406,7 @@ fn openapi_document_matches_the_routes_served() {
         ("get", "/v1/jobs/{id}/result"),
         ("get", "/v1/jobs/{id}/result.{ext}"),
         ("get", "/v1/jobs/{id}/events"),
+        ("get", "/v1/jobs/{id}/stream"),
         ("get", "/v1/jobs/{id}/payload"),
         ("get", "/v1/overview"),
         ("get", "/v1/queues"),
@@ -754,6 +756,7 @@ fn redis_outage_answers_503_fast_and_serve_recovers_by_itself() {
         ("GET", format!("/v1/jobs/{id}")),
         ("GET", format!("/v1/jobs/{id}/result?wait=10s")),
         ("GET", format!("/v1/jobs/{id}/events")),
+        ("GET", format!("/v1/jobs/{id}/stream")),
         ("DELETE", format!("/v1/jobs/{id}")),
         ("GET", "/v1/queues".into()),
         ("POST", "/v1/queues/default/pause".into()),

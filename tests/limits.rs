@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{
     Server, assert_error, broker, code, eventually, free_port, http, mlqd, namespace, q,
-    queue_keys, quiet_worker, run, scrape, stderr, stdout,
+    queue_keys, quiet_worker, run, scrape, stderr, stdout, try_scrape,
 };
 use mlqd::limits::{Change, LimitsUpdate};
 use serde_json::{Value, json};
@@ -207,7 +207,7 @@ fn a_held_back_worker_waits_instead_of_spinning() {
             .unwrap_or(0.0)
     };
     let before = eventually(Duration::from_secs(15), || {
-        let t = std::panic::catch_unwind(|| scrape(&url)).ok()?;
+        let t = try_scrape(&url).ok()?;
         (held(&t) >= 1.0).then(|| held(&t))
     })
     .expect("the worker was held back");

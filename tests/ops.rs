@@ -17,7 +17,7 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser};
 use common::{
     Proc, RedisServer, eventually, free_port, keys, mlqd, namespace, post, queue_keys, repo, run,
-    scrape, stderr, stdout,
+    scrape, stderr, stdout, try_scrape,
 };
 use serde_json::Value;
 
@@ -517,14 +517,14 @@ fn every_metric_the_dashboard_queries_is_exported_by_serve_worker_and_reaper() {
     }
     let worker_url = format!("http://127.0.0.1:{worker_port}/metrics");
     let worker_text = eventually(Duration::from_secs(15), || {
-        let t = scrape(&worker_url);
+        let t = try_scrape(&worker_url).ok()?;
         t.contains(r#"mlqd_jobs_completed_total{queue="predict",outcome="succeeded"} 3"#)
             .then_some(t)
     })
     .expect("the worker counted 3 succeeded jobs");
     // gauges read from Redis at scrape time (refreshed at most once a second)
     let serve_text = eventually(Duration::from_secs(10), || {
-        let t = scrape(&format!("{base}/metrics"));
+        let t = try_scrape(&format!("{base}/metrics")).ok()?;
         (t.contains(r#"mlqd_queue_depth{queue="predict",state="scheduled"} 2"#)
             && t.contains(r#"mlqd_queue_depth{queue="predict",state="pending"} 0"#)
             && t.contains("mlqd_workers 1")

@@ -2,8 +2,8 @@
 //! `mlqd up` embeds it next to a worker and the reaper, so nothing here is global except the
 //! process's Prometheus recorder.
 //!
-//! One file per resource (`jobs`, `payload`, `events`, `queues`, `browse`, `schedules`,
-//! `overview`, `dead`, `workers`, `health`), the error shape in `error`, request reading in `extract`, payload
+//! One file per resource (`jobs`, `payload`, `events`, `stream`, `queues`, `browse`,
+//! `schedules`, `overview`, `dead`, `workers`, `health`), the error shape in `error`, request reading in `extract`, payload
 //! schemas in `schema`, the OpenAPI document in `openapi`, and the web dashboard (`/ui`, its
 //! files embedded) in `ui`. Every route is registered through `utoipa_axum::routes!`,
 //! so the router and `/openapi.json` are built from the same list.
@@ -24,6 +24,7 @@ mod payload;
 mod queues;
 mod schedules;
 pub mod schema;
+mod stream;
 pub mod ui;
 mod workers;
 
@@ -179,6 +180,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::result_ext))
         .routes(routes!(payload::payload))
         .routes(routes!(events::events))
+        .routes(routes!(stream::stream))
         .routes(routes!(overview::overview))
         .routes(routes!(queues::list))
         .routes(routes!(queues::get))

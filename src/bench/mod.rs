@@ -16,8 +16,11 @@
 //!
 //! Then, once, **worker RSS**: a real `mlqd worker --builtin noop` child drains `jobs` jobs;
 //! its peak resident set (`VmHWM` in /proc/PID/status) is the figure.
+//!
+//! `mlqd bench --stream` measures streamed output instead (`stream.rs`).
 
 pub mod plot;
+pub mod stream;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -203,9 +203,21 @@ impl QueueKeys {
     pub fn recent_cancelled(&self) -> String {
         self.key("recent:cancelled")
     }
+    /// ZSET ulid -> when the janitor next checks that job's output stream (ms): kept while
+    /// the job lives, expiring with its done record, deleted once the job is gone.
+    pub fn streams(&self) -> String {
+        self.key("streams")
+    }
     /// STRING record of a succeeded or cancelled job, with a TTL.
     pub fn done(&self, ulid: &str) -> String {
         format!("{}done:{}", self.prefix, ulid)
+    }
+    /// STREAM of a job's output chunks, capped in bytes (`--max-stream`): entry id
+    /// `<attempt>-<seq>`, fields `d` (the bytes), `e` (bytes of the job's output up to and
+    /// with this chunk, every attempt counted), and on the first chunk an attempt stores `p`
+    /// (the id of the chunk it follows, '' for none).
+    pub fn stream(&self, ulid: &str) -> String {
+        format!("{}stream:{}", self.prefix, ulid)
     }
     /// STRING idempotency key -> ulid of the first job, with a TTL.
     pub fn idem(&self, key: &str) -> String {
@@ -225,7 +237,7 @@ impl QueueKeys {
     }
 }
 
-/// The keys of one job: its queue's, and its own done record.
+/// The keys of one job: its queue's, and its own done record and output stream.
 #[derive(Clone, Debug)]
 pub struct JobKeys {
     queue: QueueKeys,
@@ -236,6 +248,10 @@ impl JobKeys {
     /// STRING record of this job once succeeded or cancelled, with a TTL.
     pub fn done(&self) -> String {
         self.queue.done(&self.ulid)
+    }
+    /// STREAM of this job's output chunks.
+    pub fn stream(&self) -> String {
+        self.queue.stream(&self.ulid)
     }
 }
 
@@ -303,7 +319,9 @@ mod tests {
             q.recent_cancelled(),
             q.wake(),
             q.tidied(),
+            q.streams(),
             q.done("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+            q.stream("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
             q.idem("k{with}braces"),
         ] {
             assert!(k.starts_with("mlqd:{predict}:"), "{k}");

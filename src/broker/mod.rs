@@ -14,7 +14,8 @@
 //!   max_active) · `browse` (pages of a queue's jobs by state) · `maintenance` (recover,
 //!   promote, notices, sweep) · `dead` (dead letters) · `registry` (heartbeats, workers,
 //!   leader) · `schedules` (periodic jobs: specs, next runs, last runs) · `waiting` (the
-//!   wake-up `Waker`, pub/sub `Subscription`).
+//!   wake-up `Waker`, pub/sub `Subscription`) · `stream` (jobs' output chunks: append,
+//!   read, the janitor's check).
 
 mod browse;
 mod claim;
@@ -36,6 +37,7 @@ mod reply;
 mod schedules;
 pub(crate) mod scripts;
 mod sentinel;
+mod stream;
 mod target;
 mod tls;
 mod types;
@@ -49,6 +51,7 @@ pub use browse::{MAX_PAGE, Page};
 pub use codec::Header;
 pub use keys::{JobKeys, Keys, QueueKeys, ScheduleKeys, WorkerKeys};
 pub use schedules::StoredSchedule;
+pub use stream::{ChunkBatch, STREAM_CHECK, StoredChunk, StreamCheck, StreamPage};
 pub use target::redact;
 pub use tls::TlsFiles;
 pub use types::{

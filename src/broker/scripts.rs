@@ -146,6 +146,10 @@ scripts! {
     ];
     SWEEP_SCAN: QueueKeys = sweep_scan
         [pending, prio, scheduled, retry, active, dead, specs, meta];
+    STREAM_APPEND: QueueKeys = stream_append [active, meta, streams] + stream;
+    STREAM_READ: JobKeys = stream_read
+        [stream, done, specs, meta, active, scheduled, retry, dead];
+    STREAM_TIDY: JobKeys = stream_tidy [streams, specs, done, stream];
 }
 
 #[cfg(test)]

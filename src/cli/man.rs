@@ -87,6 +87,10 @@ pub fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
                 "Have the result POSTed to a URL once the job ends:",
                 r#"mlqd post '{"text":"hi"}' --callback https://example.com/hooks/mlqd"#,
             ),
+            (
+                "Print a generator's output as it is produced (exit 0 once it succeeded):",
+                r#"mlqd post --queue generate '{"prompt":"Once upon a time"}' --stream"#,
+            ),
         ],
         "mlqd-status" => &[
             (
@@ -98,10 +102,16 @@ pub fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
                 "mlqd status predict.01JDX3ZQ5M3V8K2N4P6R8T0W2Y --json | jq -r .state",
             ),
         ],
-        "mlqd-result" => &[(
-            "Wait for a job and save its result:",
-            "mlqd result upscale.01JDX3ZQ5M3V8K2N4P6R8T0W2Y --wait -o out.png",
-        )],
+        "mlqd-result" => &[
+            (
+                "Wait for a job and save its result:",
+                "mlqd result upscale.01JDX3ZQ5M3V8K2N4P6R8T0W2Y --wait -o out.png",
+            ),
+            (
+                "Follow a running job's streamed output from its first chunk:",
+                "mlqd result generate.01JDX3ZQ5M3V8K2N4P6R8T0W2Y --follow",
+            ),
+        ],
         "mlqd-cancel" => &[(
             "Cancel a job (a running one's handler is told, then stopped):",
             "mlqd cancel predict.01JDX3ZQ5M3V8K2N4P6R8T0W2Y",

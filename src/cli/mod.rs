@@ -1,5 +1,6 @@
 //! The `mlqd` command line: one file per subcommand (its `Args` and `run`), plus `exit`
-//! (errors → exit codes) and `output` (tables, JSON, progress bars). clap and anyhow stay
+//! (errors → exit codes), `output` (tables, JSON, progress bars) and `follow` (a job's
+//! streamed output on the terminal). clap and anyhow stay
 //! in this module; the engine sees plain config structs.
 
 pub mod bench;
@@ -8,6 +9,7 @@ pub mod completions;
 pub mod cron;
 pub mod dlq;
 pub mod exit;
+mod follow;
 pub mod jobs;
 pub mod man;
 mod managed_redis;

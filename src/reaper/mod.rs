@@ -4,11 +4,11 @@
 //! Duties, one file each, all run only while this process leads: `recoverer` (requeue
 //! jobs whose lease expired or whose worker stopped heartbeating; bury those over their
 //! stall budget), `forwarder` (promote due scheduled and retry jobs), `janitor` (trim dead
-//! jobs past retention), `sweeper` (every job in exactly one state structure; repairs
-//! counted), `notifier` (the callbacks of jobs that ended with no worker to send them:
-//! cancelled before they ran, or buried after losing their worker), `scheduler` (post the
-//! runs of schedules as they fall due, each once). Every action is one script that
-//! re-checks state, so two leaders by mistake do no harm.
+//! jobs past retention; output streams follow their jobs), `sweeper` (every job in exactly
+//! one state structure; repairs counted), `notifier` (the callbacks of jobs that ended with
+//! no worker to send them: cancelled before they ran, or buried after losing their
+//! worker), `scheduler` (post the runs of schedules as they fall due, each once). Every
+//! action is one script that re-checks state, so two leaders by mistake do no harm.
 
 mod forwarder;
 mod janitor;
@@ -128,7 +128,7 @@ impl Reaper {
 }
 
 /// Every action the duties count.
-const ACTIONS: [&str; 8] = [
+const ACTIONS: [&str; 9] = [
     "requeued",
     "buried",
     "workers_pruned",
@@ -137,6 +137,7 @@ const ACTIONS: [&str; 8] = [
     "repaired",
     "notified",
     "scheduled",
+    "streams_deleted",
 ];
 
 /// Counts one kind of reaper action.

@@ -286,6 +286,7 @@ impl Claimer {
                 timeout,
                 cancel,
                 reporter: Some(self.shared.reporter.clone()),
+                output: Some(self.shared.chunks.clone()),
             });
         }
         prepared
@@ -392,6 +393,9 @@ async fn run_batch(shared: Arc<Shared>, jobs: Vec<Job>, permit: Option<OwnedSema
             "handler returned fewer results than jobs",
         )))
     });
+    // every chunk a job emitted is stored before its outcome: a reader sees the end last
+    let finished: Vec<_> = ids.iter().map(|(id, _)| id.clone()).collect();
+    shared.chunks.settle(&finished).await;
     for ((id, attempt), result) in ids.into_iter().zip(results) {
         let reason = shared.inflight().get(&id).and_then(|f| f.reason);
         metrics::run_time(id.queue(), took);

@@ -13,6 +13,8 @@
 //! - `mlqd_worker_breaker_state`: 0 closed, 1 open, 2 half-open;
 //!   `mlqd_worker_breaker_trips_total`
 //! - `mlqd_callbacks_total{outcome}`: callbacks delivered or given up
+//! - `mlqd_stream_chunks_total{queue,outcome}`: output chunks `stored`, `refused` (lease
+//!   lost) or `dropped` (over `--max-stream` while waiting to be stored) (flusher)
 //! - and, read from Redis at each scrape, the queue gauges of
 //!   [`crate::telemetry::refresh_gauges`] (`mlqd_queue_depth{queue,state}`, `mlqd_workers`…)
 
