@@ -21,7 +21,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'mlqd' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -64,7 +67,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--content-type', '--content-type', [CompletionResultType]::ParameterName, 'Content type of the payload; anything but JSON is sent as raw bytes')
             [CompletionResult]::new('--max-payload', '--max-payload', [CompletionResultType]::ParameterName, 'Largest payload accepted')
             [CompletionResult]::new('--wait-timeout', '--wait-timeout', [CompletionResultType]::ParameterName, 'Give up waiting after this long (exit 5)')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -77,7 +83,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;status' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -92,7 +101,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--wait-timeout', '--wait-timeout', [CompletionResultType]::ParameterName, 'Give up waiting after this long (exit 5)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the result to this file instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the result to this file instead of stdout')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -105,7 +117,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;cancel' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -116,7 +131,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;dlq' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -134,7 +152,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only this queue')
             [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Only this queue')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -148,7 +169,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
         'mlqd;dlq;requeue' {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only this queue (with --all)')
             [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Only this queue (with --all)')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -162,7 +186,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
         'mlqd;dlq;purge' {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only this queue')
             [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Only this queue')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -192,7 +219,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;queues' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -209,7 +239,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Most job starts per period: N/s, N/m or N/h (a token bucket)')
             [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Starts the rate lets save up while the queue is idle (default 1)')
             [CompletionResult]::new('--max-active', '--max-active', [CompletionResultType]::ParameterName, 'Most jobs of the queue running at once, across every worker')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -239,7 +272,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'scheduled, pending, active, retry, dead, succeeded or cancelled')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Jobs per page (1 to 500)')
             [CompletionResult]::new('--cursor', '--cursor', [CompletionResultType]::ParameterName, 'Where the page starts: the cursor the previous page printed')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -251,7 +287,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;cron' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -277,7 +316,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Execution limit per attempt')
             [CompletionResult]::new('--result-ttl', '--result-ttl', [CompletionResultType]::ParameterName, 'How long to keep each run''s result (default 24h)')
             [CompletionResult]::new('--callback', '--callback', [CompletionResultType]::ParameterName, 'URL to POST each run''s status to once it is finished')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -289,7 +331,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;cron;list' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -301,7 +346,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;cron;rm' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -341,7 +389,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'On SIGTERM/SIGINT, how long in-flight requests may finish')
             [CompletionResult]::new('--redis-timeout', '--redis-timeout', [CompletionResultType]::ParameterName, 'Longest wait for one Redis answer; past it a request gets 503')
             [CompletionResult]::new('--recent', '--recent', [CompletionResultType]::ParameterName, 'Cancelled jobs per queue kept listable (GET /v1/queues/{queue}/jobs?state=cancelled), newest first (0: none)')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -379,7 +430,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--recent', '--recent', [CompletionResultType]::ParameterName, 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire')
             [CompletionResult]::new('--breaker-threshold', '--breaker-threshold', [CompletionResultType]::ParameterName, 'Stop claiming after this many failed jobs in a row (0 = never)')
             [CompletionResult]::new('--breaker-cooldown', '--breaker-cooldown', [CompletionResultType]::ParameterName, 'How long claiming stops when the breaker opens, before one trial job')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -398,7 +452,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--dead-retention', '--dead-retention', [CompletionResultType]::ParameterName, 'How long dead jobs are kept')
             [CompletionResult]::new('--callback-secret', '--callback-secret', [CompletionResultType]::ParameterName, 'Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>')
             [CompletionResult]::new('--metrics-listen', '--metrics-listen', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics (leadership, reaper actions, queue depth) at http://ADDR/metrics')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -437,7 +494,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--recent', '--recent', [CompletionResultType]::ParameterName, 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire')
             [CompletionResult]::new('--breaker-threshold', '--breaker-threshold', [CompletionResultType]::ParameterName, 'Stop claiming after this many failed jobs in a row (0 = never)')
             [CompletionResult]::new('--breaker-cooldown', '--breaker-cooldown', [CompletionResultType]::ParameterName, 'How long claiming stops when the breaker opens, before one trial job')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -452,7 +512,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;workers' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -465,7 +528,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
         }
         'mlqd;top' {
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between refreshes (also the window the rates of a one-off snapshot cover)')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -479,6 +545,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
         }
         'mlqd;bench' {
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Jobs per run')
+            [CompletionResult]::new('--queues', '--queues', [CompletionResultType]::ParameterName, 'Queues to spread the jobs over (one worker serves them all; on a Redis Cluster they spread over the masters)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Worker concurrency; a list (1,2,4,8) runs once per value, for a scaling experiment')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Worker concurrency; a list (1,2,4,8) runs once per value, for a scaling experiment')
             [CompletionResult]::new('--payload-bytes', '--payload-bytes', [CompletionResultType]::ParameterName, 'Payload size of each job (a JSON string)')
@@ -492,7 +559,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--chunk-bytes', '--chunk-bytes', [CompletionResultType]::ParameterName, 'With --stream: bytes per chunk in the emit phase')
             [CompletionResult]::new('--stream-latency-chunks', '--stream-latency-chunks', [CompletionResultType]::ParameterName, 'With --stream: chunks emitted for the latency figures (0 skips), at --stream-rate')
             [CompletionResult]::new('--stream-rate', '--stream-rate', [CompletionResultType]::ParameterName, 'With --stream: chunks per second in the latency phase')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -506,7 +576,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;completions' {
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
@@ -518,7 +591,10 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
         }
         'mlqd;man' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write every page into DIR (created if missing) instead of printing mlqd.1')
-            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--redis-ca', '--redis-ca', [CompletionResultType]::ParameterName, 'PEM CA certificate to trust for TLS, in addition to the system roots')
+            [CompletionResult]::new('--redis-cert', '--redis-cert', [CompletionResultType]::ParameterName, 'PEM client certificate to present (mutual TLS; with --redis-key)')
+            [CompletionResult]::new('--redis-key', '--redis-key', [CompletionResultType]::ParameterName, 'PEM private key of --redis-cert')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mlqd_global_optspecs
-    string join \n redis-url= namespace= log-format= log-level= h/help V/version
+    string join \n redis-url= redis-ca= redis-cert= redis-key= namespace= log-format= log-level= h/help V/version
 end
 
 function __fish_mlqd_needs_command
@@ -24,7 +24,10 @@ function __fish_mlqd_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c mlqd -n "__fish_mlqd_needs_command" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_needs_command" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_needs_command" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_needs_command" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_needs_command" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_needs_command" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_needs_command" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -62,7 +65,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l callback -d 'URL to P
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l content-type -d 'Content type of the payload; anything but JSON is sent as raw bytes' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l max-payload -d 'Largest payload accepted' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l wait-timeout -d 'Give up waiting after this long (exit 5)' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -71,7 +77,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l wait -d 'Wait for the
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l stream -d 'Write the job\'s streamed output to stdout as it arrives (a new attempt is noted on stderr), then exit with the job\'s exit code (0 succeeded, 3 dead or cancelled)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -81,7 +90,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand status" -s h -l help -d 'Print
 complete -c mlqd -n "__fish_mlqd_using_subcommand status" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l wait-timeout -d 'Give up waiting after this long (exit 5)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -s o -l output -d 'Write the result to this file instead of stdout' -r -F
-complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -90,14 +102,20 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l wait -d 'Wait for t
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l follow -d 'Write the job\'s streamed output instead, from its first chunk, as it arrives, then exit with the job\'s exit code (0 succeeded, 3 dead or cancelled)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -110,7 +128,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subco
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and not __fish_seen_subcommand_from list requeue purge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -s q -l queue -d 'Only this queue' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l limit -d 'At most this many' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -119,7 +140,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcomman
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -s q -l queue -d 'Only this queue (with --all)' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -128,7 +152,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcomman
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from requeue" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -s q -l queue -d 'Only this queue' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from purge" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -139,7 +166,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcomman
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "requeue" -d 'Put dead jobs back in their queue with a fresh retry budget'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete dead jobs for good'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -152,7 +182,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_su
 complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l rate -d 'Most job starts per period: N/s, N/m or N/h (a token bucket)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l burst -d 'Starts the rate lets save up while the queue is idle (default 1)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l max-active -d 'Most jobs of the queue running at once, across every worker' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -167,7 +200,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -s q -l queue -d 'The qu
 complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -s s -l state -d 'scheduled, pending, active, retry, dead, succeeded or cancelled' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l limit -d 'Jobs per page (1 to 500)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l cursor -d 'Where the page starts: the cursor the previous page printed' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -175,7 +211,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l log-level -d 'Log lev
 complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l json -d 'Print JSON: {"jobs":[status…],"next_cursor"}'
 complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -196,7 +235,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcomma
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l timeout -d 'Execution limit per attempt' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l result-ttl -d 'How long to keep each run\'s result (default 24h)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l callback -d 'URL to POST each run\'s status to once it is finished' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -204,7 +246,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcomma
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l json -d 'Print the schedule as JSON'
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -212,7 +257,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcomma
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -233,7 +281,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l max-wait -d 'Longest
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l drain-timeout -d 'On SIGTERM/SIGINT, how long in-flight requests may finish' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l redis-timeout -d 'Longest wait for one Redis answer; past it a request gets 503' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l recent -d 'Cancelled jobs per queue kept listable (GET /v1/queues/{queue}/jobs?state=cancelled), newest first (0: none)' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -268,7 +319,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l metrics-listen -d '
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l recent -d 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l breaker-threshold -d 'Stop claiming after this many failed jobs in a row (0 = never)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l breaker-cooldown -d 'How long claiming stops when the breaker opens, before one trial job' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -283,7 +337,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l sweep-interval -d '
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l dead-retention -d 'How long dead jobs are kept' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l callback-secret -d 'Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l metrics-listen -d 'Serve Prometheus metrics (leadership, reaper actions, queue depth) at http://ADDR/metrics' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -319,7 +376,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l metrics-listen -d 'Serv
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l recent -d 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l breaker-threshold -d 'Stop claiming after this many failed jobs in a row (0 = never)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l breaker-cooldown -d 'How long claiming stops when the breaker opens, before one trial job' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -330,7 +390,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l ui-read-only -d 'Read-o
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l no-reaper -d 'Do not stand for reaper leadership (run `mlqd reaper` somewhere instead)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -339,7 +402,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -l json -d 'Print JSO
 complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand workers" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l interval -d 'Time between refreshes (also the window the rates of a one-off snapshot cover)' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -349,6 +415,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand top" -l json -d 'Print one sna
 complete -c mlqd -n "__fish_mlqd_using_subcommand top" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mlqd -n "__fish_mlqd_using_subcommand top" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l jobs -d 'Jobs per run' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l queues -d 'Queues to spread the jobs over (one worker serves them all; on a Redis Cluster they spread over the masters)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -s c -l concurrency -d 'Worker concurrency; a list (1,2,4,8) runs once per value, for a scaling experiment' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l payload-bytes -d 'Payload size of each job (a JSON string)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l batch-size -d 'Jobs per handler call (the worker\'s dynamic batching)' -r
@@ -361,7 +428,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream-chunks -d 'Wi
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l chunk-bytes -d 'With --stream: bytes per chunk in the emit phase' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream-latency-chunks -d 'With --stream: chunks emitted for the latency figures (0 skips), at --stream-rate' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream-rate -d 'With --stream: chunks per second in the latency phase' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -371,7 +441,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l json -d 'Print JSON'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream -d 'Measure streamed output instead: how fast one handler emits and Redis stores chunks, and the latency from `emit` to a reader of `GET /v1/jobs/{id}/stream`'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
@@ -379,7 +452,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l log-level -d '
 complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l dir -d 'Write every page into DIR (created if missing) instead of printing mlqd.1' -r -F
-complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l redis-ca -d 'PEM CA certificate to trust for TLS, in addition to the system roots' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l redis-cert -d 'PEM client certificate to present (mutual TLS; with --redis-key)' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l redis-key -d 'PEM private key of --redis-cert' -r -F
 complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"

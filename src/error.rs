@@ -182,8 +182,64 @@ fn class(e: &redis::RedisError) -> Class {
     }
 }
 
+/// True when `e` is a TLS setup error (a certificate that does not verify, or ours refused):
+/// long-running roles stop on it at start instead of retrying forever.
+pub(crate) fn is_tls_setup(e: &redis::RedisError) -> bool {
+    tls_failure(e).is_some()
+}
+
+/// When `e` is a TLS handshake that failed on a certificate (the server's does not verify,
+/// or the server refused ours), what to say about it: a setup error to fix, not an outage
+/// to wait out.
+fn tls_failure(e: &redis::RedisError) -> Option<String> {
+    type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        // redis-rs keeps an I/O error behind an `Arc<dyn Error>`
+        let err: &(dyn std::error::Error + 'static) = match err.downcast_ref::<Shared>() {
+            Some(shared) => shared.as_ref(),
+            None => err,
+        };
+        let tls = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .or_else(|| err.downcast_ref::<rustls::Error>());
+        if let Some(tls) = tls {
+            return Some(describe_tls(tls));
+        }
+        source = err.source();
+    }
+    None
+}
+
+fn describe_tls(e: &rustls::Error) -> String {
+    use rustls::AlertDescription as A;
+    match e {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName)
+        | rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext {
+            ..
+        }) => format!("TLS: the server's certificate is not valid for the host in the URL ({e})"),
+        rustls::Error::InvalidCertificate(_) => format!(
+            "TLS: the server's certificate does not verify ({e}); trust the CA that signed it with --redis-ca"
+        ),
+        rustls::Error::AlertReceived(
+            A::CertificateRequired | A::BadCertificate | A::UnknownCA | A::HandshakeFailure,
+        ) => format!(
+            "TLS: the server refused the connection ({e}); it wants a client certificate it trusts (--redis-cert and --redis-key)"
+        ),
+        rustls::Error::InvalidMessage(_) => {
+            format!("TLS: the handshake failed ({e}); is the server speaking TLS on that port?")
+        }
+        _ => format!("TLS: the handshake failed ({e})"),
+    }
+}
+
 /// The cause of an unavailability, said once, in lowercase.
 fn cause(e: &redis::RedisError) -> String {
+    if let Some(tls) = tls_failure(e) {
+        return tls;
+    }
     if e.is_connection_refusal() {
         return "connection refused".into();
     }
@@ -320,5 +376,27 @@ mod tests {
         );
         assert_eq!(wt.code(), "internal");
         assert!(!wt.is_transient());
+    }
+    #[test]
+    fn tls_failures_are_told_apart() {
+        let io = |e: rustls::Error| {
+            redis::RedisError::from(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        };
+        let m = tls_failure(&io(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        )))
+        .unwrap();
+        assert!(
+            m.contains("does not verify") && m.contains("--redis-ca"),
+            "{m}"
+        );
+        let m = tls_failure(&io(rustls::Error::AlertReceived(
+            rustls::AlertDescription::CertificateRequired,
+        )))
+        .unwrap();
+        assert!(m.contains("--redis-cert"), "{m}");
+        let refused =
+            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert_eq!(tls_failure(&refused), None);
     }
 }

@@ -218,6 +218,43 @@ fn unreachable_redis_is_one_line_and_exit_1() {
 }
 
 #[test]
+fn unreachable_sentinels_or_cluster_are_one_line_and_exit_1() {
+    let (a, b) = (common::free_port(), common::free_port());
+    for (url, cause) in [
+        (
+            format!("redis+sentinel://127.0.0.1:{a},127.0.0.1:{b}/mymaster"),
+            "no sentinel answered",
+        ),
+        (
+            format!("redis+cluster://127.0.0.1:{a},127.0.0.1:{b}"),
+            "connection refused",
+        ),
+    ] {
+        let mut cmd = mlqd_at(&url);
+        cmd.args(["post", "{}"]);
+        let out = run(cmd);
+        assert_eq!(code(&out), 1, "{url}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!("mlqd: error: redis at {url} is unavailable: ")),
+            "{err}"
+        );
+        assert!(err.to_lowercase().contains(cause), "{err}");
+    }
+}
+
+/// `mlqd` at a URL no test server stands behind.
+fn mlqd_at(url: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(common::bin());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MLQD_REDIS_URL", url)
+        .env("MLQD_LOG_LEVEL", "warn");
+    cmd
+}
+
+#[test]
 fn an_idempotency_key_returns_the_first_job() {
     let r = RedisServer::start();
     let ns = namespace();

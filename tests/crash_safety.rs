@@ -6,9 +6,10 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::cluster::RedisCluster;
 use common::{
-    Proc, RedisServer, broker, client, eventually, mlqd, namespace, q, queue_keys, quiet,
-    quiet_worker, until,
+    Deployment, Proc, RedisServer, broker, client, eventually, mlqd, namespace, q, queue_keys,
+    quiet, quiet_worker, until,
 };
 use mlqd::broker::Broker;
 use mlqd::job::{AttemptOutcome, JobState};
@@ -32,12 +33,27 @@ async fn wait_drained(c: &Client, queue: &QueueName, total: u64, limit: Duration
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chaos_killing_workers_loses_no_job_and_records_each_outcome_once() {
     let r = RedisServer::start();
+    chaos(&r, &["chaos".to_string()]).await;
+}
+
+/// The same chaos on a Redis Cluster, the jobs spread over queues on different masters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_on_a_cluster_loses_no_job_and_records_each_outcome_once() {
+    let cluster = RedisCluster::start();
+    let queues = cluster.spread_queues("chaos", 3);
+    chaos(&cluster, &queues).await;
+}
+
+/// 5000 short jobs over `queues`, three workers SIGKILLed and replaced every half second
+/// or so for 11 s: every job ends succeeded with exactly one recorded outcome.
+async fn chaos(r: &impl Deployment, queue_names: &[String]) {
     let ns = namespace();
-    let c = client(&r, &ns);
-    let queue = q("chaos");
+    let c = client(r, &ns);
+    let queues: Vec<QueueName> = queue_names.iter().map(|n| q(n)).collect();
     const JOBS: usize = 5000;
     let mut ids: Vec<JobId> = Vec::with_capacity(JOBS);
     for chunk in 0..(JOBS / 500) {
+        let queue = &queues[chunk % queues.len()];
         let jobs = (0..500)
             .map(|i| {
                 let n = chunk * 500 + i;
@@ -51,24 +67,19 @@ async fn chaos_killing_workers_loses_no_job_and_records_each_outcome_once() {
             })
             .collect();
         ids.extend(
-            c.post_batch(&queue, jobs, None)
+            c.post_batch(queue, jobs, None)
                 .await
                 .unwrap()
                 .into_iter()
                 .map(|e| e.id),
         );
     }
-    let args = [
-        "--queue",
-        "chaos",
-        "--builtin",
-        "sleep",
-        "--concurrency",
-        "2",
-        "--lease",
-        "1s",
-    ];
-    let mut workers: Vec<Proc> = (0..3).map(|_| quiet_worker(&r, &ns, &args)).collect();
+    let mut args: Vec<&str> = Vec::new();
+    for name in queue_names {
+        args.extend(["--queue", name]);
+    }
+    args.extend(["--builtin", "sleep", "--concurrency", "2", "--lease", "1s"]);
+    let mut workers: Vec<Proc> = (0..3).map(|_| quiet_worker(r, &ns, &args)).collect();
     let started = Instant::now();
     let mut kills = 0;
     while started.elapsed() < Duration::from_secs(11) {
@@ -77,24 +88,31 @@ async fn chaos_killing_workers_loses_no_job_and_records_each_outcome_once() {
         let victim = rand::random::<u64>() as usize % workers.len();
         workers[victim].signal("KILL");
         let _ = workers[victim].wait_for(Duration::from_secs(5));
-        workers[victim] = quiet_worker(&r, &ns, &args);
+        workers[victim] = quiet_worker(r, &ns, &args);
         kills += 1;
     }
-    assert!(
-        wait_drained(&c, &queue, JOBS as u64, Duration::from_secs(180)).await,
-        "jobs were not all done: {:?}",
-        c.broker().queue_stats(&queue).await
-    );
+    let mut succeeded = 0;
+    for (i, queue) in queues.iter().enumerate() {
+        // each queue got every n-th chunk of 500
+        let total = (0..JOBS / 500).filter(|c| c % queues.len() == i).count() as u64 * 500;
+        assert!(
+            wait_drained(&c, queue, total, Duration::from_secs(180)).await,
+            "jobs were not all done: {:?}",
+            c.broker().queue_stats(queue).await
+        );
+        let stats = c.broker().queue_stats(queue).await.unwrap();
+        assert_eq!(
+            stats.totals.succeeded, total,
+            "an outcome was recorded twice"
+        );
+        assert_eq!(
+            (stats.pending, stats.active, stats.retry, stats.dead),
+            (0, 0, 0, 0)
+        );
+        succeeded += stats.totals.succeeded;
+    }
+    assert_eq!(succeeded, JOBS as u64);
     let drained = started.elapsed();
-    let stats = c.broker().queue_stats(&queue).await.unwrap();
-    assert_eq!(
-        stats.totals.succeeded, JOBS as u64,
-        "an outcome was recorded twice"
-    );
-    assert_eq!(
-        (stats.pending, stats.active, stats.retry, stats.dead),
-        (0, 0, 0, 0)
-    );
     let mut ran_again = 0;
     let mut executions = 0;
     for id in &ids {
@@ -112,7 +130,9 @@ async fn chaos_killing_workers_loses_no_job_and_records_each_outcome_once() {
         }
     }
     println!(
-        "chaos: {JOBS} jobs, 3 workers, {kills} SIGKILLs over 11 s; {ran_again} jobs ran more than once ({executions} executions); drained {:.1} s after the first kill round began",
+        "chaos: {JOBS} jobs on {} queue(s) at {}, 3 workers, {kills} SIGKILLs over 11 s; {ran_again} jobs ran more than once ({executions} executions); drained {:.1} s after the first kill round began",
+        queues.len(),
+        r.url(),
         drained.as_secs_f64()
     );
     assert!(kills >= 11);

@@ -34,21 +34,28 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::broker::info::{info_field, info_number};
-use crate::broker::{Broker, BrokerConfig, NewJob};
+use crate::broker::{Broker, BrokerConfig, NewJob, TlsFiles};
 use crate::error::{Error, Result};
 use crate::job::{JobId, JobOptions, Payload, QueueName};
 use crate::worker::{Job, Output, Worker, WorkerConfig};
 
 /// The queue bench uses inside its namespace.
 const QUEUE: &str = "bench";
+/// Most queues a bench spreads its jobs over.
+const MAX_QUEUES: usize = 64;
 
 /// What to measure.
 #[derive(Clone, Debug)]
 pub struct BenchConfig {
     pub redis_url: String,
+    /// TLS files for the rediss forms of the URL.
+    pub tls: TlsFiles,
     /// The user's namespace; bench works in `<namespace>-bench-<random>` beside it.
     pub namespace: String,
     pub jobs: u64,
+    /// Queues the jobs are spread over (round robin), all served by the one worker: on a
+    /// Redis Cluster they spread over the masters.
+    pub queues: usize,
     /// One run per value.
     pub concurrency: Vec<usize>,
     pub payload_bytes: usize,
@@ -70,8 +77,10 @@ impl BenchConfig {
     pub fn new(redis_url: impl Into<String>, namespace: impl Into<String>) -> Self {
         BenchConfig {
             redis_url: redis_url.into(),
+            tls: TlsFiles::default(),
             namespace: namespace.into(),
             jobs: 20_000,
+            queues: 1,
             concurrency: vec![8],
             payload_bytes: 16,
             batch_size: 1,
@@ -86,6 +95,11 @@ impl BenchConfig {
     fn validate(&self) -> Result<()> {
         if self.jobs == 0 {
             return Err(Error::invalid("--jobs must be at least 1"));
+        }
+        if !(1..=MAX_QUEUES).contains(&self.queues) {
+            return Err(Error::invalid(format!(
+                "--queues must be from 1 to {MAX_QUEUES}"
+            )));
         }
         if self.concurrency.is_empty() || self.concurrency.contains(&0) {
             return Err(Error::invalid(
@@ -201,6 +215,8 @@ pub struct Report {
     /// Whether the server writes an AOF (fsync costs show up in every figure).
     pub redis_appendonly: bool,
     pub jobs: u64,
+    /// Queues the jobs were spread over.
+    pub queues: usize,
     pub payload_bytes: usize,
     pub batch_size: usize,
     pub enqueue_batch: usize,
@@ -292,13 +308,14 @@ pub async fn run(
     stop: &CancellationToken,
 ) -> Result<Report> {
     config.validate()?;
-    let probe = Broker::new(BrokerConfig::new(&config.redis_url, &config.namespace))?;
+    let probe = Broker::new(config.broker_config(&config.namespace))?;
     let server = probe.info("server").await?;
     let persistence = probe.info("persistence").await?;
     let mut report = Report {
         redis_version: info_field(&server, "redis_version").unwrap_or_default(),
         redis_appendonly: info_number::<u8>(&persistence, "aof_enabled") == Some(1),
         jobs: config.jobs,
+        queues: config.queues,
         payload_bytes: config.payload_bytes,
         batch_size: config.batch_size,
         enqueue_batch: config.enqueue_batch,
@@ -332,7 +349,7 @@ where
     Fut: std::future::Future<Output = Result<T>>,
 {
     let ns = format!("{}-bench-{:08x}", config.namespace, rand::random::<u32>());
-    let broker = Broker::new(BrokerConfig::new(&config.redis_url, ns))?;
+    let broker = Broker::new(config.broker_config(&ns))?;
     let out = f(broker.clone()).await;
     if let Err(e) = broker.delete_namespace().await {
         tracing::warn!(error = %e, namespace = %broker.keys().namespace(), "could not delete the bench keys");
@@ -340,9 +357,26 @@ where
     out
 }
 
-fn queue() -> QueueName {
-    // a constant valid name
-    QueueName::new(QUEUE).unwrap_or_else(|_| unreachable!("bench is a valid queue name"))
+impl BenchConfig {
+    fn broker_config(&self, namespace: &str) -> BrokerConfig {
+        let mut c = BrokerConfig::new(&self.redis_url, namespace);
+        c.tls = self.tls.clone();
+        c
+    }
+
+    /// `bench` for one queue, else `bench-0`, `bench-1`, ….
+    fn queue_names(&self) -> Vec<QueueName> {
+        let names: Vec<String> = match self.queues {
+            0 | 1 => vec![QUEUE.to_string()],
+            n => (0..n).map(|i| format!("{QUEUE}-{i}")).collect(),
+        };
+        names
+            .iter()
+            .map(|n| {
+                QueueName::new(n).unwrap_or_else(|_| unreachable!("bench-N is a valid queue name"))
+            })
+            .collect()
+    }
 }
 
 /// A JSON string payload of `bytes` bytes (at least the two quotes).
@@ -391,24 +425,24 @@ async fn used_memory(b: &Broker) -> Result<u64> {
 
 /// Enqueues `n` jobs in batches, several in flight. Returns the seconds it took.
 async fn enqueue_all(config: &BenchConfig, b: &Broker, n: u64, bar: &ProgressBar) -> Result<f64> {
-    let q = queue();
+    let queues = config.queue_names();
     let body = payload(config.payload_bytes);
     let batch = config.enqueue_batch as u64;
     let started = Instant::now();
     let sizes: Vec<u64> = (0..n.div_ceil(batch))
         .map(|i| batch.min(n - i * batch))
         .collect();
-    let mut calls = futures::stream::iter(sizes)
-        .map(|size| {
+    let mut calls = futures::stream::iter(sizes.into_iter().enumerate())
+        .map(|(i, size)| {
+            let q = &queues[i % queues.len()];
             let jobs: Vec<NewJob> = (0..size)
                 .map(|_| NewJob {
-                    id: JobId::generate(&q),
+                    id: JobId::generate(q),
                     payload: body.clone(),
                     options: JobOptions::default(),
                 })
                 .collect();
-            let q = q.clone();
-            async move { b.enqueue(&q, &jobs, None).await.map(|_| size) }
+            async move { b.enqueue(q, &jobs, None).await.map(|_| size) }
         })
         .buffer_unordered(config.enqueue_parallel);
     while let Some(done) = calls.next().await {
@@ -419,17 +453,21 @@ async fn enqueue_all(config: &BenchConfig, b: &Broker, n: u64, bar: &ProgressBar
 
 /// Waits until the queue's succeeded total reaches `n`. Returns it.
 async fn wait_succeeded(
+    config: &BenchConfig,
     b: &Broker,
     n: u64,
     bar: &ProgressBar,
     stop: &CancellationToken,
 ) -> Result<u64> {
-    let q = queue();
+    let queues = config.queue_names();
     // generous: a slow machine still finishes, a stuck one does not hang forever
     let limit = Duration::from_secs(60) + Duration::from_millis(n);
     let deadline = Instant::now() + limit;
     loop {
-        let done = b.queue_stats(&q).await?.totals.succeeded;
+        let mut done = 0;
+        for q in &queues {
+            done += b.queue_stats(q).await?.totals.succeeded;
+        }
         bar.set_position(done);
         if done >= n {
             return Ok(done);
@@ -461,7 +499,6 @@ async fn measure(
     stop: &CancellationToken,
 ) -> Result<Run> {
     let n = config.jobs;
-    let q = queue();
     // the worker gets connections of its own, like a separate process would
     let worker_broker = Broker::new(broker.config().clone())?;
     broker.ping().await?;
@@ -475,7 +512,7 @@ async fn measure(
 
     phase(bar, format!("c={concurrency}: drain"), n);
     let probe = Arc::new(Probe::default());
-    let mut wc = WorkerConfig::new(vec![q.clone()]);
+    let mut wc = WorkerConfig::new(config.queue_names());
     wc.id = format!("bench-{:08x}", rand::random::<u32>());
     wc.concurrency = concurrency;
     wc.batch_size = config.batch_size;
@@ -495,7 +532,7 @@ async fn measure(
             .run(worker_stop.clone()),
     );
     let measured = async {
-        let drained = wait_succeeded(&broker, n, bar, stop).await?;
+        let drained = wait_succeeded(config, &broker, n, bar, stop).await?;
         let drain_secs = started.elapsed().as_secs_f64();
         let cpu2 = cpu_seconds(&broker).await?;
         let latency = if config.latency_jobs > 0 {
@@ -547,7 +584,7 @@ async fn latency(
     phase(bar, format!("start latency at {}/s", config.rate), n);
     // let the worker settle into its idle wait
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let q = queue();
+    let queues = config.queue_names();
     let body = payload(config.payload_bytes);
     let every = Duration::from_secs_f64(1.0 / config.rate);
     let first = tokio::time::Instant::now();
@@ -557,6 +594,7 @@ async fn latency(
             _ = stop.cancelled() => return Err(Error::Protocol("interrupted".into())),
             _ = tokio::time::sleep_until(first + every.mul_f64(i as f64)) => {}
         }
+        let q = queues[i as usize % queues.len()].clone();
         let job = NewJob {
             id: JobId::generate(&q),
             payload: body.clone(),
@@ -564,7 +602,6 @@ async fn latency(
         };
         let broker = broker.clone();
         let probe = probe.clone();
-        let q = q.clone();
         // open loop: a slow post does not hold back the next arrival
         posts.spawn(async move {
             lock(&probe.sent).insert(job.id.clone(), Instant::now());
@@ -602,16 +639,25 @@ async fn worker_memory(
             cmd.env_remove(k);
         }
     }
-    cmd.arg("--redis-url")
-        .arg(&config.redis_url)
-        .arg("--namespace")
+    cmd.arg("--redis-url").arg(&config.redis_url);
+    for (flag, file) in [
+        ("--redis-ca", &config.tls.ca),
+        ("--redis-cert", &config.tls.cert),
+        ("--redis-key", &config.tls.key),
+    ] {
+        if let Some(f) = file {
+            cmd.arg(flag).arg(f);
+        }
+    }
+    cmd.arg("--namespace")
         .arg(broker.keys().namespace())
         .arg("--log-level")
         .arg("error")
-        .arg("worker")
-        .arg("--queue")
-        .arg(QUEUE)
-        .arg("--builtin")
+        .arg("worker");
+    for q in config.queue_names() {
+        cmd.arg("--queue").arg(q.as_str());
+    }
+    cmd.arg("--builtin")
         .arg("noop")
         .arg("--concurrency")
         .arg(concurrency.to_string())
@@ -625,7 +671,7 @@ async fn worker_memory(
         .spawn()
         .map_err(|e| Error::invalid(format!("cannot start {}: {e}", exe.display())))?;
     let pid = child.id().unwrap_or(0);
-    let drained = wait_succeeded(&broker, n, bar, stop).await;
+    let drained = wait_succeeded(config, &broker, n, bar, stop).await;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     // SIGTERM: the worker drains and leaves the registry
     if pid > 0 {

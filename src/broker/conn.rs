@@ -1,21 +1,38 @@
 //! The connection to Redis, behind one small type. Every command, pipeline and script call
-//! of the broker goes through [`Conn`], and so do the dedicated connections for blocking
-//! pops and pub/sub; nothing else in the broker names a redis-rs connection type. Today a
-//! `Conn` reaches one server: a `ConnectionManager` (one multiplexed connection that
-//! reconnects by itself) for everything shared, plus fresh connections from the same
-//! `redis::Client` for what blocks. TLS options, Sentinel and Cluster change this file only.
+//! of the broker goes through [`Conn`], and so do the blocking pops and pub/sub; nothing
+//! else in the broker names a redis-rs connection type.
+//!
+//! One `Conn` reaches any deployment the URL names ([`RedisTarget`]):
+//! - one server (`redis://`, `rediss://`): a `ConnectionManager` (one multiplexed
+//!   connection that reconnects by itself), plus fresh connections from the same client for
+//!   what blocks;
+//! - Sentinel: [`SentinelConn`] follows the master the sentinels name (see `sentinel.rs`);
+//!   blocking pops and subscriptions reconnect when it switches;
+//! - Cluster: [`ClusterConn`] routes each call by its first key (every call's keys share a
+//!   slot); blocking pops get one connection per slot ([`SlotWaiter`]), subscriptions sit on
+//!   any node (published messages reach every node), and what is read per server (INFO,
+//!   CONFIG, SCAN) is read on every master.
 //!
 //! Every failure leaves here classified (`Error::Unavailable` / `OutOfMemory` /
 //! `RedisReply`) and naming the URL without its password.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use futures::StreamExt;
-use redis::aio::{ConnectionManager, MultiplexedConnection, PubSubSink, PubSubStream};
-use redis::{FromRedisValue, Value};
+use futures::{FutureExt, StreamExt};
+use redis::aio::{
+    ConnectionLike, ConnectionManager, MultiplexedConnection, PubSubSink, PubSubStream,
+};
+use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, Value};
+use tokio::sync::watch;
 
+use super::cluster::{ClusterConn, SlotWaiter};
+use super::info::merge_info;
+use super::sentinel::SentinelConn;
+use super::target::{Node, RedisTarget, Topology};
+use super::tls::TlsFiles;
 use crate::error::{Error, Result};
 
 /// Longest wait for a new connection before the call fails as unavailable.
@@ -24,32 +41,64 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// The shared connection to Redis, cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Conn {
-    client: redis::Client,
-    shared: ConnectionManager,
+    target: Arc<RedisTarget>,
+    shared: Shared,
     /// The URL without its password, for messages.
     url: Arc<str>,
     op_timeout: Duration,
+    /// Which seed a cluster subscription tries first (moves on after a failure).
+    next_seed: Arc<AtomicUsize>,
+}
+
+/// The multiplexed connection of each deployment.
+#[derive(Clone)]
+enum Shared {
+    Single {
+        /// Shared: this enum is cloned for every call.
+        client: Arc<redis::Client>,
+        cm: ConnectionManager,
+    },
+    Sentinel(SentinelConn),
+    Cluster(ClusterConn),
 }
 
 impl Conn {
     /// Prepares the connection; it is made on first use, so a process can start while
-    /// Redis is down and carry on when it returns.
-    pub fn open(url: &str, op_timeout: Duration) -> Result<Conn> {
-        let shown = redact(url);
-        let client = redis::Client::open(url)
-            .map_err(|e| Error::invalid(format!("invalid Redis URL {shown:?}: {e}")))?;
-        let cm = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(op_timeout))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
-        let shared = ConnectionManager::new_lazy_with_config(client.clone(), cm)
-            .map_err(|e| Error::from_redis(&e, &shown))?;
+    /// Redis is down and carry on when it returns. A URL or TLS file that is wrong is an
+    /// `Error::Invalid` here, before anything is tried.
+    pub fn open(url: &str, tls: &TlsFiles, op_timeout: Duration) -> Result<Conn> {
+        // Installing twice is harmless: the first provider stays.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let target = RedisTarget::parse(url, tls)?;
+        let shown: Arc<str> = target.to_string().into();
+        let shared = match &target.topology {
+            Topology::Single => {
+                let client = target.single_client()?;
+                let cm = redis::aio::ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(op_timeout))
+                    .set_number_of_retries(2)
+                    .set_max_delay(Duration::from_millis(500));
+                let cm = ConnectionManager::new_lazy_with_config(client.clone(), cm)
+                    .map_err(|e| Error::from_redis(&e, &shown))?;
+                Shared::Single {
+                    client: Arc::new(client),
+                    cm,
+                }
+            }
+            Topology::Sentinel { .. } => {
+                Shared::Sentinel(SentinelConn::new(target.clone(), op_timeout))
+            }
+            Topology::Cluster => Shared::Cluster(ClusterConn::new(
+                target.cluster_client(CONNECT_TIMEOUT, op_timeout)?,
+            )),
+        };
         Ok(Conn {
-            client,
+            target: Arc::new(target),
             shared,
-            url: shown.into(),
+            url: shown,
             op_timeout,
+            next_seed: Arc::default(),
         })
     }
 
@@ -91,31 +140,152 @@ impl Conn {
             .await
     }
 
-    /// A connection of its own, for commands that block (BLPOP would stall everyone
-    /// sharing the multiplexed one).
-    pub async fn dedicated(&self) -> Result<Dedicated> {
-        let cfg = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(None);
-        let limit = CONNECT_TIMEOUT * 2;
-        let conn = tokio::time::timeout(
-            limit,
-            self.client
-                .get_multiplexed_async_connection_with_config(&cfg),
-        )
-        .await
-        .map_err(|_| Error::no_answer(&self.url, limit))?
-        .map_err(|e| self.error(&e))?;
-        Ok(Dedicated {
-            conn,
-            url: self.url.clone(),
+    /// A keyless command sent to the server that holds `key` (on a cluster, the master of
+    /// its slot; elsewhere the one server), e.g. `TIME` from the clock the key's scripts
+    /// read.
+    pub async fn query_near<T: FromRedisValue>(&self, key: &str, cmd: &redis::Cmd) -> Result<T> {
+        match &self.shared {
+            Shared::Cluster(c) => {
+                let v = self.run(c.near(key, cmd.clone())).await?;
+                T::from_redis_value(v).map_err(|e| self.error(&e.into()))
+            }
+            _ => self.query(cmd).await,
+        }
+    }
+
+    /// A command sent to every server that holds data (the masters of a cluster; the one
+    /// server otherwise), each answer in turn.
+    pub async fn query_each<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<Vec<T>> {
+        match &self.shared {
+            Shared::Cluster(c) => {
+                let answers = self.run(c.each_master(cmd.clone())).await?;
+                answers
+                    .into_iter()
+                    .map(|(_, v)| T::from_redis_value(v).map_err(|e| self.error(&e.into())))
+                    .collect()
+            }
+            _ => Ok(vec![self.query(cmd).await?]),
+        }
+    }
+
+    /// `INFO <section>` of the whole deployment: a cluster's masters summed (see
+    /// [`merge_info`]).
+    pub async fn info(&self, section: &str) -> Result<String> {
+        let mut cmd = redis::cmd("INFO");
+        cmd.arg(section);
+        let texts: Vec<String> = self.query_each(&cmd).await?;
+        Ok(match texts.len() {
+            1 => texts.into_iter().next().unwrap_or_default(),
+            _ => merge_info(&texts),
         })
     }
 
-    /// A fresh connection subscribed to `channels`.
+    /// Every key matching `pattern` (SCAN, on every master of a cluster).
+    pub async fn scan(&self, pattern: &str) -> Result<Vec<String>> {
+        let nodes: Vec<Option<Node>> = match &self.shared {
+            Shared::Cluster(c) => self.run(c.masters()).await?.into_iter().map(Some).collect(),
+            _ => vec![None],
+        };
+        let mut found = Vec::new();
+        for node in nodes {
+            let mut cursor: u64 = 0;
+            loop {
+                let mut scan = redis::cmd("SCAN");
+                scan.arg(cursor)
+                    .arg("MATCH")
+                    .arg(pattern)
+                    .arg("COUNT")
+                    .arg(1000);
+                let (next, keys): (u64, Vec<String>) = match (&node, &self.shared) {
+                    (Some(n), Shared::Cluster(c)) => {
+                        let v = self.run(c.on_node(n, scan)).await?;
+                        redis::from_redis_value(v).map_err(|e| self.error(&e.into()))?
+                    }
+                    _ => self.query(&scan).await?,
+                };
+                found.extend(keys);
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+        }
+        Ok(found)
+    }
+
+    /// A check for long-running roles at start: Ok unless the TLS setup is wrong (a
+    /// certificate that does not verify is not an outage to wait out). Any other failure
+    /// is left to the retries of the role.
+    pub async fn check_tls(&self) -> Result<()> {
+        if !self.target.is_tls() {
+            return Ok(());
+        }
+        let mut c = self.shared.clone();
+        let ping = tokio::time::timeout(
+            self.op_timeout,
+            redis::cmd("PING").query_async::<Value>(&mut c),
+        )
+        .await;
+        match ping {
+            Ok(Err(e)) if crate::error::is_tls_setup(&e) => Err(self.error(&e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The blocking pops of one waiter (a worker's idle wait on its queues' wake-up lists).
+    pub fn pops(&self) -> Pops {
+        let kind = match &self.shared {
+            Shared::Cluster(c) => {
+                PopsKind::Slots(Box::new(SlotWaiter::new((*self.target).clone(), c.clone())))
+            }
+            _ => PopsKind::One(None),
+        };
+        Pops {
+            conn: self.clone(),
+            kind,
+        }
+    }
+
+    /// A connection of its own for what blocks: on one server a fresh one, behind Sentinel
+    /// one to the current master (with the generation it belongs to).
+    async fn dedicated_client(&self) -> Result<(redis::Client, Option<u64>)> {
+        match &self.shared {
+            Shared::Single { client, .. } => Ok(((**client).clone(), None)),
+            Shared::Sentinel(s) => {
+                let (client, generation) = self.run(s.master_client()).await?;
+                Ok((client, Some(generation)))
+            }
+            Shared::Cluster(_) => {
+                let seeds = &self.target.nodes;
+                let i = self.next_seed.load(Ordering::Relaxed) % seeds.len();
+                let node = &seeds[i];
+                Ok((self.target.client(&node.host, node.port)?, None))
+            }
+        }
+    }
+
+    /// A fresh connection subscribed to `channels`. Behind Sentinel it ends when the
+    /// master changes (the caller subscribes again, to the new one); on a cluster it sits
+    /// on one node and moves to the next seed after a failure.
     pub async fn subscribe(&self, channels: &[String]) -> Result<PubSub> {
-        let client = self.client.clone();
-        let pubsub = self
+        let (client, generation) = self.dedicated_client().await?;
+        let follow = match (&self.shared, generation) {
+            (Shared::Sentinel(s), Some(g)) => {
+                let mut rx = s.changes();
+                rx.mark_unchanged();
+                // a switch between our lookup and now: end at once
+                let same = *rx.borrow() == g;
+                same.then_some(rx)
+            }
+            _ => None,
+        };
+        if matches!(self.shared, Shared::Sentinel(_)) && follow.is_none() {
+            return Err(Error::Unavailable {
+                url: self.url.to_string(),
+                cause: "the redis master changed while subscribing".into(),
+            });
+        }
+        let subscribed = self
             .run(async move {
                 let mut ps = client.get_async_pubsub().await?;
                 for c in channels {
@@ -123,37 +293,138 @@ impl Conn {
                 }
                 Ok(ps)
             })
-            .await?;
+            .await;
+        let pubsub = match subscribed {
+            Ok(ps) => ps,
+            Err(e) => {
+                self.next_seed.fetch_add(1, Ordering::Relaxed);
+                return Err(e);
+            }
+        };
         let (sink, stream) = pubsub.split();
         Ok(PubSub {
             sink,
             stream,
             url: self.url.clone(),
             op_timeout: self.op_timeout,
+            follow,
         })
     }
 }
 
-/// A connection of its own for blocking commands.
-pub(crate) struct Dedicated {
-    conn: MultiplexedConnection,
-    url: Arc<str>,
-}
-
-impl Dedicated {
-    /// Runs a command that may block up to `guard`. None when the guard ran out first (the
-    /// connection may have died silently: drop this one).
-    pub async fn blocking<T: FromRedisValue>(
-        &mut self,
-        cmd: &redis::Cmd,
-        guard: Duration,
-    ) -> Result<Option<T>> {
-        match tokio::time::timeout(guard, cmd.query_async(&mut self.conn)).await {
-            Ok(Ok(v)) => Ok(Some(v)),
-            Ok(Err(e)) => Err(Error::from_redis(&e, &self.url)),
-            Err(_) => Ok(None),
+impl ConnectionLike for Shared {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Shared::Single { cm, .. } => cm.req_packed_command(cmd),
+            Shared::Sentinel(s) => s.req_packed_command(cmd),
+            Shared::Cluster(c) => c.req_packed_command(cmd),
         }
     }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Shared::Single { cm, .. } => cm.req_packed_commands(pipeline, offset, count),
+            Shared::Sentinel(s) => s.req_packed_commands(pipeline, offset, count),
+            Shared::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Shared::Single { cm, .. } => cm.get_db(),
+            Shared::Sentinel(s) => s.get_db(),
+            Shared::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// Blocking pops on wake-up lists, on connections of their own (a blocking call would
+/// stall everyone sharing the multiplexed one).
+pub(crate) struct Pops {
+    conn: Conn,
+    kind: PopsKind,
+}
+
+enum PopsKind {
+    /// One connection for all the lists (one server, or the master behind Sentinel), and
+    /// the Sentinel generation it was made for.
+    One(Option<(MultiplexedConnection, Option<u64>)>),
+    /// One connection per slot.
+    Slots(Box<SlotWaiter>),
+}
+
+impl Pops {
+    /// Blocks until a token arrives on one of `keys` or `timeout` passes; true when woken.
+    pub async fn wait(&mut self, keys: &[String], timeout: Duration) -> Result<bool> {
+        let conn = self.conn.clone();
+        match &mut self.kind {
+            PopsKind::Slots(w) => {
+                let guard = timeout + Duration::from_secs(4);
+                match tokio::time::timeout(guard, w.wait(keys, timeout)).await {
+                    Ok(r) => r.map_err(|e| conn.error(&e)),
+                    Err(_) => Err(Error::no_answer(&conn.url, guard)),
+                }
+            }
+            PopsKind::One(slot) => {
+                // behind Sentinel: after a switch, block on the new master
+                let current = match &conn.shared {
+                    Shared::Sentinel(s) => Some(s.generation()),
+                    _ => None,
+                };
+                if slot.as_ref().is_some_and(|(_, g)| *g != current) {
+                    *slot = None;
+                }
+                let c = match slot {
+                    Some((c, _)) => c,
+                    None => {
+                        let (client, generation) = conn.dedicated_client().await?;
+                        let c = connect_blocking(&conn, &client).await?;
+                        &mut slot.insert((c, generation)).0
+                    }
+                };
+                let secs = timeout.as_secs_f64().max(0.01);
+                let mut cmd = redis::cmd("BLPOP");
+                cmd.arg(keys).arg(format!("{secs:.3}"));
+                // a guard beyond the server-side timeout catches a connection that died
+                // silently
+                let guard = timeout + Duration::from_secs(2);
+                match tokio::time::timeout(guard, cmd.query_async::<Value>(c)).await {
+                    Ok(Ok(Value::Nil)) => Ok(false),
+                    Ok(Ok(_)) => Ok(true),
+                    Ok(Err(e)) => {
+                        *slot = None;
+                        if let Shared::Sentinel(s) = &conn.shared {
+                            s.suspect(&e);
+                        }
+                        Err(conn.error(&e))
+                    }
+                    Err(_) => {
+                        *slot = None;
+                        Ok(false)
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn connect_blocking(conn: &Conn, client: &redis::Client) -> Result<MultiplexedConnection> {
+    let cfg = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(None);
+    let limit = CONNECT_TIMEOUT * 2;
+    tokio::time::timeout(
+        limit,
+        client.get_multiplexed_async_connection_with_config(&cfg),
+    )
+    .await
+    .map_err(|_| Error::no_answer(&conn.url, limit))?
+    .map_err(|e| conn.error(&e))
 }
 
 /// A subscribed pub/sub connection.
@@ -162,12 +433,24 @@ pub(crate) struct PubSub {
     stream: PubSubStream,
     url: Arc<str>,
     op_timeout: Duration,
+    /// Behind Sentinel: ticks when the master changes, which ends this subscription.
+    follow: Option<watch::Receiver<u64>>,
 }
 
 impl PubSub {
-    /// The next (channel, payload); None when the connection is gone.
+    /// The next (channel, payload); None when the connection is gone (or, behind Sentinel,
+    /// the master changed).
     pub async fn next(&mut self) -> Option<(String, String)> {
-        let msg = self.stream.next().await?;
+        let msg = match self.follow.as_mut() {
+            None => self.stream.next().await?,
+            Some(rx) => {
+                let switched = rx.changed().map(|_| ());
+                tokio::select! {
+                    m = self.stream.next() => m?,
+                    _ = switched => return None,
+                }
+            }
+        };
         Some((
             msg.get_channel_name().to_string(),
             msg.get_payload::<String>().unwrap_or_default(),
@@ -180,31 +463,5 @@ impl PubSub {
             Ok(r) => r.map(|_| ()).map_err(|e| Error::from_redis(&e, &self.url)),
             Err(_) => Err(Error::no_answer(&self.url, self.op_timeout)),
         }
-    }
-}
-
-/// The URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.find(':') {
-                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            super::redact("redis://user:secret@host:6379/0"),
-            "redis://user:***@host:6379/0"
-        );
-        assert_eq!(super::redact("redis://127.0.0.1"), "redis://127.0.0.1");
     }
 }

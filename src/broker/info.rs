@@ -1,5 +1,7 @@
 //! Reading `INFO` replies (`name:value` lines): top, bench and the dashboard's overview
-//! take numbers from them.
+//! take numbers from them; a cluster's masters' replies are merged into one first.
+
+use std::collections::BTreeMap;
 
 /// A field of `INFO` text (`name:value` lines).
 pub fn info_field(info: &str, name: &str) -> Option<String> {
@@ -12,6 +14,63 @@ pub fn info_field(info: &str, name: &str) -> Option<String> {
 /// A numeric field of `INFO` text.
 pub fn info_number<T: std::str::FromStr>(info: &str, name: &str) -> Option<T> {
     info_field(info, name)?.parse().ok()
+}
+
+/// Several INFO texts as one: numbers are summed (memory, clients, ops, CPU seconds…),
+/// `*_enabled` flags keep their smallest value (on only when on everywhere), any other text
+/// is the first node's (version, mode…). Field order follows the first text.
+pub(crate) fn merge_info(texts: &[String]) -> String {
+    let mut order: Vec<String> = Vec::new();
+    let mut merged: BTreeMap<String, String> = BTreeMap::new();
+    for text in texts {
+        for line in text.lines() {
+            let line = line.trim_end();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((k, v)) = line.split_once(':') else {
+                continue;
+            };
+            match merged.get_mut(k) {
+                None => {
+                    order.push(k.to_string());
+                    merged.insert(k.to_string(), v.to_string());
+                }
+                Some(old) => {
+                    if let Some(new) = combine(k, old, v) {
+                        *old = new;
+                    }
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    for k in order {
+        if let Some(v) = merged.get(&k) {
+            out.push_str(&k);
+            out.push(':');
+            out.push_str(v);
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
+
+fn combine(key: &str, old: &str, new: &str) -> Option<String> {
+    if let (Ok(a), Ok(b)) = (old.parse::<i64>(), new.parse::<i64>()) {
+        return Some(
+            if key.ends_with("_enabled") {
+                a.min(b)
+            } else {
+                a + b
+            }
+            .to_string(),
+        );
+    }
+    if let (Ok(a), Ok(b)) = (old.parse::<f64>(), new.parse::<f64>()) {
+        return Some(format!("{:.6}", a + b));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -27,5 +86,18 @@ mod tests {
             Some("1.00M")
         );
         assert_eq!(info_field(info, "used_memory_peak"), None);
+    }
+
+    #[test]
+    fn info_sums_numbers_and_keeps_text() {
+        let a = "# Memory\r\nused_memory:100\r\nused_memory_human:100B\r\nused_cpu_sys:1.5\r\naof_enabled:1\r\nredis_version:7.0.15\r\n".to_string();
+        let b = "# Memory\r\nused_memory:250\r\nused_memory_human:250B\r\nused_cpu_sys:2.25\r\naof_enabled:0\r\nredis_version:7.0.15\r\n".to_string();
+        let m = merge_info(&[a, b]);
+        assert!(m.contains("used_memory:350\r\n"), "{m}");
+        assert!(m.contains("used_cpu_sys:3.750000\r\n"), "{m}");
+        assert!(m.contains("aof_enabled:0\r\n"), "{m}");
+        assert!(m.contains("redis_version:7.0.15\r\n"), "{m}");
+        assert!(m.contains("used_memory_human:100B\r\n"), "{m}");
+        assert!(m.starts_with("used_memory:"), "{m}");
     }
 }

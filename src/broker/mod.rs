@@ -2,8 +2,10 @@
 //! (see `scripts/`); every key comes from `keys.rs`; replies become typed values here.
 //!
 //! Layout, one concern per file, each an `impl Broker` block where it calls Redis:
-//! - `conn`: the connection (`Conn`): commands, pipelines, script calls, dedicated
-//!   connections for blocking pops and pub/sub, and the error classification;
+//! - `conn`: the connection (`Conn`): commands, pipelines, script calls, blocking pops and
+//!   pub/sub, on any deployment; `target` (the URL forms), `tls` (the TLS files), `sentinel`
+//!   (following the master) and `cluster` (routing, per-master reads, per-slot pops)
+//!   behind it;
 //! - `scripts`: each script declared once (name, KEYS by role), calls built from that;
 //! - `reply`: script replies read into typed values; `codec`: job records ⇄ structs;
 //! - `types`: what the methods take and give back;
@@ -17,6 +19,7 @@
 
 mod browse;
 mod claim;
+mod cluster;
 pub mod codec;
 mod conn;
 mod dead;
@@ -33,7 +36,10 @@ mod registry;
 mod reply;
 mod schedules;
 pub(crate) mod scripts;
+mod sentinel;
 mod stream;
+mod target;
+mod tls;
 mod types;
 mod waiting;
 
@@ -43,10 +49,11 @@ use std::time::Duration;
 
 pub use browse::{MAX_PAGE, Page};
 pub use codec::Header;
-pub use conn::redact;
 pub use keys::{JobKeys, Keys, QueueKeys, ScheduleKeys, WorkerKeys};
 pub use schedules::StoredSchedule;
 pub use stream::{ChunkBatch, STREAM_CHECK, StoredChunk, StreamCheck, StreamPage};
+pub use target::redact;
+pub use tls::TlsFiles;
 pub use types::{
     Backoff, Cancelled, Claim, ClaimedJob, Enqueued, Failure, Fence, Flagged, NewJob, Recovered,
     ScanTarget, Selection, Success, WorkerInfo,
@@ -69,6 +76,8 @@ pub struct BrokerConfig {
     pub op_timeout: Duration,
     /// Most dead jobs kept per queue; the oldest go first.
     pub dead_cap: u64,
+    /// For the TLS URL forms: a private CA to trust, a client certificate to present.
+    pub tls: TlsFiles,
     /// Most succeeded and most cancelled jobs kept per queue in the index that browsing
     /// lists them from (`--recent`); 0 keeps none. Their records expire on their own.
     pub recent_cap: u64,
@@ -81,6 +90,7 @@ impl BrokerConfig {
             namespace: namespace.into(),
             op_timeout: Duration::from_secs(5),
             dead_cap: 10_000,
+            tls: TlsFiles::default(),
             recent_cap: DEFAULT_RECENT,
         }
     }
@@ -101,7 +111,7 @@ impl Broker {
     /// while Redis is down and recover when it returns.
     pub fn new(config: BrokerConfig) -> Result<Self> {
         let keys = Keys::new(&config.namespace)?;
-        let conn = Conn::open(&config.redis_url, config.op_timeout)?;
+        let conn = Conn::open(&config.redis_url, &config.tls, config.op_timeout)?;
         Ok(Broker {
             conn,
             keys,
@@ -128,59 +138,78 @@ impl Broker {
         Ok(())
     }
 
-    /// A warning when Redis may evict keys (any `maxmemory-policy` but `noeviction`).
+    /// For long-running roles at start: fails only when the TLS setup is wrong (a
+    /// certificate that does not verify), which no retry would cure.
+    pub async fn check_tls(&self) -> Result<()> {
+        self.conn.check_tls().await
+    }
+
+    /// A warning when Redis may evict keys (any `maxmemory-policy` but `noeviction`, on
+    /// any master of a cluster).
     pub async fn eviction_warning(&self) -> Option<String> {
         let mut cmd = redis::cmd("CONFIG");
         cmd.arg("GET").arg("maxmemory-policy");
-        let reply: Result<Vec<String>> = self.conn.query(&cmd).await;
+        let reply: Result<Vec<Vec<String>>> = self.conn.query_each(&cmd).await;
+        let lost = "Redis may evict job keys under memory pressure and jobs will be LOST; set `maxmemory-policy noeviction`";
         match reply {
-            Ok(v) => match v.get(1).map(String::as_str) {
-                Some("noeviction") => None,
-                Some(policy) => Some(format!(
-                    "redis maxmemory-policy is {policy:?}: Redis may evict job keys under memory pressure and jobs will be LOST; set `maxmemory-policy noeviction`"
-                )),
-                None => Some("could not read redis maxmemory-policy; make sure it is noeviction or jobs may be lost".into()),
-            },
+            Ok(answers) => {
+                let policies: Vec<Option<&str>> = answers
+                    .iter()
+                    .map(|v| v.get(1).map(String::as_str))
+                    .collect();
+                if policies.contains(&None) {
+                    return Some("could not read redis maxmemory-policy; make sure it is noeviction or jobs may be lost".into());
+                }
+                let evicting: Vec<&str> = policies
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| *p != "noeviction")
+                    .collect();
+                match (evicting.first(), answers.len()) {
+                    (None, _) => None,
+                    (Some(policy), 1) => {
+                        Some(format!("redis maxmemory-policy is {policy:?}: {lost}"))
+                    }
+                    (Some(policy), n) => Some(format!(
+                        "redis maxmemory-policy is {policy:?} on {} of {n} masters: {lost}",
+                        evicting.len()
+                    )),
+                }
+            }
             Err(e) => Some(format!(
                 "could not check redis maxmemory-policy ({e}); make sure it is noeviction or jobs may be lost"
             )),
         }
     }
 
-    /// The current time of the Redis server (ms).
+    /// The current time of the Redis server (ms); on a cluster, the clock of the master
+    /// that keeps the worker registry (heartbeats are stamped by it).
     pub async fn time_ms(&self) -> Result<i64> {
-        let (secs, micros): (i64, i64) = self.conn.query(&redis::cmd("TIME")).await?;
+        let (secs, micros): (i64, i64) = self
+            .conn
+            .query_near(&self.keys.workers(), &redis::cmd("TIME"))
+            .await?;
         Ok(secs * 1000 + micros / 1000)
     }
 
-    /// Raw INFO text of one section (bench and top read memory and CPU from it).
+    /// Raw INFO text of one section (bench and top read memory and CPU from it); on a
+    /// cluster the masters' numbers are summed.
     pub async fn info(&self, section: &str) -> Result<String> {
-        self.conn.query(redis::cmd("INFO").arg(section)).await
+        self.conn.info(section).await
     }
 
-    /// Deletes every key of the namespace (bench cleanup, tests). SCAN-based.
+    /// Deletes every key of the namespace (bench cleanup, tests). SCAN-based, on every
+    /// master of a cluster.
     pub async fn delete_namespace(&self) -> Result<u64> {
         let pattern = format!("{}:*", self.keys.namespace());
+        let keys = self.conn.scan(&pattern).await?;
         let mut deleted = 0u64;
-        let mut cursor: u64 = 0;
-        loop {
-            let mut scan = redis::cmd("SCAN");
-            scan.arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000);
-            let (next, batch): (u64, Vec<String>) = self.conn.query(&scan).await?;
-            if !batch.is_empty() {
-                deleted += self
-                    .conn
-                    .query::<u64>(redis::cmd("UNLINK").arg(&batch))
-                    .await?;
-            }
-            if next == 0 {
-                break;
-            }
-            cursor = next;
+        // a cluster splits a many-key UNLINK by slot and sums the answers
+        for batch in keys.chunks(1000) {
+            deleted += self
+                .conn
+                .query::<u64>(redis::cmd("UNLINK").arg(batch))
+                .await?;
         }
         Ok(deleted)
     }

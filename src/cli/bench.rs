@@ -21,6 +21,11 @@ pub struct BenchArgs {
     #[arg(long, env = "MLQD_JOBS", default_value_t = 20_000,
           value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub jobs: u64,
+    /// Queues to spread the jobs over (one worker serves them all; on a Redis Cluster they
+    /// spread over the masters)
+    #[arg(long, env = "MLQD_QUEUES", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub queues: u32,
     /// Worker concurrency; a list (1,2,4,8) runs once per value, for a scaling experiment
     #[arg(long, short, env = "MLQD_CONCURRENCY", value_delimiter = ',', default_value = "8",
           value_parser = clap::value_parser!(u32).range(1..=10000))]
@@ -92,7 +97,9 @@ pub struct BenchArgs {
 impl BenchArgs {
     fn config(&self, g: &GlobalArgs) -> anyhow::Result<BenchConfig> {
         let mut c = BenchConfig::new(g.redis_url(), g.namespace.clone());
+        c.tls = g.tls();
         c.jobs = self.jobs;
+        c.queues = self.queues as usize;
         c.concurrency = self.concurrency.iter().map(|&c| c as usize).collect();
         c.payload_bytes = usize::try_from(self.payload_bytes)
             .ok()
@@ -183,8 +190,12 @@ fn num(v: f64) -> String {
 /// The report as text: setup, one row per concurrency, then the targets.
 pub fn report_text(r: &Report) -> String {
     let mut out = format!(
-        "mlqd bench: {} no-op jobs per run, {} B payloads, handler batch {}, enqueue batches of {} ×{} in flight, latency at {}/s\nredis {} (AOF {}) · load average before {} · after {}\n",
+        "mlqd bench: {} no-op jobs per run{}, {} B payloads, handler batch {}, enqueue batches of {} ×{} in flight, latency at {}/s\nredis {} (AOF {}) · load average before {} · after {}\n",
         r.jobs,
+        match r.queues {
+            0 | 1 => String::new(),
+            n => format!(" over {n} queues"),
+        },
         r.payload_bytes,
         r.batch_size,
         r.enqueue_batch,

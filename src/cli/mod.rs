@@ -32,7 +32,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 
-use crate::broker::BrokerConfig;
+use crate::broker::{BrokerConfig, TlsFiles};
 use crate::client::{Client, ClientConfig};
 use crate::job::{JobId, QueueName};
 
@@ -50,11 +50,22 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url
-    /// when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none
-    /// is given]
+    /// Redis URL: redis:// or rediss:// (TLS) for one server,
+    /// redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a
+    /// Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when
+    /// there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is
+    /// given]
     #[arg(long, global = true, env = "MLQD_REDIS_URL")]
     pub redis_url: Option<String>,
+    /// PEM CA certificate to trust for TLS, in addition to the system roots
+    #[arg(long, global = true, env = "MLQD_REDIS_CA", value_name = "FILE")]
+    pub redis_ca: Option<PathBuf>,
+    /// PEM client certificate to present (mutual TLS; with --redis-key)
+    #[arg(long, global = true, env = "MLQD_REDIS_CERT", value_name = "FILE")]
+    pub redis_cert: Option<PathBuf>,
+    /// PEM private key of --redis-cert
+    #[arg(long, global = true, env = "MLQD_REDIS_KEY", value_name = "FILE")]
+    pub redis_key: Option<PathBuf>,
     /// Key prefix, so several mlqd setups can share one Redis
     #[arg(long, global = true, env = "MLQD_NAMESPACE", default_value = "mlqd")]
     pub namespace: String,
@@ -115,8 +126,16 @@ pub enum Command {
 
 /// Sets up `tracing` on stderr, as text or one JSON object per line.
 pub fn init_tracing(global: &GlobalArgs) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&global.log_level)
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&global.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // redis-rs logs every reconnection attempt of its cluster client; mlqd says what
+    // matters itself (one line for an unreachable Redis). `--log-level info,redis=warn`
+    // brings them back.
+    if !global.log_level.contains("redis")
+        && let Ok(quiet) = "redis=off".parse()
+    {
+        filter = filter.add_directive(quiet);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -232,6 +251,15 @@ impl GlobalArgs {
             .clone()
             .unwrap_or_else(|| DEFAULT_REDIS_URL.to_string())
     }
+
+    /// The TLS files given (for the rediss forms).
+    pub fn tls(&self) -> TlsFiles {
+        TlsFiles {
+            ca: self.redis_ca.clone(),
+            cert: self.redis_cert.clone(),
+            key: self.redis_key.clone(),
+        }
+    }
 }
 
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -250,7 +278,9 @@ pub fn read_from(g: &GlobalArgs) -> String {
 
 /// The broker settings the global flags describe.
 pub fn broker_config(g: &GlobalArgs) -> BrokerConfig {
-    BrokerConfig::new(g.redis_url(), g.namespace.clone())
+    let mut config = BrokerConfig::new(g.redis_url(), g.namespace.clone());
+    config.tls = g.tls();
+    config
 }
 
 /// A client from the global flags.

@@ -184,7 +184,7 @@ impl Collector {
         let server = b.info("server").await?;
         let clients = b.info("clients").await?;
         let redis = RedisStats {
-            url: crate::broker::redact(&b.config().redis_url),
+            url: b.url().to_string(),
             version: info_field(&server, "redis_version").unwrap_or_default(),
             used_memory: info_number(&memory, "used_memory").unwrap_or(0),
             ops_per_sec: info_number(&stats, "instantaneous_ops_per_sec").unwrap_or(0),

@@ -5,21 +5,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{RedisServer, rand_u32};
+use super::{Deployment, rand_u32};
 
 /// The real binary.
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_mlqd")
 }
 
-/// `mlqd` pointed at a test server and namespace.
-pub fn mlqd(redis: &RedisServer, ns: &str) -> Command {
+/// `mlqd` pointed at a test deployment (its URL and TLS files) and namespace.
+pub fn mlqd(redis: &(impl Deployment + ?Sized), ns: &str) -> Command {
     let mut cmd = Command::new(bin());
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("MLQD_REDIS_URL", redis.url())
         .env("MLQD_NAMESPACE", ns)
-        .env("MLQD_LOG_LEVEL", "warn");
+        .env("MLQD_LOG_LEVEL", "warn")
+        .envs(redis.env());
     cmd
 }
 
@@ -119,7 +120,7 @@ impl Drop for Proc {
 }
 
 /// `mlqd status ID --json`, parsed.
-pub fn status_json(redis: &RedisServer, ns: &str, id: &str) -> serde_json::Value {
+pub fn status_json(redis: &(impl Deployment + ?Sized), ns: &str, id: &str) -> serde_json::Value {
     let mut cmd = mlqd(redis, ns);
     cmd.args(["status", id, "--json"]);
     let out = run(cmd);
@@ -128,7 +129,7 @@ pub fn status_json(redis: &RedisServer, ns: &str, id: &str) -> serde_json::Value
 }
 
 /// `mlqd post ARGS…`, which must succeed; its stdout (the job id).
-pub fn post(redis: &RedisServer, ns: &str, args: &[&str]) -> String {
+pub fn post(redis: &(impl Deployment + ?Sized), ns: &str, args: &[&str]) -> String {
     let mut cmd = mlqd(redis, ns);
     cmd.arg("post").args(args);
     let out = run(cmd);
@@ -137,14 +138,14 @@ pub fn post(redis: &RedisServer, ns: &str, args: &[&str]) -> String {
 }
 
 /// `mlqd worker ARGS…` running in the background (its log on the test's stderr).
-pub fn worker(redis: &RedisServer, ns: &str, args: &[&str]) -> Proc {
+pub fn worker(redis: &(impl Deployment + ?Sized), ns: &str, args: &[&str]) -> Proc {
     let mut cmd = mlqd(redis, ns);
     cmd.arg("worker").args(args);
     Proc::spawn(cmd)
 }
 
 /// `mlqd worker ARGS…` with its output thrown away.
-pub fn quiet_worker(redis: &RedisServer, ns: &str, args: &[&str]) -> Proc {
+pub fn quiet_worker(redis: &(impl Deployment + ?Sized), ns: &str, args: &[&str]) -> Proc {
     let mut cmd = mlqd(redis, ns);
     cmd.arg("worker").args(args);
     Proc::spawn(quiet(cmd))

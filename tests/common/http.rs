@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
-use super::{Proc, RedisServer, mlqd};
+use super::{Deployment, Proc, mlqd};
 
 /// A running `mlqd serve` and its base URL.
 pub struct Server {
@@ -19,7 +19,7 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(r: &RedisServer, ns: &str, args: &[&str]) -> Server {
+    pub fn start(r: &(impl Deployment + ?Sized), ns: &str, args: &[&str]) -> Server {
         let mut cmd = mlqd(r, ns);
         cmd.env("MLQD_LOG_LEVEL", "error")
             .args(["serve", "--listen", "127.0.0.1:0"])

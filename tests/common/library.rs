@@ -3,14 +3,16 @@
 use mlqd::broker::{Broker, BrokerConfig};
 use mlqd::{Client, ClientConfig, QueueName};
 
-use super::RedisServer;
+use super::Deployment;
 
-pub fn client(r: &RedisServer, ns: &str) -> Client {
-    Client::new(ClientConfig::new(r.url(), ns)).expect("client")
+pub fn client(r: &(impl Deployment + ?Sized), ns: &str) -> Client {
+    let mut config = ClientConfig::new(r.url(), ns);
+    config.broker = r.broker_config(ns);
+    Client::new(config).expect("client")
 }
 
-pub fn broker(r: &RedisServer, ns: &str) -> Broker {
-    Broker::new(BrokerConfig::new(r.url(), ns)).expect("broker")
+pub fn broker(r: &(impl Deployment + ?Sized), ns: &str) -> Broker {
+    Broker::new(r.broker_config(ns)).expect("broker")
 }
 
 pub fn q(name: &str) -> QueueName {

@@ -5,12 +5,18 @@
 
 pub mod browser;
 pub mod cli;
+pub mod cluster;
+pub mod deployment;
 pub mod http;
 pub mod library;
 pub mod poll;
 pub mod redis_server;
+pub mod sentinel;
+pub mod servers;
+pub mod tls;
 
 pub use cli::*;
+pub use deployment::Deployment;
 pub use http::*;
 pub use library::*;
 pub use poll::*;
