@@ -18,6 +18,9 @@
 //! its peak resident set (`VmHWM` in /proc/PID/status) is the figure.
 
 pub mod plot;
+mod serial;
+
+pub use serial::Serial;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -55,6 +58,9 @@ pub struct BenchConfig {
     pub enqueue_batch: usize,
     /// Enqueue calls in flight at once.
     pub enqueue_parallel: usize,
+    /// Jobs posted one at a time, each awaited, for the one-by-one enqueue figure (0 =
+    /// skip).
+    pub serial_jobs: u64,
     /// Jobs posted one at a time for the start-latency figures (0 = skip).
     pub latency_jobs: u64,
     /// Arrivals per second in the latency phase.
@@ -74,6 +80,7 @@ impl BenchConfig {
             batch_size: 1,
             enqueue_batch: 1000,
             enqueue_parallel: 4,
+            serial_jobs: 20_000,
             latency_jobs: 1000,
             rate: 500.0,
             worker_exe: None,
@@ -206,6 +213,8 @@ pub struct Report {
     /// 1-, 5- and 15-minute load averages of this machine before and after.
     pub load_before: Option<[f64; 3]>,
     pub load_after: Option<[f64; 3]>,
+    /// One job at a time, awaited, and the PING round trip beside it.
+    pub serial: Option<Serial>,
     pub runs: Vec<Run>,
     pub worker_memory: Option<WorkerMemory>,
     pub targets: Vec<Target>,
@@ -304,6 +313,16 @@ pub async fn run(
         load_before: load_average(),
         ..Default::default()
     };
+    if config.serial_jobs > 0 {
+        phase(bar, "enqueue one at a time".into(), config.serial_jobs);
+        let serial = in_namespace(config, |broker| async move {
+            let client =
+                crate::client::Client::from_broker(broker, crate::job::DEFAULT_MAX_PAYLOAD);
+            serial::measure(&client, config.serial_jobs, config.payload_bytes, bar, stop).await
+        })
+        .await?;
+        report.serial = Some(serial);
+    }
     for &c in &config.concurrency {
         let run = in_namespace(config, |broker| measure(config, broker, c, bar, stop)).await?;
         report.runs.push(run);

@@ -16,6 +16,7 @@ use futures::StreamExt;
 use redis::aio::{ConnectionManager, MultiplexedConnection, PubSubSink, PubSubStream};
 use redis::{FromRedisValue, Value};
 
+use super::scripts::Invocation;
 use crate::error::{Error, Result};
 
 /// Longest wait for a new connection before the call fails as unavailable.
@@ -85,10 +86,20 @@ impl Conn {
     }
 
     /// One script call (EVALSHA, loading the script on NOSCRIPT).
-    pub async fn invoke(&self, inv: &redis::ScriptInvocation<'_>) -> Result<Value> {
+    pub async fn invoke(&self, inv: &Invocation) -> Result<Value> {
         let mut c = self.shared.clone();
-        self.run(async move { inv.invoke_async::<Value>(&mut c).await })
-            .await
+        self.run(async move {
+            match inv.cmd.query_async::<Value>(&mut c).await {
+                Err(e)
+                    if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+                {
+                    inv.script.load_async(&mut c).await?;
+                    inv.cmd.query_async(&mut c).await
+                }
+                other => other,
+            }
+        })
+        .await
     }
 
     /// A connection of its own, for commands that block (BLPOP would stall everyone

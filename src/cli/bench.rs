@@ -40,6 +40,9 @@ pub struct BenchArgs {
     #[arg(long, env = "MLQD_ENQUEUE_PARALLEL", default_value_t = 4,
           value_parser = clap::value_parser!(u32).range(1..=64))]
     pub enqueue_parallel: u32,
+    /// Jobs posted one at a time, each awaited, for the one-by-one enqueue figure (0 skips)
+    #[arg(long, env = "MLQD_SERIAL_JOBS", default_value_t = 20_000)]
+    pub serial_jobs: u64,
     /// Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)
     #[arg(long, env = "MLQD_LATENCY_JOBS", default_value_t = 1000)]
     pub latency_jobs: u64,
@@ -69,6 +72,7 @@ impl BenchArgs {
         c.batch_size = self.batch_size as usize;
         c.enqueue_batch = self.enqueue_batch as usize;
         c.enqueue_parallel = self.enqueue_parallel as usize;
+        c.serial_jobs = self.serial_jobs;
         c.latency_jobs = self.latency_jobs;
         c.rate = self.rate;
         if !self.no_worker_process {
@@ -179,6 +183,14 @@ pub fn report_text(r: &Report) -> String {
     t.with(Style::rounded());
     out.push_str(&t.to_string());
     out.push('\n');
+    if let Some(s) = &r.serial {
+        out.push_str(&format!(
+            "one at a time: {} jobs/s posted (each awaited), {} PING/s on the same connection, Redis CPU {} µs per post\n",
+            num(s.enqueue_per_s),
+            num(s.ping_per_s),
+            num(s.redis_cpu_us_per_enqueue)
+        ));
+    }
     let mut b = Builder::default();
     b.push_record(["figure", "measured", "target", ""]);
     for t in &r.targets {

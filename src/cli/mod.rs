@@ -136,7 +136,17 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let outcome = runtime.block_on(dispatch(cli));
+    // The command runs as a task on a worker thread, like the connection tasks it talks to:
+    // a Redis reply then wakes it on the thread that read the reply. Run on this (main)
+    // thread instead, every round trip crossed threads twice (`perf stat` of one-at-a-time
+    // posts: 5.4 context switches per round trip; as a task: 1.0).
+    let outcome = runtime.block_on(async {
+        match tokio::spawn(dispatch(cli)).await {
+            Ok(outcome) => outcome,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(anyhow::anyhow!("the command stopped: {e}")),
+        }
+    });
     // don't wait for background tasks (subscriptions) to notice
     runtime.shutdown_timeout(Duration::from_millis(100));
     match outcome {
