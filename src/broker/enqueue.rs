@@ -56,12 +56,29 @@ impl Broker {
             .iter()
             .filter_map(|j| j.options.idempotency_key.as_deref());
         let with_keys = idem.clone().next().is_some();
-        let mut call = ENQUEUE.call_with(&k, idem);
+        // one common job without a limit: enqueue.lua's short path takes the 4 keys it uses
+        let short = jobs.len() == 1
+            && max_waiting.is_none()
+            && options_arg(
+                &jobs[0].options,
+                jobs[0].payload.bytes.len() > INLINE_PAYLOAD,
+            )
+            .is_empty();
+        let mut call = if short {
+            ENQUEUE.call_short(&k, 4)
+        } else {
+            ENQUEUE.call_with(&k, idem)
+        };
         call.arg(max_waiting.unwrap_or(0))
             .arg(job::IDEMPOTENCY_TTL.as_millis() as u64);
         let now = OffsetDateTime::now_utc();
         for j in jobs {
-            let header = Header::new(&j.options, &j.payload.content_type).to_json();
+            let header = Header::new(&j.options, &j.payload.content_type);
+            let header = if header == Header::default() {
+                String::from("{}")
+            } else {
+                header.to_json()
+            };
             call.arg(j.id.ulid())
                 .arg(options_arg(
                     &j.options,

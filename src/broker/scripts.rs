@@ -42,6 +42,22 @@ impl<S> ScriptDef<S> {
         self.call_with(scope, std::iter::empty())
     }
 
+    /// A call passing only the first `n` fixed KEYS, for a script whose header says that a
+    /// call of a certain kind touches only those (enqueue.lua's one common job).
+    pub fn call_short<'s>(&'static self, scope: &'s S, n: usize) -> Call<'s, S> {
+        let script = self.script();
+        let keys = &self.keys[..n.min(self.keys.len())];
+        let mut cmd = redis::Cmd::with_capacity(keys.len() + 8, 64 * (keys.len() + 8));
+        cmd.arg("EVALSHA").arg(script.get_hash()).arg(keys.len());
+        for (_, key) in keys {
+            cmd.arg(key(scope));
+        }
+        Call {
+            scope: std::marker::PhantomData,
+            inv: Invocation { cmd, script },
+        }
+    }
+
     /// A call with its fixed KEYS, then one tail key per item (e.g. `done:<ulid>` for a
     /// ulid), in ARGV order.
     pub fn call_with<'s, 'i>(
@@ -216,7 +232,7 @@ macro_rules! scripts {
 
 scripts! {
     ENQUEUE: QueueKeys = enqueue
-        [pending, prio, seq, scheduled, retry, specs, payloads, stats, wake] + idem;
+        [pending, specs, stats, wake, prio, seq, scheduled, retry, payloads] + idem;
     CLAIM: QueueKeys = claim [
         pending, prio, seq, scheduled, retry, active, specs, payloads, meta, dead, stats,
         paused, wake, tidied, notify,

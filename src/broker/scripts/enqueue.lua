@@ -1,14 +1,16 @@
 -- enqueue.lua: add jobs to one queue, all or none.
 -- KEYS[1] pending   LIST  ulids of priority-0 jobs, oldest first
--- KEYS[2] prio      ZSET  ulids of other priorities, by band and sequence
--- KEYS[3] seq       STRING counter that orders the prio ZSET within a band
--- KEYS[4] scheduled ZSET  delayed jobs by due time (ms)
--- KEYS[5] retry     ZSET  jobs waiting out a backoff (counted for max_pending)
--- KEYS[6] specs     HASH  ulid -> header .. "\n" .. payload
--- KEYS[7] payloads  HASH  ulid -> large payload
--- KEYS[8] stats     HASH  per-queue totals
--- KEYS[9] wake      LIST  wake-up token for idle workers
+-- KEYS[2] specs     HASH  ulid -> header .. "\n" .. payload
+-- KEYS[3] stats     HASH  per-queue totals
+-- KEYS[4] wake      LIST  wake-up token for idle workers
+-- KEYS[5] prio      ZSET  ulids of other priorities, by band and sequence
+-- KEYS[6] seq       STRING counter that orders the prio ZSET within a band
+-- KEYS[7] scheduled ZSET  delayed jobs by due time (ms)
+-- KEYS[8] retry     ZSET  jobs waiting out a backoff (counted for max_pending)
+-- KEYS[9] payloads  HASH  ulid -> large payload
 -- KEYS[10..] idem:<key> STRING, one per job that has an idempotency key, in job order
+-- A call with one common job (see below) and no max_waiting passes only KEYS[1..4]: the
+-- keys it touches (each argument costs Redis about a microsecond).
 -- ARGV[1] max waiting jobs (pending + scheduled + retry), 0 = no limit
 -- ARGV[2] idempotency ttl ms
 -- then 4 per job: ulid, options, header tail, payload. The options are '' for the common
@@ -23,12 +25,11 @@
 -- Cost: in Redis's Lua every argument, table, tonumber and redis.call costs about a
 -- microsecond, so the common job takes four arguments and no parsing, and one common job
 -- alone (what a web request posts) is five commands: TIME, HSET, RPUSH, HINCRBY, LLEN.
-local pending, prio, seq, scheduled = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local retry, specs, payloads, stats, wake_key = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local pending, specs, stats, wake_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local stamp = '{"t":' .. now_ms_text()
 
-if #ARGV == 6 and ARGV[4] == '' and ARGV[1] == '0' then
-  -- one common job
+if #KEYS == 4 then
+  -- one common job, no max_waiting
   local ulid = ARGV[3]
   redis.call('HSET', specs, ulid, stamp .. ARGV[5] .. '\n' .. ARGV[6])
   redis.call('RPUSH', pending, ulid)
@@ -37,6 +38,7 @@ if #ARGV == 6 and ARGV[4] == '' and ARGV[1] == '0' then
   return {'ok'}
 end
 
+local prio, seq, scheduled, retry, payloads = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local n = (#ARGV - 2) / 4
 local with_idem = #KEYS > 9
 local now = tonumber(string.sub(stamp, 6))
