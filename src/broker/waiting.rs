@@ -21,7 +21,7 @@ impl Broker {
     pub fn waker(&self) -> Waker {
         Waker {
             broker: self.clone(),
-            keys: self.keys.clone(),
+            keys: (*self.keys).clone(),
             conn: None,
         }
     }

@@ -125,8 +125,17 @@ pub fn init_tracing(global: &GlobalArgs) {
 
 /// Runs the command and turns its end into an exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    if let Ok(a) = std::env::var("XP_ARENAS") {
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, a.parse().unwrap_or(8));
+        }
+    }
+    let threads: usize = std::env::var("XP_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(2);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(threads)
         .enable_all()
         .build()
     {
