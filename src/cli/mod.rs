@@ -125,15 +125,13 @@ pub fn init_tracing(global: &GlobalArgs) {
 
 /// Runs the command and turns its end into an exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    if let Ok(a) = std::env::var("XP_ARENAS") {
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, a.parse().unwrap_or(8));
-        }
-    }
-    let threads: usize = std::env::var("XP_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(2);
+    // `mlqd worker` runs handlers that are other processes (exec), other servers (http) or
+    // trivial (builtin): one thread keeps up, and each thread costs memory (its stack and a
+    // malloc arena: ~0.8 MB of a draining worker's RSS). The other commands use two.
+    let threads = match cli.command {
+        Command::Worker(_) => 1,
+        _ => 2,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()
