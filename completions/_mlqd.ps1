@@ -34,7 +34,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('result', 'result', [CompletionResultType]::ParameterValue, 'Write a finished job''s result bytes')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a pending or running job')
             [CompletionResult]::new('dlq', 'dlq', [CompletionResultType]::ParameterValue, 'List, requeue or purge dead jobs')
-            [CompletionResult]::new('queues', 'queues', [CompletionResultType]::ParameterValue, 'Show every queue''s counts')
+            [CompletionResult]::new('queues', 'queues', [CompletionResultType]::ParameterValue, 'Show every queue''s counts and limits; set limits (`queues limit`)')
+            [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List a queue''s jobs in one state, a page at a time')
+            [CompletionResult]::new('cron', 'cron', [CompletionResultType]::ParameterValue, 'Periodic jobs: set, list or remove schedules')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the HTTP API, /metrics and health probes')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run jobs')
             [CompletionResult]::new('reaper', 'reaper', [CompletionResultType]::ParameterValue, 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)')
@@ -67,6 +69,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the job to finish and print its result')
+            [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Write the job''s streamed output to stdout as it arrives (a new attempt is noted on stderr), then exit with the job''s exit code (0 succeeded, 3 dead or cancelled)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -94,6 +97,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the job to finish')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Write the job''s streamed output instead, from its first chunk, as it arrives, then exit with the job''s exit code (0 succeeded, 3 dead or cancelled)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -197,6 +201,133 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('limit', 'limit', [CompletionResultType]::ParameterValue, 'Set, change or clear a queue''s limits (enforced across every worker)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlqd;queues;limit' {
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Most job starts per period: N/s, N/m or N/h (a token bucket)')
+            [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Starts the rate lets save up while the queue is idle (default 1)')
+            [CompletionResult]::new('--max-active', '--max-active', [CompletionResultType]::ParameterName, 'Most jobs of the queue running at once, across every worker')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
+            [CompletionResult]::new('--clear', '--clear', [CompletionResultType]::ParameterName, 'Clear every limit first (then apply the other flags, if any)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the queue''s limits as JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlqd;queues;help' {
+            [CompletionResult]::new('limit', 'limit', [CompletionResultType]::ParameterValue, 'Set, change or clear a queue''s limits (enforced across every worker)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlqd;queues;help;limit' {
+            break
+        }
+        'mlqd;queues;help;help' {
+            break
+        }
+        'mlqd;jobs' {
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'The queue')
+            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'The queue')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'scheduled, pending, active, retry, dead, succeeded or cancelled')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'scheduled, pending, active, retry, dead, succeeded or cancelled')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Jobs per page (1 to 500)')
+            [CompletionResult]::new('--cursor', '--cursor', [CompletionResultType]::ParameterName, 'Where the page starts: the cursor the previous page printed')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON: {"jobs":[status…],"next_cursor"}')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlqd;cron' {
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Create or replace a schedule')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show every schedule: timing, queue, next and last run, last job')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a schedule (runs already posted stay in their queue)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlqd;cron;set' {
+            [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Run every this long (at least 1s), counted from now')
+            [CompletionResult]::new('--cron', '--cron', [CompletionResultType]::ParameterName, 'Run at the times a cron expression names: 5 fields (minute hour day month weekday), or 6 with seconds first')
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'IANA time zone the cron expression is read in (default UTC)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Queue the runs are posted to')
+            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Queue the runs are posted to')
+            [CompletionResult]::new('--priority', '--priority', [CompletionResultType]::ParameterName, 'Priority of each run, from -100 to 100')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries after a run''s first failure (default 3)')
+            [CompletionResult]::new('--max-stalls', '--max-stalls', [CompletionResultType]::ParameterName, 'Lost leases a run tolerates before it is dead (default 3)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Execution limit per attempt')
+            [CompletionResult]::new('--result-ttl', '--result-ttl', [CompletionResultType]::ParameterName, 'How long to keep each run''s result (default 24h)')
+            [CompletionResult]::new('--callback', '--callback', [CompletionResultType]::ParameterName, 'URL to POST each run''s status to once it is finished')
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the schedule as JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlqd;cron;list' {
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlqd;cron;rm' {
+            [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mlqd;cron;help' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Create or replace a schedule')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show every schedule: timing, queue, next and last run, last job')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a schedule (runs already posted stay in their queue)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mlqd;cron;help;set' {
+            break
+        }
+        'mlqd;cron;help;list' {
+            break
+        }
+        'mlqd;cron;help;rm' {
+            break
+        }
+        'mlqd;cron;help;help' {
             break
         }
         'mlqd;serve' {
@@ -209,6 +340,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Longest ?wait= a request may ask for')
             [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'On SIGTERM/SIGINT, how long in-flight requests may finish')
             [CompletionResult]::new('--redis-timeout', '--redis-timeout', [CompletionResultType]::ParameterName, 'Longest wait for one Redis answer; past it a request gets 503')
+            [CompletionResult]::new('--recent', '--recent', [CompletionResultType]::ParameterName, 'Cancelled jobs per queue kept listable (GET /v1/queues/{queue}/jobs?state=cancelled), newest first (0: none)')
             [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
@@ -234,6 +366,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--lease', '--lease', [CompletionResultType]::ParameterName, 'Lease length; renewed every third of it while the job runs')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Execution limit for jobs that do not set their own')
             [CompletionResult]::new('--max-result', '--max-result', [CompletionResultType]::ParameterName, 'Largest result a handler may return')
+            [CompletionResult]::new('--max-stream', '--max-stream', [CompletionResultType]::ParameterName, 'Bytes of streamed output (`emit`, exec `stream` lines) kept per job; beyond it the oldest chunks are trimmed and readers are told')
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Jobs per handler call (dynamic batching)')
             [CompletionResult]::new('--batch-wait', '--batch-wait', [CompletionResultType]::ParameterName, 'How long to wait for a batch to fill')
             [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'On SIGTERM/SIGINT, how long running jobs may finish before they are handed back')
@@ -243,6 +376,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--worker-id', '--worker-id', [CompletionResultType]::ParameterName, 'Worker id (default host-pid-random)')
             [CompletionResult]::new('--callback-secret', '--callback-secret', [CompletionResultType]::ParameterName, 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>')
             [CompletionResult]::new('--metrics-listen', '--metrics-listen', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics at http://ADDR/metrics')
+            [CompletionResult]::new('--recent', '--recent', [CompletionResultType]::ParameterName, 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire')
             [CompletionResult]::new('--breaker-threshold', '--breaker-threshold', [CompletionResultType]::ParameterName, 'Stop claiming after this many failed jobs in a row (0 = never)')
             [CompletionResult]::new('--breaker-cooldown', '--breaker-cooldown', [CompletionResultType]::ParameterName, 'How long claiming stops when the breaker opens, before one trial job')
             [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
@@ -290,6 +424,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--lease', '--lease', [CompletionResultType]::ParameterName, 'Lease length; renewed every third of it while the job runs')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Execution limit for jobs that do not set their own')
             [CompletionResult]::new('--max-result', '--max-result', [CompletionResultType]::ParameterName, 'Largest result a handler may return')
+            [CompletionResult]::new('--max-stream', '--max-stream', [CompletionResultType]::ParameterName, 'Bytes of streamed output (`emit`, exec `stream` lines) kept per job; beyond it the oldest chunks are trimmed and readers are told')
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Jobs per handler call (dynamic batching)')
             [CompletionResult]::new('--batch-wait', '--batch-wait', [CompletionResultType]::ParameterName, 'How long to wait for a batch to fill')
             [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'On SIGTERM/SIGINT, how long running jobs may finish before they are handed back')
@@ -299,6 +434,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--worker-id', '--worker-id', [CompletionResultType]::ParameterName, 'Worker id (default host-pid-random)')
             [CompletionResult]::new('--callback-secret', '--callback-secret', [CompletionResultType]::ParameterName, 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>')
             [CompletionResult]::new('--metrics-listen', '--metrics-listen', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics at http://ADDR/metrics')
+            [CompletionResult]::new('--recent', '--recent', [CompletionResultType]::ParameterName, 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire')
             [CompletionResult]::new('--breaker-threshold', '--breaker-threshold', [CompletionResultType]::ParameterName, 'Stop claiming after this many failed jobs in a row (0 = never)')
             [CompletionResult]::new('--breaker-cooldown', '--breaker-cooldown', [CompletionResultType]::ParameterName, 'How long claiming stops when the breaker opens, before one trial job')
             [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
@@ -353,12 +489,17 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--latency-jobs', '--latency-jobs', [CompletionResultType]::ParameterName, 'Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Arrivals per second in the start-latency phase')
             [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Draw drain throughput against concurrency into this SVG file')
+            [CompletionResult]::new('--stream-chunks', '--stream-chunks', [CompletionResultType]::ParameterName, 'With --stream: chunks the emit phase''s handler emits')
+            [CompletionResult]::new('--chunk-bytes', '--chunk-bytes', [CompletionResultType]::ParameterName, 'With --stream: bytes per chunk in the emit phase')
+            [CompletionResult]::new('--stream-latency-chunks', '--stream-latency-chunks', [CompletionResultType]::ParameterName, 'With --stream: chunks emitted for the latency figures (0 skips), at --stream-rate')
+            [CompletionResult]::new('--stream-rate', '--stream-rate', [CompletionResultType]::ParameterName, 'With --stream: chunks per second in the latency phase')
             [CompletionResult]::new('--redis-url', '--redis-url', [CompletionResultType]::ParameterName, 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Key prefix, so several mlqd setups can share one Redis')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)')
             [CompletionResult]::new('--no-worker-process', '--no-worker-process', [CompletionResultType]::ParameterName, 'Skip the worker-memory phase (it starts a real `mlqd worker` process)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Measure streamed output instead: how fast one handler emits and Redis stores chunks, and the latency from `emit` to a reader of `GET /v1/jobs/{id}/stream`')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -394,7 +535,9 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('result', 'result', [CompletionResultType]::ParameterValue, 'Write a finished job''s result bytes')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a pending or running job')
             [CompletionResult]::new('dlq', 'dlq', [CompletionResultType]::ParameterValue, 'List, requeue or purge dead jobs')
-            [CompletionResult]::new('queues', 'queues', [CompletionResultType]::ParameterValue, 'Show every queue''s counts')
+            [CompletionResult]::new('queues', 'queues', [CompletionResultType]::ParameterValue, 'Show every queue''s counts and limits; set limits (`queues limit`)')
+            [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List a queue''s jobs in one state, a page at a time')
+            [CompletionResult]::new('cron', 'cron', [CompletionResultType]::ParameterValue, 'Periodic jobs: set, list or remove schedules')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the HTTP API, /metrics and health probes')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Run jobs')
             [CompletionResult]::new('reaper', 'reaper', [CompletionResultType]::ParameterValue, 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)')
@@ -435,6 +578,28 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             break
         }
         'mlqd;help;queues' {
+            [CompletionResult]::new('limit', 'limit', [CompletionResultType]::ParameterValue, 'Set, change or clear a queue''s limits (enforced across every worker)')
+            break
+        }
+        'mlqd;help;queues;limit' {
+            break
+        }
+        'mlqd;help;jobs' {
+            break
+        }
+        'mlqd;help;cron' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Create or replace a schedule')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show every schedule: timing, queue, next and last run, last job')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a schedule (runs already posted stay in their queue)')
+            break
+        }
+        'mlqd;help;cron;set' {
+            break
+        }
+        'mlqd;help;cron;list' {
+            break
+        }
+        'mlqd;help;cron;rm' {
             break
         }
         'mlqd;help;serve' {

@@ -25,11 +25,17 @@ _mlqd() {
             mlqd,completions)
                 cmd="mlqd__subcmd__completions"
                 ;;
+            mlqd,cron)
+                cmd="mlqd__subcmd__cron"
+                ;;
             mlqd,dlq)
                 cmd="mlqd__subcmd__dlq"
                 ;;
             mlqd,help)
                 cmd="mlqd__subcmd__help"
+                ;;
+            mlqd,jobs)
+                cmd="mlqd__subcmd__jobs"
                 ;;
             mlqd,man)
                 cmd="mlqd__subcmd__man"
@@ -64,6 +70,30 @@ _mlqd() {
             mlqd,workers)
                 cmd="mlqd__subcmd__workers"
                 ;;
+            mlqd__subcmd__cron,help)
+                cmd="mlqd__subcmd__cron__subcmd__help"
+                ;;
+            mlqd__subcmd__cron,list)
+                cmd="mlqd__subcmd__cron__subcmd__list"
+                ;;
+            mlqd__subcmd__cron,rm)
+                cmd="mlqd__subcmd__cron__subcmd__rm"
+                ;;
+            mlqd__subcmd__cron,set)
+                cmd="mlqd__subcmd__cron__subcmd__set"
+                ;;
+            mlqd__subcmd__cron__subcmd__help,help)
+                cmd="mlqd__subcmd__cron__subcmd__help__subcmd__help"
+                ;;
+            mlqd__subcmd__cron__subcmd__help,list)
+                cmd="mlqd__subcmd__cron__subcmd__help__subcmd__list"
+                ;;
+            mlqd__subcmd__cron__subcmd__help,rm)
+                cmd="mlqd__subcmd__cron__subcmd__help__subcmd__rm"
+                ;;
+            mlqd__subcmd__cron__subcmd__help,set)
+                cmd="mlqd__subcmd__cron__subcmd__help__subcmd__set"
+                ;;
             mlqd__subcmd__dlq,help)
                 cmd="mlqd__subcmd__dlq__subcmd__help"
                 ;;
@@ -97,11 +127,17 @@ _mlqd() {
             mlqd__subcmd__help,completions)
                 cmd="mlqd__subcmd__help__subcmd__completions"
                 ;;
+            mlqd__subcmd__help,cron)
+                cmd="mlqd__subcmd__help__subcmd__cron"
+                ;;
             mlqd__subcmd__help,dlq)
                 cmd="mlqd__subcmd__help__subcmd__dlq"
                 ;;
             mlqd__subcmd__help,help)
                 cmd="mlqd__subcmd__help__subcmd__help"
+                ;;
+            mlqd__subcmd__help,jobs)
+                cmd="mlqd__subcmd__help__subcmd__jobs"
                 ;;
             mlqd__subcmd__help,man)
                 cmd="mlqd__subcmd__help__subcmd__man"
@@ -136,6 +172,15 @@ _mlqd() {
             mlqd__subcmd__help,workers)
                 cmd="mlqd__subcmd__help__subcmd__workers"
                 ;;
+            mlqd__subcmd__help__subcmd__cron,list)
+                cmd="mlqd__subcmd__help__subcmd__cron__subcmd__list"
+                ;;
+            mlqd__subcmd__help__subcmd__cron,rm)
+                cmd="mlqd__subcmd__help__subcmd__cron__subcmd__rm"
+                ;;
+            mlqd__subcmd__help__subcmd__cron,set)
+                cmd="mlqd__subcmd__help__subcmd__cron__subcmd__set"
+                ;;
             mlqd__subcmd__help__subcmd__dlq,list)
                 cmd="mlqd__subcmd__help__subcmd__dlq__subcmd__list"
                 ;;
@@ -145,6 +190,21 @@ _mlqd() {
             mlqd__subcmd__help__subcmd__dlq,requeue)
                 cmd="mlqd__subcmd__help__subcmd__dlq__subcmd__requeue"
                 ;;
+            mlqd__subcmd__help__subcmd__queues,limit)
+                cmd="mlqd__subcmd__help__subcmd__queues__subcmd__limit"
+                ;;
+            mlqd__subcmd__queues,help)
+                cmd="mlqd__subcmd__queues__subcmd__help"
+                ;;
+            mlqd__subcmd__queues,limit)
+                cmd="mlqd__subcmd__queues__subcmd__limit"
+                ;;
+            mlqd__subcmd__queues__subcmd__help,help)
+                cmd="mlqd__subcmd__queues__subcmd__help__subcmd__help"
+                ;;
+            mlqd__subcmd__queues__subcmd__help,limit)
+                cmd="mlqd__subcmd__queues__subcmd__help__subcmd__limit"
+                ;;
             *)
                 ;;
         esac
@@ -152,7 +212,7 @@ _mlqd() {
 
     case "${cmd}" in
         mlqd)
-            opts="-h -V --redis-url --namespace --log-format --log-level --help --version post status result cancel dlq queues serve worker reaper up workers top bench completions man help"
+            opts="-h -V --redis-url --namespace --log-format --log-level --help --version post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -182,7 +242,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__bench)
-            opts="-c -h -V --jobs --concurrency --payload-bytes --batch-size --enqueue-batch --enqueue-parallel --serial-jobs --latency-jobs --rate --plot --no-worker-process --json --redis-url --namespace --log-format --log-level --help --version"
+            opts="-c -h -V --jobs --concurrency --payload-bytes --batch-size --enqueue-batch --enqueue-parallel --serial-jobs --latency-jobs --rate --plot --no-worker-process --json --stream --stream-chunks --chunk-bytes --stream-latency-chunks --stream-rate --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +289,22 @@ _mlqd() {
                     return 0
                     ;;
                 --plot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-chunks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chunk-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-latency-chunks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -292,6 +368,240 @@ _mlqd() {
                 return 0
             fi
             case "${prev}" in
+                --redis-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron)
+            opts="-h -V --redis-url --namespace --log-format --log-level --help --version set list rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --redis-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__help)
+            opts="set list rm help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__list)
+            opts="-h -V --json --redis-url --namespace --log-format --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --redis-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__rm)
+            opts="-h -V --redis-url --namespace --log-format --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --redis-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__cron__subcmd__set)
+            opts="-q -h -V --every --cron --tz --queue --priority --max-retries --max-stalls --timeout --result-ttl --callback --json --redis-url --namespace --log-format --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cron)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --queue)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -q)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --priority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stalls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --result-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --callback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --redis-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -534,7 +844,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__help)
-            opts="post status result cancel dlq queues serve worker reaper up workers top bench completions man help"
+            opts="post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -578,6 +888,62 @@ _mlqd() {
         mlqd__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__help__subcmd__cron)
+            opts="set list rm"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__help__subcmd__cron__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__help__subcmd__cron__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__help__subcmd__cron__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -659,6 +1025,20 @@ _mlqd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mlqd__subcmd__help__subcmd__jobs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mlqd__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -688,8 +1068,22 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__help__subcmd__queues)
-            opts=""
+            opts="limit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__help__subcmd__queues__subcmd__limit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -813,6 +1207,60 @@ _mlqd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mlqd__subcmd__jobs)
+            opts="-q -s -h -V --queue --state --limit --cursor --json --redis-url --namespace --log-format --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --queue)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -q)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cursor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mlqd__subcmd__man)
             opts="-h -V --dir --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -848,7 +1296,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__post)
-            opts="-q -h -V --queue --priority --delay --at --max-retries --max-stalls --timeout --key --result-ttl --callback --content-type --max-payload --wait --wait-timeout --redis-url --namespace --log-format --log-level --help --version"
+            opts="-q -h -V --queue --priority --delay --at --max-retries --max-stalls --timeout --key --result-ttl --callback --content-type --max-payload --wait --wait-timeout --stream --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -934,12 +1382,96 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__queues)
-            opts="-h -V --json --redis-url --namespace --log-format --log-level --help --version"
+            opts="-h -V --json --redis-url --namespace --log-format --log-level --help --version limit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --redis-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__queues__subcmd__help)
+            opts="limit help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__queues__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__queues__subcmd__help__subcmd__limit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mlqd__subcmd__queues__subcmd__limit)
+            opts="-h -V --rate --burst --max-active --clear --json --redis-url --namespace --log-format --log-level --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-active)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --redis-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1022,7 +1554,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__result)
-            opts="-o -h -V --wait --wait-timeout --output --redis-url --namespace --log-format --log-level --help --version"
+            opts="-o -h -V --wait --follow --wait-timeout --output --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1064,7 +1596,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__serve)
-            opts="-h -V --listen --token --metrics-token --allow-unauthenticated --schema --max-body --max-pending --max-wait --drain-timeout --no-ui --ui-read-only --redis-timeout --redis-url --namespace --log-format --log-level --help --version"
+            opts="-h -V --listen --token --metrics-token --allow-unauthenticated --schema --max-body --max-pending --max-wait --drain-timeout --no-ui --ui-read-only --redis-timeout --recent --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1103,6 +1635,10 @@ _mlqd() {
                     return 0
                     ;;
                 --redis-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1194,7 +1730,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__up)
-            opts="-q -c -h -V --listen --token --allow-unauthenticated --no-ui --ui-read-only --data-dir --redis-port --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
+            opts="-q -c -h -V --listen --token --allow-unauthenticated --no-ui --ui-read-only --data-dir --redis-port --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --max-stream --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --recent --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1237,7 +1773,7 @@ _mlqd() {
                     return 0
                     ;;
                 --builtin)
-                    COMPREPLY=($(compgen -W "echo sleep fail noop" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "echo sleep fail noop stream" -- "${cur}"))
                     return 0
                     ;;
                 --exec)
@@ -1257,6 +1793,10 @@ _mlqd() {
                     return 0
                     ;;
                 --max-result)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1293,6 +1833,10 @@ _mlqd() {
                     return 0
                     ;;
                 --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1328,7 +1872,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__worker)
-            opts="-q -c -h -V --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
+            opts="-q -c -h -V --queue --workers --concurrency --builtin --exec --http --lease --timeout --max-result --max-stream --batch-size --batch-wait --drain-timeout --cancel-grace --retry-backoff --retry-backoff-max --no-reaper --worker-id --callback-secret --metrics-listen --recent --breaker-threshold --breaker-cooldown --redis-url --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1355,7 +1899,7 @@ _mlqd() {
                     return 0
                     ;;
                 --builtin)
-                    COMPREPLY=($(compgen -W "echo sleep fail noop" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "echo sleep fail noop stream" -- "${cur}"))
                     return 0
                     ;;
                 --exec)
@@ -1375,6 +1919,10 @@ _mlqd() {
                     return 0
                     ;;
                 --max-result)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1411,6 +1959,10 @@ _mlqd() {
                     return 0
                     ;;
                 --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

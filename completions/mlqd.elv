@@ -31,7 +31,9 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand result 'Write a finished job''s result bytes'
             cand cancel 'Cancel a pending or running job'
             cand dlq 'List, requeue or purge dead jobs'
-            cand queues 'Show every queue''s counts'
+            cand queues 'Show every queue''s counts and limits; set limits (`queues limit`)'
+            cand jobs 'List a queue''s jobs in one state, a page at a time'
+            cand cron 'Periodic jobs: set, list or remove schedules'
             cand serve 'Serve the HTTP API, /metrics and health probes'
             cand worker 'Run jobs'
             cand reaper 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)'
@@ -63,6 +65,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
             cand --wait 'Wait for the job to finish and print its result'
+            cand --stream 'Write the job''s streamed output to stdout as it arrives (a new attempt is noted on stderr), then exit with the job''s exit code (0 succeeded, 3 dead or cancelled)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -88,6 +91,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
             cand --wait 'Wait for the job to finish'
+            cand --follow 'Write the job''s streamed output instead, from its first chunk, as it arrives, then exit with the job''s exit code (0 succeeded, 3 dead or cancelled)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -180,6 +184,119 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand limit 'Set, change or clear a queue''s limits (enforced across every worker)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlqd;queues;limit'= {
+            cand --rate 'Most job starts per period: N/s, N/m or N/h (a token bucket)'
+            cand --burst 'Starts the rate lets save up while the queue is idle (default 1)'
+            cand --max-active 'Most jobs of the queue running at once, across every worker'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --clear 'Clear every limit first (then apply the other flags, if any)'
+            cand --json 'Print the queue''s limits as JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;queues;help'= {
+            cand limit 'Set, change or clear a queue''s limits (enforced across every worker)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlqd;queues;help;limit'= {
+        }
+        &'mlqd;queues;help;help'= {
+        }
+        &'mlqd;jobs'= {
+            cand -q 'The queue'
+            cand --queue 'The queue'
+            cand -s 'scheduled, pending, active, retry, dead, succeeded or cancelled'
+            cand --state 'scheduled, pending, active, retry, dead, succeeded or cancelled'
+            cand --limit 'Jobs per page (1 to 500)'
+            cand --cursor 'Where the page starts: the cursor the previous page printed'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --json 'Print JSON: {"jobs":[status…],"next_cursor"}'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;cron'= {
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand set 'Create or replace a schedule'
+            cand list 'Show every schedule: timing, queue, next and last run, last job'
+            cand rm 'Delete a schedule (runs already posted stay in their queue)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlqd;cron;set'= {
+            cand --every 'Run every this long (at least 1s), counted from now'
+            cand --cron 'Run at the times a cron expression names: 5 fields (minute hour day month weekday), or 6 with seconds first'
+            cand --tz 'IANA time zone the cron expression is read in (default UTC)'
+            cand -q 'Queue the runs are posted to'
+            cand --queue 'Queue the runs are posted to'
+            cand --priority 'Priority of each run, from -100 to 100'
+            cand --max-retries 'Retries after a run''s first failure (default 3)'
+            cand --max-stalls 'Lost leases a run tolerates before it is dead (default 3)'
+            cand --timeout 'Execution limit per attempt'
+            cand --result-ttl 'How long to keep each run''s result (default 24h)'
+            cand --callback 'URL to POST each run''s status to once it is finished'
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --json 'Print the schedule as JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;cron;list'= {
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;cron;rm'= {
+            cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
+            cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
+            cand --log-format 'Log format on stderr'
+            cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mlqd;cron;help'= {
+            cand set 'Create or replace a schedule'
+            cand list 'Show every schedule: timing, queue, next and last run, last job'
+            cand rm 'Delete a schedule (runs already posted stay in their queue)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mlqd;cron;help;set'= {
+        }
+        &'mlqd;cron;help;list'= {
+        }
+        &'mlqd;cron;help;rm'= {
+        }
+        &'mlqd;cron;help;help'= {
         }
         &'mlqd;serve'= {
             cand --listen 'Address to listen on (port 0 picks a free port; the address is printed)'
@@ -191,6 +308,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --max-wait 'Longest ?wait= a request may ask for'
             cand --drain-timeout 'On SIGTERM/SIGINT, how long in-flight requests may finish'
             cand --redis-timeout 'Longest wait for one Redis answer; past it a request gets 503'
+            cand --recent 'Cancelled jobs per queue kept listable (GET /v1/queues/{queue}/jobs?state=cancelled), newest first (0: none)'
             cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
@@ -215,6 +333,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --lease 'Lease length; renewed every third of it while the job runs'
             cand --timeout 'Execution limit for jobs that do not set their own'
             cand --max-result 'Largest result a handler may return'
+            cand --max-stream 'Bytes of streamed output (`emit`, exec `stream` lines) kept per job; beyond it the oldest chunks are trimmed and readers are told'
             cand --batch-size 'Jobs per handler call (dynamic batching)'
             cand --batch-wait 'How long to wait for a batch to fill'
             cand --drain-timeout 'On SIGTERM/SIGINT, how long running jobs may finish before they are handed back'
@@ -224,6 +343,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --worker-id 'Worker id (default host-pid-random)'
             cand --callback-secret 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>'
             cand --metrics-listen 'Serve Prometheus metrics at http://ADDR/metrics'
+            cand --recent 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire'
             cand --breaker-threshold 'Stop claiming after this many failed jobs in a row (0 = never)'
             cand --breaker-cooldown 'How long claiming stops when the breaker opens, before one trial job'
             cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
@@ -269,6 +389,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --lease 'Lease length; renewed every third of it while the job runs'
             cand --timeout 'Execution limit for jobs that do not set their own'
             cand --max-result 'Largest result a handler may return'
+            cand --max-stream 'Bytes of streamed output (`emit`, exec `stream` lines) kept per job; beyond it the oldest chunks are trimmed and readers are told'
             cand --batch-size 'Jobs per handler call (dynamic batching)'
             cand --batch-wait 'How long to wait for a batch to fill'
             cand --drain-timeout 'On SIGTERM/SIGINT, how long running jobs may finish before they are handed back'
@@ -278,6 +399,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --worker-id 'Worker id (default host-pid-random)'
             cand --callback-secret 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>'
             cand --metrics-listen 'Serve Prometheus metrics at http://ADDR/metrics'
+            cand --recent 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire'
             cand --breaker-threshold 'Stop claiming after this many failed jobs in a row (0 = never)'
             cand --breaker-cooldown 'How long claiming stops when the breaker opens, before one trial job'
             cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
@@ -329,12 +451,17 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --latency-jobs 'Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)'
             cand --rate 'Arrivals per second in the start-latency phase'
             cand --plot 'Draw drain throughput against concurrency into this SVG file'
+            cand --stream-chunks 'With --stream: chunks the emit phase''s handler emits'
+            cand --chunk-bytes 'With --stream: bytes per chunk in the emit phase'
+            cand --stream-latency-chunks 'With --stream: chunks emitted for the latency figures (0 skips), at --stream-rate'
+            cand --stream-rate 'With --stream: chunks per second in the latency phase'
             cand --redis-url 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]'
             cand --namespace 'Key prefix, so several mlqd setups can share one Redis'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)'
             cand --no-worker-process 'Skip the worker-memory phase (it starts a real `mlqd worker` process)'
             cand --json 'Print JSON'
+            cand --stream 'Measure streamed output instead: how fast one handler emits and Redis stores chunks, and the latency from `emit` to a reader of `GET /v1/jobs/{id}/stream`'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -367,7 +494,9 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand result 'Write a finished job''s result bytes'
             cand cancel 'Cancel a pending or running job'
             cand dlq 'List, requeue or purge dead jobs'
-            cand queues 'Show every queue''s counts'
+            cand queues 'Show every queue''s counts and limits; set limits (`queues limit`)'
+            cand jobs 'List a queue''s jobs in one state, a page at a time'
+            cand cron 'Periodic jobs: set, list or remove schedules'
             cand serve 'Serve the HTTP API, /metrics and health probes'
             cand worker 'Run jobs'
             cand reaper 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)'
@@ -399,6 +528,22 @@ set edit:completion:arg-completer[mlqd] = {|@words|
         &'mlqd;help;dlq;purge'= {
         }
         &'mlqd;help;queues'= {
+            cand limit 'Set, change or clear a queue''s limits (enforced across every worker)'
+        }
+        &'mlqd;help;queues;limit'= {
+        }
+        &'mlqd;help;jobs'= {
+        }
+        &'mlqd;help;cron'= {
+            cand set 'Create or replace a schedule'
+            cand list 'Show every schedule: timing, queue, next and last run, last job'
+            cand rm 'Delete a schedule (runs already posted stay in their queue)'
+        }
+        &'mlqd;help;cron;set'= {
+        }
+        &'mlqd;help;cron;list'= {
+        }
+        &'mlqd;help;cron;rm'= {
         }
         &'mlqd;help;serve'= {
         }

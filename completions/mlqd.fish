@@ -36,7 +36,9 @@ complete -c mlqd -n "__fish_mlqd_needs_command" -f -a "status" -d 'Show a job\'s
 complete -c mlqd -n "__fish_mlqd_needs_command" -f -a "result" -d 'Write a finished job\'s result bytes'
 complete -c mlqd -n "__fish_mlqd_needs_command" -f -a "cancel" -d 'Cancel a pending or running job'
 complete -c mlqd -n "__fish_mlqd_needs_command" -f -a "dlq" -d 'List, requeue or purge dead jobs'
-complete -c mlqd -n "__fish_mlqd_needs_command" -f -a "queues" -d 'Show every queue\'s counts'
+complete -c mlqd -n "__fish_mlqd_needs_command" -f -a "queues" -d 'Show every queue\'s counts and limits; set limits (`queues limit`)'
+complete -c mlqd -n "__fish_mlqd_needs_command" -f -a "jobs" -d 'List a queue\'s jobs in one state, a page at a time'
+complete -c mlqd -n "__fish_mlqd_needs_command" -f -a "cron" -d 'Periodic jobs: set, list or remove schedules'
 complete -c mlqd -n "__fish_mlqd_needs_command" -f -a "serve" -d 'Serve the HTTP API, /metrics and health probes'
 complete -c mlqd -n "__fish_mlqd_needs_command" -f -a "worker" -d 'Run jobs'
 complete -c mlqd -n "__fish_mlqd_needs_command" -f -a "reaper" -d 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)'
@@ -66,6 +68,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l log-format -d 'Log fo
 json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l wait -d 'Wait for the job to finish and print its result'
+complete -c mlqd -n "__fish_mlqd_using_subcommand post" -l stream -d 'Write the job\'s streamed output to stdout as it arrives (a new attempt is noted on stderr), then exit with the job\'s exit code (0 succeeded, 3 dead or cancelled)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand post" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand status" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
@@ -84,6 +87,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l log-format -d 'Log 
 json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l wait -d 'Wait for the job to finish'
+complete -c mlqd -n "__fish_mlqd_using_subcommand result" -l follow -d 'Write the job\'s streamed output instead, from its first chunk, as it arrives, then exit with the job\'s exit code (0 succeeded, 3 dead or cancelled)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand result" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand cancel" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
@@ -135,14 +139,90 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcomman
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "requeue" -d 'Put dead jobs back in their queue with a fresh retry budget'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete dead jobs for good'
 complete -c mlqd -n "__fish_mlqd_using_subcommand dlq; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -l json -d 'Print JSON'
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -s h -l help -d 'Print help'
-complete -c mlqd -n "__fish_mlqd_using_subcommand queues" -s V -l version -d 'Print version'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -l json -d 'Print JSON'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -s h -l help -d 'Print help'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -s V -l version -d 'Print version'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -f -a "limit" -d 'Set, change or clear a queue\'s limits (enforced across every worker)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and not __fish_seen_subcommand_from limit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l rate -d 'Most job starts per period: N/s, N/m or N/h (a token bucket)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l burst -d 'Starts the rate lets save up while the queue is idle (default 1)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l max-active -d 'Most jobs of the queue running at once, across every worker' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l clear -d 'Clear every limit first (then apply the other flags, if any)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -l json -d 'Print the queue\'s limits as JSON'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -s h -l help -d 'Print help'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from limit" -s V -l version -d 'Print version'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from help" -f -a "limit" -d 'Set, change or clear a queue\'s limits (enforced across every worker)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand queues; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -s q -l queue -d 'The queue' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -s s -l state -d 'scheduled, pending, active, retry, dead, succeeded or cancelled' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l limit -d 'Jobs per page (1 to 500)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l cursor -d 'Where the page starts: the cursor the previous page printed' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -l json -d 'Print JSON: {"jobs":[status…],"next_cursor"}'
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -s h -l help -d 'Print help'
+complete -c mlqd -n "__fish_mlqd_using_subcommand jobs" -s V -l version -d 'Print version'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -s h -l help -d 'Print help'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -s V -l version -d 'Print version'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -f -a "set" -d 'Create or replace a schedule'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -f -a "list" -d 'Show every schedule: timing, queue, next and last run, last job'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -f -a "rm" -d 'Delete a schedule (runs already posted stay in their queue)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and not __fish_seen_subcommand_from set list rm help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l every -d 'Run every this long (at least 1s), counted from now' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l cron -d 'Run at the times a cron expression names: 5 fields (minute hour day month weekday), or 6 with seconds first' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l tz -d 'IANA time zone the cron expression is read in (default UTC)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -s q -l queue -d 'Queue the runs are posted to' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l priority -d 'Priority of each run, from -100 to 100' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l max-retries -d 'Retries after a run\'s first failure (default 3)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l max-stalls -d 'Lost leases a run tolerates before it is dead (default 3)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l timeout -d 'Execution limit per attempt' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l result-ttl -d 'How long to keep each run\'s result (default 24h)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l callback -d 'URL to POST each run\'s status to once it is finished' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -l json -d 'Print the schedule as JSON'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from help" -f -a "set" -d 'Create or replace a schedule'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show every schedule: timing, queue, next and last run, last job'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Delete a schedule (runs already posted stay in their queue)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand cron; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l listen -d 'Address to listen on (port 0 picks a free port; the address is printed)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l token -d 'Bearer token every /v1 route requires (/healthz and /readyz stay open)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l metrics-token -d 'Bearer token /metrics requires (open when unset)' -r
@@ -152,6 +232,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l max-pending -d 'N or
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l max-wait -d 'Longest ?wait= a request may ask for' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l drain-timeout -d 'On SIGTERM/SIGINT, how long in-flight requests may finish' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l redis-timeout -d 'Longest wait for one Redis answer; past it a request gets 503' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l recent -d 'Cancelled jobs per queue kept listable (GET /v1/queues/{queue}/jobs?state=cancelled), newest first (0: none)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
@@ -167,12 +248,14 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -s c -l concurrency -l
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l builtin -d 'A handler built into mlqd, for tests, demos and benchmarks' -r -f -a "echo\t'returns the payload as the result, with its content type'
 sleep\t'takes {"ms": N}: sleeps N ms, reporting progress about ten times, then returns the payload (a payload without "ms" fails for good)'
 fail\t'always fails, retryably (the job is retried, then dead)'
-noop\t'returns an empty result at once'"
+noop\t'returns an empty result at once'
+stream\t'takes {"chunks": N, "ms": M}: emits N lines of output ("chunk 0", "chunk 1", …) M ms apart, then returns {"chunks": N}'"
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l exec -d 'Run jobs through CMD: one long-lived process per concurrency slot, speaking JSON Lines on stdin/stdout (split like a shell would, never run through one)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l http -d 'Run jobs by POSTing their payloads to a model server at URL' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l lease -d 'Lease length; renewed every third of it while the job runs' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l timeout -d 'Execution limit for jobs that do not set their own' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l max-result -d 'Largest result a handler may return' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l max-stream -d 'Bytes of streamed output (`emit`, exec `stream` lines) kept per job; beyond it the oldest chunks are trimmed and readers are told' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l batch-size -d 'Jobs per handler call (dynamic batching)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l batch-wait -d 'How long to wait for a batch to fill' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l drain-timeout -d 'On SIGTERM/SIGINT, how long running jobs may finish before they are handed back' -r
@@ -182,6 +265,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l retry-backoff-max -
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l worker-id -d 'Worker id (default host-pid-random)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l callback-secret -d 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l metrics-listen -d 'Serve Prometheus metrics at http://ADDR/metrics' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l recent -d 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l breaker-threshold -d 'Stop claiming after this many failed jobs in a row (0 = never)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l breaker-cooldown -d 'How long claiming stops when the breaker opens, before one trial job' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
@@ -215,12 +299,14 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand up" -s c -l concurrency -l wor
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l builtin -d 'A handler built into mlqd, for tests, demos and benchmarks' -r -f -a "echo\t'returns the payload as the result, with its content type'
 sleep\t'takes {"ms": N}: sleeps N ms, reporting progress about ten times, then returns the payload (a payload without "ms" fails for good)'
 fail\t'always fails, retryably (the job is retried, then dead)'
-noop\t'returns an empty result at once'"
+noop\t'returns an empty result at once'
+stream\t'takes {"chunks": N, "ms": M}: emits N lines of output ("chunk 0", "chunk 1", …) M ms apart, then returns {"chunks": N}'"
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l exec -d 'Run jobs through CMD: one long-lived process per concurrency slot, speaking JSON Lines on stdin/stdout (split like a shell would, never run through one)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l http -d 'Run jobs by POSTing their payloads to a model server at URL' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l lease -d 'Lease length; renewed every third of it while the job runs' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l timeout -d 'Execution limit for jobs that do not set their own' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l max-result -d 'Largest result a handler may return' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l max-stream -d 'Bytes of streamed output (`emit`, exec `stream` lines) kept per job; beyond it the oldest chunks are trimmed and readers are told' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l batch-size -d 'Jobs per handler call (dynamic batching)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l batch-wait -d 'How long to wait for a batch to fill' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l drain-timeout -d 'On SIGTERM/SIGINT, how long running jobs may finish before they are handed back' -r
@@ -230,6 +316,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l retry-backoff-max -d 'L
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l worker-id -d 'Worker id (default host-pid-random)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l callback-secret -d 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l metrics-listen -d 'Serve Prometheus metrics at http://ADDR/metrics' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l recent -d 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l breaker-threshold -d 'Stop claiming after this many failed jobs in a row (0 = never)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l breaker-cooldown -d 'How long claiming stops when the breaker opens, before one trial job' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
@@ -271,6 +358,10 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l serial-jobs -d 'Jobs
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l latency-jobs -d 'Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l rate -d 'Arrivals per second in the start-latency phase' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l plot -d 'Draw drain throughput against concurrency into this SVG file' -r -F
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream-chunks -d 'With --stream: chunks the emit phase\'s handler emits' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l chunk-bytes -d 'With --stream: bytes per chunk in the emit phase' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream-latency-chunks -d 'With --stream: chunks emitted for the latency figures (0 skips), at --stream-rate' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream-rate -d 'With --stream: chunks per second in the latency phase' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l namespace -d 'Key prefix, so several mlqd setups can share one Redis' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
@@ -278,6 +369,7 @@ json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l no-worker-process -d 'Skip the worker-memory phase (it starts a real `mlqd worker` process)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l json -d 'Print JSON'
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l stream -d 'Measure streamed output instead: how fast one handler emits and Redis stores chunks, and the latency from `emit` to a reader of `GET /v1/jobs/{id}/stream`'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -s V -l version -d 'Print version'
 complete -c mlqd -n "__fish_mlqd_using_subcommand completions" -l redis-url -d 'Redis URL (`rediss://` for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
@@ -295,22 +387,28 @@ json\t''"
 complete -c mlqd -n "__fish_mlqd_using_subcommand man" -l log-level -d 'Log level filter (e.g. `info`, `debug`, `mlqd=debug`)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand man" -s h -l help -d 'Print help'
 complete -c mlqd -n "__fish_mlqd_using_subcommand man" -s V -l version -d 'Print version'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "post" -d 'Post a job and print its id'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "status" -d 'Show a job\'s state, progress, attempts and history'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "result" -d 'Write a finished job\'s result bytes'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "cancel" -d 'Cancel a pending or running job'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "dlq" -d 'List, requeue or purge dead jobs'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "queues" -d 'Show every queue\'s counts'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "serve" -d 'Serve the HTTP API, /metrics and health probes'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "worker" -d 'Run jobs'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "reaper" -d 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "up" -d 'One-machine mode: Redis (managed), the HTTP API, a worker and the reaper in one process'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "workers" -d 'Show the live workers'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "top" -d 'Live view of queues, workers, throughput and the reaper leader'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "bench" -d 'Load generator: enqueue and drain throughput, start latency, Redis cost per job'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "man" -d 'Print the manual page, or write every page with --dir'
-complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues serve worker reaper up workers top bench completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "post" -d 'Post a job and print its id'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "status" -d 'Show a job\'s state, progress, attempts and history'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "result" -d 'Write a finished job\'s result bytes'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "cancel" -d 'Cancel a pending or running job'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "dlq" -d 'List, requeue or purge dead jobs'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "queues" -d 'Show every queue\'s counts and limits; set limits (`queues limit`)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "jobs" -d 'List a queue\'s jobs in one state, a page at a time'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "cron" -d 'Periodic jobs: set, list or remove schedules'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "serve" -d 'Serve the HTTP API, /metrics and health probes'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "worker" -d 'Run jobs'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "reaper" -d 'Run the leader-elected maintenance only (lost jobs, due jobs, retention)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "up" -d 'One-machine mode: Redis (managed), the HTTP API, a worker and the reaper in one process'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "workers" -d 'Show the live workers'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "top" -d 'Live view of queues, workers, throughput and the reaper leader'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "bench" -d 'Load generator: enqueue and drain throughput, start latency, Redis cost per job'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "man" -d 'Print the manual page, or write every page with --dir'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and not __fish_seen_subcommand_from post status result cancel dlq queues jobs cron serve worker reaper up workers top bench completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mlqd -n "__fish_mlqd_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "list" -d 'List dead jobs, newest first'
 complete -c mlqd -n "__fish_mlqd_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "requeue" -d 'Put dead jobs back in their queue with a fresh retry budget'
 complete -c mlqd -n "__fish_mlqd_using_subcommand help; and __fish_seen_subcommand_from dlq" -f -a "purge" -d 'Delete dead jobs for good'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and __fish_seen_subcommand_from queues" -f -a "limit" -d 'Set, change or clear a queue\'s limits (enforced across every worker)'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and __fish_seen_subcommand_from cron" -f -a "set" -d 'Create or replace a schedule'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and __fish_seen_subcommand_from cron" -f -a "list" -d 'Show every schedule: timing, queue, next and last run, last job'
+complete -c mlqd -n "__fish_mlqd_using_subcommand help; and __fish_seen_subcommand_from cron" -f -a "rm" -d 'Delete a schedule (runs already posted stay in their queue)'

@@ -437,6 +437,8 @@ pub struct QueueStats {
     pub retry: u64,
     pub dead: u64,
     pub paused: bool,
+    /// Rate and concurrency limits; null when the queue has none.
+    pub limits: Option<crate::limits::QueueLimits>,
     pub totals: QueueTotals,
 }
 

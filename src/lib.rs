@@ -3,11 +3,14 @@
 //! # Layout
 //! - [`job`]: what a job is (id, state, options, payload, status record).
 //! - [`error`]: the one error type, with a stable code per variant.
+//! - [`limits`]: queue limits (rate, burst, max_active): their text forms and checks.
 //! - [`units`]: durations (`500ms`) and sizes (`16MiB`) as flags and queries write them.
 //! - [`broker`]: the only module that talks to Redis: keys, one Lua script per state change.
 //! - [`events`]: one pub/sub subscription per process, fanned out to waiters.
 //! - [`client`]: post, status, result, wait, cancel, dead letters; used by the CLI, `serve`
 //!   and library users.
+//! - [`stream`]: a job's streamed output (chunk ids, the in-order live reader behind the SSE
+//!   route, `post --stream` and `result --follow`).
 //! - [`worker`]: claims and runs jobs through a [`Handler`], renews leases, records outcomes.
 //! - [`api`]: the HTTP API (`mlqd serve`, embedded by `mlqd up`): router, auth, limits,
 //!   `?wait=`, SSE, OpenAPI document, and the web dashboard at `/ui` (its files embedded).
@@ -15,7 +18,9 @@
 //! - [`callback`]: POSTs a terminal job's status to its callback URL (workers and the
 //!   reaper send them).
 //! - [`backoff`]: how retry loops wait: doubling delays, and a sleep a stop token cuts short.
-//! - [`reaper`]: leader-elected maintenance: lost jobs, due jobs, retention, invariants.
+//! - [`reaper`]: leader-elected maintenance: lost jobs, due jobs, retention, invariants,
+//!   and the runs of schedules.
+//! - [`schedule`]: periodic jobs: names, `every`/cron timings in a time zone, due times.
 //! - [`top`]: `mlqd top`, the live view: a snapshot collector and a pure ratatui renderer.
 //! - [`bench`]: `mlqd bench`, the in-process load generator and its SVG plot.
 //! - [`cli`]: the `mlqd` command line (clap and anyhow stay here).
@@ -36,7 +41,10 @@ pub mod client;
 pub mod error;
 pub mod events;
 pub mod job;
+pub mod limits;
 pub mod reaper;
+pub mod schedule;
+pub mod stream;
 pub mod telemetry;
 #[cfg(feature = "cli")]
 pub mod top;

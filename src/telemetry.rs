@@ -69,6 +69,22 @@ fn describe() {
         "Jobs per queue and state (pending, scheduled, active, retry, dead), read from Redis at scrape time"
     );
     metrics::describe_gauge!("mlqd_queue_paused", "1 while the queue is paused");
+    metrics::describe_gauge!(
+        "mlqd_queue_limit_max_active",
+        "The queue's max_active limit (0: none)"
+    );
+    metrics::describe_gauge!(
+        "mlqd_queue_limit_rate_per_second",
+        "The queue's rate limit in starts per second (0: none)"
+    );
+    metrics::describe_gauge!(
+        "mlqd_queue_limit_burst",
+        "Starts the queue's rate limit lets save up (0: no rate limit)"
+    );
+    metrics::describe_counter!(
+        "mlqd_queue_limit_held_total",
+        "Claims of this worker that the queue's limits held back"
+    );
     metrics::describe_gauge!("mlqd_workers", "Workers with a recent heartbeat");
     metrics::describe_gauge!(
         "mlqd_reaper_leader_present",
@@ -105,6 +121,8 @@ static LAST_REFRESH: Mutex<Option<(String, Instant)>> = Mutex::new(None);
 /// - `mlqd_queue_depth{queue,state}`: jobs per queue in pending, scheduled, active,
 ///   retry and dead;
 /// - `mlqd_queue_paused{queue}`: 1 while the queue is paused;
+/// - `mlqd_queue_limit_max_active{queue}`, `mlqd_queue_limit_rate_per_second{queue}`,
+///   `mlqd_queue_limit_burst{queue}`: the queue's limits (0 where none is set);
 /// - `mlqd_workers`: workers whose heartbeat is recent;
 /// - `mlqd_reaper_leader_present`: 1 while some process holds the reaper leadership.
 ///
@@ -148,6 +166,22 @@ async fn read_gauges(broker: &Broker) -> crate::Result<()> {
         } else {
             0.0
         });
+        let l = s.limits.clone().unwrap_or_default();
+        let rate = l
+            .rate
+            .as_deref()
+            .and_then(|r| r.parse::<crate::limits::Rate>().ok())
+            .map_or(0.0, |r| r.per_second());
+        for (name, value) in [
+            (
+                "mlqd_queue_limit_max_active",
+                l.max_active.unwrap_or(0) as f64,
+            ),
+            ("mlqd_queue_limit_rate_per_second", rate),
+            ("mlqd_queue_limit_burst", l.burst.unwrap_or(0) as f64),
+        ] {
+            metrics::gauge!(name, "queue" => s.queue.clone()).set(value);
+        }
     }
     let now = broker.time_ms().await?;
     let alive = broker

@@ -219,6 +219,3 @@ def mlqd_env(redis_server: RedisServer, tmp_path: Path, request: pytest.FixtureR
         for log in env.logs:
             print(f"--- {log.name} ---\n{env.tail(log)}")
 
-
-# marks the tests that need the server side of streaming (issue 12), not built yet
-needs_server_streaming = pytest.mark.xfail(strict=True, reason="server-side streaming not landed")

@@ -12,7 +12,7 @@ from typing import Any, Iterator, List
 
 import pytest
 
-from conftest import REPO, Mlqd, needs_server_streaming
+from conftest import REPO, Mlqd
 from test_handler import Handler, job
 
 GENERATE = REPO / "examples" / "generate"
@@ -74,7 +74,6 @@ def test_generate_handler_emits_each_word_and_returns_the_text() -> None:
     assert "n-gram model trained on" in err
 
 
-@needs_server_streaming
 def test_generate_streams_through_a_real_worker(mlqd_env: Mlqd) -> None:
     client = mlqd_env.up()
     mlqd_env.exec_worker(GENERATE / "handler.py", "--queue", "generate")
@@ -84,7 +83,6 @@ def test_generate_streams_through_a_real_worker(mlqd_env: Mlqd) -> None:
     assert client.result(job_id) == "".join(str(p) for p in pieces).encode()
 
 
-@needs_server_streaming
 def test_flask_relay_sends_the_words_to_a_browser(mlqd_env: Mlqd, monkeypatch: pytest.MonkeyPatch) -> None:
     url = mlqd_env.serve()
     mlqd_env.exec_worker(GENERATE / "handler.py", "--queue", "generate")

@@ -12,7 +12,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from conftest import HANDLERS, Mlqd, eventually, needs_server_streaming
+from conftest import HANDLERS, Mlqd, eventually
 
 OPS = HANDLERS / "ops.py"
 BATCH = HANDLERS / "batch.py"
@@ -92,7 +92,6 @@ def test_batch_handler_through_a_real_worker(mlqd_env: Mlqd) -> None:
     assert st["state"] == "dead" and st["error"] == "x must be an integer, got 'three'"
 
 
-@needs_server_streaming
 def test_handler_emit_through_a_real_worker(mlqd_env: Mlqd) -> None:
     client = mlqd_env.up()
     mlqd_env.exec_worker(OPS, "--queue", "ops")
@@ -101,7 +100,6 @@ def test_handler_emit_through_a_real_worker(mlqd_env: Mlqd) -> None:
     assert client.stream(job).text() == "".join(f"a1c{i} " for i in range(5))
 
 
-@needs_server_streaming
 def test_batch_handler_emit_through_a_real_worker(mlqd_env: Mlqd) -> None:
     client = mlqd_env.up()
     ids = client.post_batch("batch", [{"x": 1, "emit": True}, {"x": 2, "emit": True}], max_retries=0)

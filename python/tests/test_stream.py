@@ -1,6 +1,5 @@
 """Client.stream against a real serve + worker: late readers, Last-Event-ID, a connection the
-test cuts mid-stream, attempts. The stream route lands with the server side of streaming
-(issue 12); until then these are expected to fail (strict: they must be unmarked then)."""
+test cuts mid-stream, attempts."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from typing import List, Tuple
 import pytest
 
 import mlqd
-from conftest import HANDLERS, Mlqd, eventually, needs_server_streaming
+from conftest import HANDLERS, Mlqd, eventually
 
 OPS = HANDLERS / "ops.py"
 FIFTY = [f"a1c{i} " for i in range(50)]
@@ -107,7 +106,6 @@ def test_cutter_drops_a_real_event_stream_and_events_resume(mlqd_env: Mlqd) -> N
         cutter.close()
 
 
-@needs_server_streaming
 def test_late_reader_gets_every_chunk_in_order(mlqd_env: Mlqd, fifty: Tuple[mlqd.Client, str, str]) -> None:
     client, job, _ = fifty
 
@@ -123,7 +121,6 @@ def test_late_reader_gets_every_chunk_in_order(mlqd_env: Mlqd, fifty: Tuple[mlqd
     assert (s.duplicates, s.last_event_id) == (0, "1-49")
 
 
-@needs_server_streaming
 def test_last_event_id_resumes_right_after_that_chunk(fifty: Tuple[mlqd.Client, str, str]) -> None:
     client, job, _ = fifty
     client.wait(job, timeout=60)
@@ -133,7 +130,6 @@ def test_last_event_id_resumes_right_after_that_chunk(fifty: Tuple[mlqd.Client, 
     assert list(client.stream(job)) == FIFTY  # a reader after the end replays everything
 
 
-@needs_server_streaming
 def test_stream_survives_a_dropped_connection(mlqd_env: Mlqd, fifty: Tuple[mlqd.Client, str, str]) -> None:
     _, job, url = fifty
     cutter = Cutter(url)
@@ -152,7 +148,6 @@ def test_stream_survives_a_dropped_connection(mlqd_env: Mlqd, fifty: Tuple[mlqd.
         cutter.close()
 
 
-@needs_server_streaming
 def test_a_retried_job_marks_its_new_attempt(mlqd_env: Mlqd) -> None:
     client = mlqd_env.up()
     mlqd_env.exec_worker(OPS, "--queue", "ops", "--retry-backoff", "50ms")
@@ -163,7 +158,6 @@ def test_a_retried_job_marks_its_new_attempt(mlqd_env: Mlqd) -> None:
     assert client.stream(job).text() == "".join(f"a2c{i} " for i in range(5))
 
 
-@needs_server_streaming
 def test_binary_chunks_come_back_as_bytes(mlqd_env: Mlqd) -> None:
     client = mlqd_env.up()
     mlqd_env.exec_worker(OPS, "--queue", "ops")

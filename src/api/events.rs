@@ -114,7 +114,10 @@ pub async fn events(State(st): State<AppState>, ApiPath(id): ApiPath<String>) ->
     Ok(sse(stream))
 }
 
-fn sse(stream: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> Response {
+/// An SSE answer with keep-alive comments, passed through buffering proxies at once.
+pub(super) fn sse(
+    stream: impl Stream<Item = Result<Event, Infallible>> + Send + 'static,
+) -> Response {
     let mut res = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response();

@@ -2,8 +2,8 @@
 //! `mlqd up` embeds it next to a worker and the reaper, so nothing here is global except the
 //! process's Prometheus recorder.
 //!
-//! One file per resource (`jobs`, `payload`, `events`, `queues`, `overview`, `dead`,
-//! `workers`, `health`), the error shape in `error`, request reading in `extract`, payload
+//! One file per resource (`jobs`, `payload`, `events`, `stream`, `queues`, `browse`,
+//! `schedules`, `overview`, `dead`, `workers`, `health`), the error shape in `error`, request reading in `extract`, payload
 //! schemas in `schema`, the OpenAPI document in `openapi`, and the web dashboard (`/ui`, its
 //! files embedded) in `ui`. Every route is registered through `utoipa_axum::routes!`,
 //! so the router and `/openapi.json` are built from the same list.
@@ -11,6 +11,7 @@
 //! Everything goes through [`Client`] (one shared, reconnecting Redis connection per
 //! process, and one pub/sub subscription for every waiter: `?wait=` and SSE).
 
+pub mod browse;
 mod dead;
 pub mod error;
 mod events;
@@ -21,7 +22,9 @@ pub mod openapi;
 pub mod overview;
 mod payload;
 mod queues;
+mod schedules;
 pub mod schema;
+mod stream;
 pub mod ui;
 mod workers;
 
@@ -177,11 +180,16 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::result_ext))
         .routes(routes!(payload::payload))
         .routes(routes!(events::events))
+        .routes(routes!(stream::stream))
         .routes(routes!(overview::overview))
         .routes(routes!(queues::list))
         .routes(routes!(queues::get))
         .routes(routes!(queues::pause))
         .routes(routes!(queues::resume))
+        .routes(routes!(queues::set_limits))
+        .routes(routes!(browse::list))
+        .routes(routes!(schedules::list))
+        .routes(routes!(schedules::put, schedules::delete))
         .routes(routes!(dead::list, dead::purge))
         .routes(routes!(dead::requeue))
         .routes(routes!(workers::list))

@@ -19,8 +19,8 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::error::{ApiResult, ErrorBody};
 use crate::broker::WorkerInfo;
+use crate::broker::info::{info_field, info_number};
 use crate::job::{self, QueueStats};
-use crate::top::snapshot::{info_field, info_number};
 
 /// Shortest gap between two throughput samples.
 pub const SAMPLE_EVERY_MS: i64 = 3_000;

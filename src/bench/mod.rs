@@ -17,11 +17,14 @@
 //!
 //! Then, once, **worker RSS** (`memory`): a real `mlqd worker --builtin noop` child, idle
 //! and then draining `jobs` jobs.
+//!
+//! `mlqd bench --stream` measures streamed output instead (`stream.rs`).
 
 mod latency;
 mod memory;
 pub mod plot;
 mod serial;
+pub mod stream;
 
 pub use serial::Serial;
 
@@ -36,10 +39,10 @@ use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use crate::broker::info::{info_field, info_number};
 use crate::broker::{Broker, BrokerConfig, NewJob};
 use crate::error::{Error, Result};
 use crate::job::{JobId, JobOptions, Payload, QueueName};
-use crate::top::snapshot::{info_field, info_number};
 use crate::worker::{Job, Output, Worker, WorkerConfig};
 
 /// The queue bench uses inside its namespace.

@@ -16,6 +16,7 @@ const HOUSEKEEPING_PERIOD: Duration = Duration::from_millis(100);
 impl Broker {
     /// Takes up to `max` jobs under a lease of `lease`, promoting due jobs and recovering
     /// expired leases on the way (when nothing waits, else at most every 100 ms per queue).
+    /// The queue's limits may hand out fewer, or none (`held` then says when to ask again).
     /// `next_due` is only known when no job was handed out.
     pub async fn claim(
         &self,
@@ -37,6 +38,7 @@ impl Broker {
         let mut it = reply::array(self.conn.invoke(call.invocation()).await?)?.into_iter();
         let next_due = reply::int(&reply::next(&mut it, "next due")?)?;
         let paused = reply::flag(&reply::next(&mut it, "paused")?)?;
+        let held = reply::int(&reply::next(&mut it, "held")?)?;
         let mut jobs = Vec::new();
         while let Some(ulid) = it.next() {
             let ulid = reply::string(ulid)?;
@@ -55,6 +57,7 @@ impl Broker {
             jobs,
             next_due: (next_due >= 0).then(|| Duration::from_millis(next_due as u64)),
             paused,
+            held: (held >= 0).then(|| Duration::from_millis(held as u64)),
         })
     }
 

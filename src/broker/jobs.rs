@@ -67,7 +67,8 @@ impl Broker {
             .arg(id.queue().as_str())
             .arg(self.keys.events_channel())
             .arg(self.keys.cancel_channel())
-            .arg(job::DEFAULT_RESULT_TTL.as_millis() as u64);
+            .arg(job::DEFAULT_RESULT_TTL.as_millis() as u64)
+            .arg(self.config.recent_cap);
         reply::cancelled(self.conn.invoke(call.invocation()).await?)?
             .ok_or_else(|| Error::NotFound(id.to_string()))
     }

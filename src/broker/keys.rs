@@ -19,6 +19,8 @@ fn join(parts: &[&str]) -> String {
 
 /// The hash tag of the worker registry's keys (a ':' keeps it apart from every queue's).
 const REGISTRY_TAG: &str = "{:registry}";
+/// The hash tag of the schedules' keys, for the same reason.
+const SCHEDULES_TAG: &str = "{:schedules}";
 
 /// Keys that belong to the whole namespace (not to one queue).
 #[derive(Clone, Debug)]
@@ -93,6 +95,35 @@ impl Keys {
     pub fn leader(&self) -> String {
         join(&[&self.ns, ":leader"])
     }
+
+    /// The schedules' keys, under their own hash tag.
+    pub fn schedules(&self) -> ScheduleKeys {
+        ScheduleKeys {
+            prefix: format!("{}:{SCHEDULES_TAG}:", self.ns),
+        }
+    }
+}
+
+/// The keys of the periodic jobs, all under `<ns>:{:schedules}:` so their scripts stay on
+/// one slot (a run's job lives in its queue's slot: it is posted by its own script).
+#[derive(Clone, Debug)]
+pub struct ScheduleKeys {
+    prefix: String,
+}
+
+impl ScheduleKeys {
+    /// HASH name -> the schedule's spec JSON.
+    pub fn defs(&self) -> String {
+        format!("{}defs", self.prefix)
+    }
+    /// ZSET name -> when its next run is due (ms).
+    pub fn next(&self) -> String {
+        format!("{}next", self.prefix)
+    }
+    /// HASH name -> "<due ms> <job id>" of the last run posted.
+    pub fn runs(&self) -> String {
+        format!("{}runs", self.prefix)
+    }
 }
 
 /// The keys of one queue, all under `<ns>:{<queue>}:`.
@@ -153,6 +184,11 @@ impl QueueKeys {
     pub fn paused(&self) -> String {
         self.key("paused")
     }
+    /// HASH of the queue's limits (rate, per, period, burst, max_active) and its token
+    /// bucket (tokens, ts); absent when the queue has none.
+    pub fn limits(&self) -> String {
+        self.key("limits")
+    }
     /// STRING that exists for one housekeeping period after a claim promoted due jobs and
     /// recovered expired leases (so busy workers do not repeat it on every claim).
     pub fn tidied(&self) -> String {
@@ -168,9 +204,30 @@ impl QueueKeys {
     pub fn notify(&self) -> String {
         self.key("notify")
     }
+    /// ZSET of recently succeeded ulids by finish time (ms), capped (`--recent`): what
+    /// browsing lists succeeded jobs from.
+    pub fn recent_succeeded(&self) -> String {
+        self.key("recent:succeeded")
+    }
+    /// ZSET of recently cancelled ulids by cancel time (ms), capped (`--recent`).
+    pub fn recent_cancelled(&self) -> String {
+        self.key("recent:cancelled")
+    }
+    /// ZSET ulid -> when the janitor next checks that job's output stream (ms): kept while
+    /// the job lives, expiring with its done record, deleted once the job is gone.
+    pub fn streams(&self) -> String {
+        self.key("streams")
+    }
     /// STRING record of a succeeded or cancelled job, with a TTL.
     pub fn done(&self, ulid: &str) -> String {
         join(&[&self.prefix, "done:", ulid])
+    }
+    /// STREAM of a job's output chunks, capped in bytes (`--max-stream`): entry id
+    /// `<attempt>-<seq>`, fields `d` (the bytes), `e` (bytes of the job's output up to and
+    /// with this chunk, every attempt counted), and on the first chunk an attempt stores `p`
+    /// (the id of the chunk it follows, '' for none).
+    pub fn stream(&self, ulid: &str) -> String {
+        format!("{}stream:{}", self.prefix, ulid)
     }
     /// STRING idempotency key -> ulid of the first job, with a TTL.
     pub fn idem(&self, key: &str) -> String {
@@ -190,7 +247,7 @@ impl QueueKeys {
     }
 }
 
-/// The keys of one job: its queue's, and its own done record.
+/// The keys of one job: its queue's, and its own done record and output stream.
 #[derive(Clone, Debug)]
 pub struct JobKeys {
     queue: QueueKeys,
@@ -201,6 +258,10 @@ impl JobKeys {
     /// STRING record of this job once succeeded or cancelled, with a TTL.
     pub fn done(&self) -> String {
         self.queue.done(&self.ulid)
+    }
+    /// STREAM of this job's output chunks.
+    pub fn stream(&self) -> String {
+        self.queue.stream(&self.ulid)
     }
 }
 
@@ -263,9 +324,14 @@ mod tests {
             q.stats(),
             q.notify(),
             q.paused(),
+            q.limits(),
+            q.recent_succeeded(),
+            q.recent_cancelled(),
             q.wake(),
             q.tidied(),
+            q.streams(),
             q.done("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+            q.stream("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
             q.idem("k{with}braces"),
         ] {
             assert!(k.starts_with("mlqd:{predict}:"), "{k}");
@@ -285,6 +351,11 @@ mod tests {
         assert!(QueueName::new(":registry").is_err());
         assert_eq!(slot_tag("a:{}:b"), "a:{}:b");
         assert_eq!(slot_tag("ns:{q}:done:{x}"), "q");
+        let s = keys.schedules();
+        for k in [s.defs(), s.next(), s.runs()] {
+            assert_eq!(slot_tag(&k), ":schedules", "{k}");
+        }
+        assert!(QueueName::new(":schedules").is_err());
     }
 
     #[test]

@@ -8,24 +8,32 @@
 //! - `reply`: script replies read into typed values; `codec`: job records ⇄ structs;
 //! - `types`: what the methods take and give back;
 //! - `enqueue` · `claim` (claim, renew, progress) · `outcomes` (complete, fail, handback) ·
-//!   `jobs` (status, cancel) · `queues` (names, stats, pause) · `maintenance` (recover,
+//!   `jobs` (status, cancel) · `queues` (names, stats, pause) · `limits` (rate, burst,
+//!   max_active) · `browse` (pages of a queue's jobs by state) · `maintenance` (recover,
 //!   promote, notices, sweep) · `dead` (dead letters) · `registry` (heartbeats, workers,
-//!   leader) · `waiting` (the wake-up `Waker`, pub/sub `Subscription`).
+//!   leader) · `schedules` (periodic jobs: specs, next runs, last runs) · `waiting` (the
+//!   wake-up `Waker`, pub/sub `Subscription`) · `stream` (jobs' output chunks: append,
+//!   read, the janitor's check).
 
+mod browse;
 mod claim;
 pub mod codec;
 mod conn;
 mod dead;
 mod enqueue;
+pub mod info;
 mod jobs;
 pub mod keys;
+mod limits;
 mod maintenance;
 mod outcomes;
 mod payload;
 mod queues;
 mod registry;
 mod reply;
+mod schedules;
 pub(crate) mod scripts;
+mod stream;
 mod types;
 mod waiting;
 
@@ -33,9 +41,12 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use browse::{MAX_PAGE, Page};
 pub use codec::Header;
 pub use conn::redact;
-pub use keys::{JobKeys, Keys, QueueKeys, WorkerKeys};
+pub use keys::{JobKeys, Keys, QueueKeys, ScheduleKeys, WorkerKeys};
+pub use schedules::StoredSchedule;
+pub use stream::{ChunkBatch, STREAM_CHECK, StoredChunk, StreamCheck, StreamPage};
 pub use types::{
     Backoff, Cancelled, Claim, ClaimedJob, Enqueued, Failure, Fence, Flagged, NewJob, Recovered,
     ScanTarget, Selection, Success, WorkerInfo,
@@ -46,6 +57,9 @@ use crate::error::Result;
 use crate::job::QueueName;
 use conn::Conn;
 
+/// Finished jobs per queue and state that browsing can list, by default (`--recent`).
+pub const DEFAULT_RECENT: u64 = 1000;
+
 /// How a Broker connects.
 #[derive(Clone, Debug)]
 pub struct BrokerConfig {
@@ -55,6 +69,9 @@ pub struct BrokerConfig {
     pub op_timeout: Duration,
     /// Most dead jobs kept per queue; the oldest go first.
     pub dead_cap: u64,
+    /// Most succeeded and most cancelled jobs kept per queue in the index that browsing
+    /// lists them from (`--recent`); 0 keeps none. Their records expire on their own.
+    pub recent_cap: u64,
 }
 
 impl BrokerConfig {
@@ -64,6 +81,7 @@ impl BrokerConfig {
             namespace: namespace.into(),
             op_timeout: Duration::from_secs(5),
             dead_cap: 10_000,
+            recent_cap: DEFAULT_RECENT,
         }
     }
 }

@@ -26,7 +26,8 @@ impl Broker {
         call.arg(worker)
             .arg(queue.as_str())
             .arg(self.keys.events_channel())
-            .arg(job::DEFAULT_RESULT_TTL.as_millis() as u64);
+            .arg(job::DEFAULT_RESULT_TTL.as_millis() as u64)
+            .arg(self.config.recent_cap);
         for s in items {
             call.arg(s.ulid.as_str())
                 .arg(s.attempt)

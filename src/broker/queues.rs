@@ -55,9 +55,10 @@ impl Broker {
             .zcard(k.active())
             .zcard(k.dead())
             .exists(k.paused())
-            .hgetall(k.stats());
+            .hgetall(k.stats())
+            .hgetall(k.limits());
         #[allow(clippy::type_complexity)]
-        let (p, pr, sc, rt, ac, de, paused, totals): (
+        let (p, pr, sc, rt, ac, de, paused, totals, limits): (
             u64,
             u64,
             u64,
@@ -66,6 +67,7 @@ impl Broker {
             u64,
             bool,
             HashMap<String, u64>,
+            HashMap<String, String>,
         ) = self.conn.pipe(&pipe).await?;
         let t = |name: &str| totals.get(name).copied().unwrap_or(0);
         Ok(QueueStats {
@@ -76,6 +78,7 @@ impl Broker {
             retry: rt,
             dead: de,
             paused,
+            limits: super::limits::limits_of(&limits),
             totals: QueueTotals {
                 enqueued: t("enqueued"),
                 succeeded: t("succeeded"),

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use redis::{Script, ToRedisArgs};
 
-use super::keys::{JobKeys, Keys, QueueKeys, WorkerKeys};
+use super::keys::{JobKeys, Keys, QueueKeys, ScheduleKeys, WorkerKeys};
 
 const PRELUDE: &str = include_str!("scripts/prelude.lua");
 
@@ -47,14 +47,17 @@ impl<S> ScriptDef<S> {
     pub fn call_short<'s>(&'static self, scope: &'s S, n: usize) -> Call<'s, S> {
         let script = self.script();
         let keys = &self.keys[..n.min(self.keys.len())];
-        let mut cmd = redis::Cmd::with_capacity(keys.len() + 8, 64 * (keys.len() + 8));
+        let mut cmd = redis::Cmd::with_capacity(keys.len() + 8, 48 * keys.len() + 256);
         cmd.arg("EVALSHA").arg(script.get_hash()).arg(keys.len());
         for (_, key) in keys {
             cmd.arg(key(scope));
         }
         Call {
-            scope: std::marker::PhantomData,
+            def: self,
+            scope,
             inv: Invocation { cmd, script },
+            keys: keys.len(),
+            late: Vec::new(),
         }
     }
 
@@ -79,9 +82,10 @@ impl<S> ScriptDef<S> {
         };
         // the command is written once, in place: EVALSHA, the hash, the KEYS, then each
         // argument as the caller adds it (no copy of the arguments on the way out)
-        let mut cmd = redis::cmd("EVALSHA");
-        cmd.arg(script.get_hash())
-            .arg(self.keys.len() + tail_keys.len());
+        let n = self.keys.len() + tail_keys.len();
+        // sized for the keys and a few arguments, so writing them seldom reallocates
+        let mut cmd = redis::Cmd::with_capacity(n + 8, 48 * n + 256);
+        cmd.arg("EVALSHA").arg(script.get_hash()).arg(n);
         for (_, key) in self.keys {
             cmd.arg(key(scope));
         }
@@ -89,8 +93,11 @@ impl<S> ScriptDef<S> {
             cmd.arg(key.as_str());
         }
         Call {
-            scope: std::marker::PhantomData,
+            def: self,
+            scope,
             inv: Invocation { cmd, script },
+            keys: n,
+            late: Vec::new(),
         }
     }
 }
@@ -102,10 +109,18 @@ pub(crate) struct Invocation {
     pub script: &'static Script,
 }
 
-/// A script call being built: KEYS from the declaration, then ARGV.
+/// A script call being built: KEYS from the declaration, then ARGV. The command is
+/// written in place as arguments come; a tail key added after arguments (a call that
+/// adds each item's key and arguments together) makes [`Call::invocation`] rewrite it once
+/// with every key in front.
 pub(crate) struct Call<'s, S: 'static> {
-    scope: std::marker::PhantomData<&'s S>,
+    def: &'static ScriptDef<S>,
+    scope: &'s S,
     inv: Invocation,
+    /// Keys in the command so far (fixed and tail).
+    keys: usize,
+    /// Tail keys added after the command's arguments began.
+    late: Vec<String>,
 }
 
 impl<S> Call<'_, S> {
@@ -114,7 +129,41 @@ impl<S> Call<'_, S> {
         self
     }
 
-    pub fn invocation(&self) -> &Invocation {
+    /// Adds the tail key of one item (e.g. `done:<ulid>` for a ulid), in ARGV order.
+    pub fn tail(&mut self, item: &str) -> &mut Self {
+        match self.def.tail {
+            Some((_, key)) => self.late.push(key(self.scope, item)),
+            None => debug_assert!(false, "{} takes no variadic keys", self.def.name),
+        }
+        self
+    }
+
+    /// The call, ready to send.
+    pub fn invocation(&mut self) -> &Invocation {
+        if !self.late.is_empty() {
+            let late = std::mem::take(&mut self.late);
+            let old = std::mem::replace(&mut self.inv.cmd, redis::Cmd::new());
+            // EVALSHA, the hash, the key count, the keys so far, then the arguments
+            let mut args = old.args_iter().map(|a| match a {
+                redis::Arg::Simple(bytes) => bytes,
+                _ => &b"0"[..], // a cursor: never in a script call
+            });
+            let cmd = &mut self.inv.cmd;
+            cmd.arg(args.next().unwrap_or(b"EVALSHA"))
+                .arg(args.next().unwrap_or_default());
+            args.next();
+            cmd.arg(self.keys + late.len());
+            for key in args.by_ref().take(self.keys) {
+                cmd.arg(key);
+            }
+            for key in &late {
+                cmd.arg(key.as_str());
+            }
+            for a in args {
+                cmd.arg(a);
+            }
+            self.keys += late.len();
+        }
         &self.inv
     }
 }
@@ -235,22 +284,29 @@ scripts! {
         [pending, specs, stats, wake, prio, seq, scheduled, retry, payloads] + idem;
     CLAIM: QueueKeys = claim [
         pending, prio, seq, scheduled, retry, active, specs, payloads, meta, dead, stats,
-        paused, wake, tidied, notify,
+        paused, wake, tidied, notify, limits,
     ];
     RENEW: QueueKeys = renew [active, meta];
-    COMPLETE: QueueKeys = complete [active, specs, payloads, meta, stats] + done;
-    FAIL: QueueKeys = fail [active, retry, dead, specs, payloads, meta, stats, wake];
+    LIMITS: QueueKeys = limits [limits, wake];
+    COMPLETE: QueueKeys = complete
+        [active, specs, payloads, meta, stats, limits, wake, recent_succeeded] + done;
+    FAIL: QueueKeys = fail [active, retry, dead, specs, payloads, meta, stats, wake, limits];
     HANDBACK: QueueKeys = handback [active, pending, prio, seq, specs, meta, wake];
     PROGRESS: QueueKeys = progress [active, meta];
     CANCEL: JobKeys = cancel [
         pending, prio, scheduled, retry, active, dead, specs, payloads, meta, stats, done,
-        notify,
+        notify, recent_cancelled,
     ];
     RECOVER: QueueKeys = recover
         [active, pending, prio, seq, specs, payloads, meta, dead, stats, wake, notify];
     PROMOTE: QueueKeys = promote [scheduled, retry, pending, prio, seq, specs, wake];
     STATUS: JobKeys = status [done, specs, meta, active, scheduled, retry, dead];
     DLQ_LIST: QueueKeys = dlq_list [dead, specs, meta];
+    BROWSE: QueueKeys = browse [
+        pending, prio, scheduled, retry, active, dead, specs, meta, recent_succeeded,
+        recent_cancelled,
+    ];
+    READ_DONE: QueueKeys = read_done [] + done;
     DLQ_REQUEUE: QueueKeys = dlq_requeue [dead, pending, prio, seq, specs, meta, stats, wake];
     DLQ_PURGE: QueueKeys = dlq_purge [dead, specs, payloads, meta];
     HEARTBEAT: WorkerKeys = heartbeat [workers, worker];
@@ -258,11 +314,18 @@ scripts! {
     LEADER_ACQUIRE: Keys = leader_acquire [leader];
     LEADER_RENEW: Keys = leader_renew [leader];
     LEADER_RELEASE: Keys = leader_release [leader];
+    SCHEDULE_SET: ScheduleKeys = schedule_set [defs, next, runs];
+    SCHEDULE_RM: ScheduleKeys = schedule_rm [defs, next, runs];
+    SCHEDULE_ADVANCE: ScheduleKeys = schedule_advance [defs, next, runs];
     SWEEP: QueueKeys = sweep [
         pending, prio, seq, scheduled, retry, active, dead, specs, payloads, meta, wake,
     ];
     SWEEP_SCAN: QueueKeys = sweep_scan
         [pending, prio, scheduled, retry, active, dead, specs, meta];
+    STREAM_APPEND: QueueKeys = stream_append [active, meta, streams] + stream;
+    STREAM_READ: JobKeys = stream_read
+        [stream, done, specs, meta, active, scheduled, retry, dead];
+    STREAM_TIDY: JobKeys = stream_tidy [streams, specs, done, stream];
 }
 
 #[cfg(test)]
@@ -295,6 +358,12 @@ pub(crate) mod tests {
     impl Sample for Keys {
         fn sample() -> Self {
             sample_keys()
+        }
+    }
+
+    impl Sample for ScheduleKeys {
+        fn sample() -> Self {
+            sample_keys().schedules()
         }
     }
 
@@ -518,6 +587,50 @@ pub(crate) mod tests {
     fn chunk_defines_only(chunk: &str, name: &str, text: &str) -> bool {
         let elsewhere = text.replacen(chunk, "", 1);
         !mentions(&elsewhere, name)
+    }
+
+    #[test]
+    fn tail_keys_added_among_arguments_go_in_front_of_them() {
+        let k = QueueKeys::sample();
+        let args = |call: &mut Call<'_, QueueKeys>| -> Vec<String> {
+            call.invocation()
+                .cmd
+                .args_iter()
+                .map(|a| match a {
+                    redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
+                    _ => "?".into(),
+                })
+                .collect()
+        };
+        // keys up front, then the arguments
+        let mut early = COMPLETE.call_with(&k, ["a", "b"]);
+        early.arg("w").arg("a").arg("b");
+        // each item's key added with its arguments
+        let mut late = COMPLETE.call(&k);
+        late.arg("w").tail("a").arg("a").tail("b").arg("b");
+        let (early, late) = (args(&mut early), args(&mut late));
+        assert_eq!(early, late);
+        assert_eq!(early[0], "EVALSHA");
+        let fixed = COMPLETE.keys.len();
+        assert_eq!(early[2], (fixed + 2).to_string());
+        assert_eq!(early[3], k.active());
+        assert_eq!(early[3 + fixed], k.done("a"));
+        assert_eq!(early[4 + fixed], k.done("b"));
+        assert_eq!(early[5 + fixed..], ["w", "a", "b"]);
+        // a short call passes only the first keys
+        let mut short = ENQUEUE.call_short(&k, 4);
+        short.arg("x");
+        assert_eq!(
+            args(&mut short)[2..8],
+            [
+                "4".to_string(),
+                k.pending(),
+                k.specs(),
+                k.stats(),
+                k.wake(),
+                "x".into()
+            ]
+        );
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub struct Claim {
     /// no job was handed out: that is when a worker needs it, to know how long to idle).
     pub next_due: Option<Duration>,
     pub paused: bool,
+    /// The queue's limits (rate, max_active) hold its jobs back: ask again after this long
+    /// (a finished job of a queue with max_active wakes its idle workers sooner).
+    pub held: Option<Duration>,
 }
 
 /// One successful outcome to record.

@@ -58,6 +58,38 @@ pub struct BenchArgs {
     /// Print JSON
     #[arg(long, env = "MLQD_JSON")]
     pub json: bool,
+    /// Measure streamed output instead: how fast one handler emits and Redis stores
+    /// chunks, and the latency from `emit` to a reader of `GET /v1/jobs/{id}/stream`
+    #[arg(long, env = "MLQD_STREAM")]
+    pub stream: bool,
+    /// With --stream: chunks the emit phase's handler emits
+    #[arg(
+        long,
+        env = "MLQD_STREAM_CHUNKS",
+        default_value_t = 100_000,
+        requires = "stream"
+    )]
+    pub stream_chunks: u64,
+    /// With --stream: bytes per chunk in the emit phase
+    #[arg(long, env = "MLQD_CHUNK_BYTES", value_parser = size_arg, default_value = "32",
+          requires = "stream")]
+    pub chunk_bytes: u64,
+    /// With --stream: chunks emitted for the latency figures (0 skips), at --stream-rate
+    #[arg(
+        long,
+        env = "MLQD_STREAM_LATENCY_CHUNKS",
+        default_value_t = 3000,
+        requires = "stream"
+    )]
+    pub stream_latency_chunks: u64,
+    /// With --stream: chunks per second in the latency phase
+    #[arg(
+        long,
+        env = "MLQD_STREAM_RATE",
+        default_value_t = 1000.0,
+        requires = "stream"
+    )]
+    pub stream_rate: f64,
 }
 
 impl BenchArgs {
@@ -82,7 +114,29 @@ impl BenchArgs {
     }
 }
 
+/// `mlqd bench --stream`.
+async fn run_stream(g: &GlobalArgs, a: &BenchArgs) -> anyhow::Result<u8> {
+    let mut c = bench::stream::StreamBenchConfig::new(g.redis_url(), g.namespace.clone());
+    c.chunks = a.stream_chunks;
+    c.chunk_bytes = usize::try_from(a.chunk_bytes).unwrap_or(usize::MAX);
+    c.latency_chunks = a.stream_latency_chunks;
+    c.rate = a.stream_rate;
+    if std::io::stderr().is_terminal() {
+        eprintln!("mlqd bench --stream: measuring…");
+    }
+    let report = bench::stream::run(&c, &super::shutdown_on_signals()).await?;
+    if a.json {
+        print_json(&report)?;
+    } else {
+        line(report.text())?;
+    }
+    Ok(super::exit::OK)
+}
+
 pub async fn run(g: &GlobalArgs, a: BenchArgs) -> anyhow::Result<u8> {
+    if a.stream {
+        return run_stream(g, &a).await;
+    }
     let config = a.config(g)?;
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());

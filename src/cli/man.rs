@@ -87,6 +87,10 @@ pub fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
                 "Have the result POSTed to a URL once the job ends:",
                 r#"mlqd post '{"text":"hi"}' --callback https://example.com/hooks/mlqd"#,
             ),
+            (
+                "Print a generator's output as it is produced (exit 0 once it succeeded):",
+                r#"mlqd post --queue generate '{"prompt":"Once upon a time"}' --stream"#,
+            ),
         ],
         "mlqd-status" => &[
             (
@@ -98,10 +102,16 @@ pub fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
                 "mlqd status predict.01JDX3ZQ5M3V8K2N4P6R8T0W2Y --json | jq -r .state",
             ),
         ],
-        "mlqd-result" => &[(
-            "Wait for a job and save its result:",
-            "mlqd result upscale.01JDX3ZQ5M3V8K2N4P6R8T0W2Y --wait -o out.png",
-        )],
+        "mlqd-result" => &[
+            (
+                "Wait for a job and save its result:",
+                "mlqd result upscale.01JDX3ZQ5M3V8K2N4P6R8T0W2Y --wait -o out.png",
+            ),
+            (
+                "Follow a running job's streamed output from its first chunk:",
+                "mlqd result generate.01JDX3ZQ5M3V8K2N4P6R8T0W2Y --follow",
+            ),
+        ],
         "mlqd-cancel" => &[(
             "Cancel a job (a running one's handler is told, then stopped):",
             "mlqd cancel predict.01JDX3ZQ5M3V8K2N4P6R8T0W2Y",
@@ -135,8 +145,65 @@ pub fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
             "mlqd dlq purge --queue predict",
         )],
         "mlqd-queues" => &[
-            ("Counts per queue and state:", "mlqd queues"),
+            ("Counts per queue and state, with limits:", "mlqd queues"),
             ("As JSON:", "mlqd queues --json"),
+            (
+                "At most 2 jobs of queue gpu at once, across every worker:",
+                "mlqd queues limit gpu --max-active 2",
+            ),
+        ],
+        "mlqd-cron" => &[
+            (
+                "Retrain every night at 02:30, Paris time:",
+                r#"mlqd cron set nightly --cron "30 2 * * *" --tz Europe/Paris --queue train '{"model":"v2"}'"#,
+            ),
+            (
+                "Every schedule with its next and last run:",
+                "mlqd cron list",
+            ),
+        ],
+        "mlqd-cron-set" => &[
+            (
+                "Re-score every hour:",
+                r#"mlqd cron set rescore --every 1h --queue score '{"batch":"all"}'"#,
+            ),
+            (
+                "Weekdays at 9:00 in New York, at most 10 minutes per run:",
+                r#"mlqd cron set report --cron "0 9 * * MON-FRI" --tz America/New_York --queue reports --timeout 10m"#,
+            ),
+        ],
+        "mlqd-cron-list" => &[
+            ("As a table:", "mlqd cron list"),
+            (
+                "As JSON (next_run, last_run, last_job):",
+                "mlqd cron list --json",
+            ),
+        ],
+        "mlqd-cron-rm" => &[("Stop a schedule:", "mlqd cron rm nightly")],
+        "mlqd-jobs" => &[
+            (
+                "The next 50 jobs of queue predict, in the order they will run:",
+                "mlqd jobs --queue predict",
+            ),
+            (
+                "The newest dead jobs, as JSON:",
+                "mlqd jobs --queue predict --state dead --json",
+            ),
+            (
+                "The next page (the cursor the previous page printed):",
+                "mlqd jobs --queue predict --state succeeded --cursor c3VjY2VlZGVk",
+            ),
+        ],
+        "mlqd-queues-limit" => &[
+            (
+                "At most 10 starts a second, saving up to 20 while idle:",
+                "mlqd queues limit paid-api --rate 10/s --burst 20",
+            ),
+            (
+                "At most 2 jobs running at once (a licence for 2 GPUs):",
+                "mlqd queues limit train --max-active 2",
+            ),
+            ("Remove every limit:", "mlqd queues limit train --clear"),
         ],
         "mlqd-serve" => &[
             (

@@ -1,12 +1,16 @@
 //! The `mlqd` command line: one file per subcommand (its `Args` and `run`), plus `exit`
-//! (errors → exit codes) and `output` (tables, JSON, progress bars). clap and anyhow stay
+//! (errors → exit codes), `output` (tables, JSON, progress bars) and `follow` (a job's
+//! streamed output on the terminal). clap and anyhow stay
 //! in this module; the engine sees plain config structs.
 
 pub mod bench;
 pub mod cancel;
 pub mod completions;
+pub mod cron;
 pub mod dlq;
 pub mod exit;
+mod follow;
+pub mod jobs;
 pub mod man;
 mod managed_redis;
 pub mod output;
@@ -81,8 +85,13 @@ pub enum Command {
     /// List, requeue or purge dead jobs
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),
-    /// Show every queue's counts
+    /// Show every queue's counts and limits; set limits (`queues limit`)
     Queues(queues::QueuesArgs),
+    /// List a queue's jobs in one state, a page at a time
+    Jobs(jobs::JobsArgs),
+    /// Periodic jobs: set, list or remove schedules
+    #[command(subcommand)]
+    Cron(cron::CronCommand),
     /// Serve the HTTP API, /metrics and health probes
     Serve(serve::ServeArgs),
     /// Run jobs
@@ -219,6 +228,8 @@ async fn run_command(g: &GlobalArgs, command: Command) -> anyhow::Result<u8> {
         Command::Cancel(a) => cancel::run(&g, a).await,
         Command::Dlq(a) => dlq::run(&g, a).await,
         Command::Queues(a) => queues::run(&g, a).await,
+        Command::Jobs(a) => jobs::run(&g, a).await,
+        Command::Cron(a) => cron::run(&g, a).await,
         Command::Serve(a) => serve::run(&g, a).await,
         Command::Worker(a) => worker::run(&g, a).await,
         Command::Reaper(a) => reaper::run(&g, a).await,
@@ -277,32 +288,39 @@ pub fn job_id_arg(s: &str) -> Result<JobId, String> {
     s.parse::<JobId>().map_err(|e| e.to_string())
 }
 
-/// A token that fires on SIGTERM or SIGINT (Ctrl-C).
+/// A token that fires on SIGTERM or SIGINT (Ctrl-C). The handlers are in place when this
+/// returns (a signal that arrives right after, e.g. once a banner is printed, is caught).
 pub fn shutdown_on_signals() -> CancellationToken {
     let token = CancellationToken::new();
     let t = token.clone();
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let mut term = match signal(SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
+                        _ = int.recv() => tracing::info!("SIGINT received; shutting down"),
+                    }
+                    t.cancel();
+                });
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM/SIGINT");
+                tokio::spawn(async move {
                     let _ = tokio::signal::ctrl_c().await;
                     t.cancel();
-                    return;
-                }
-            };
-            tokio::select! {
-                _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
-                _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received; shutting down"),
+                });
             }
         }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
         t.cancel();
     });
     token

@@ -119,6 +119,7 @@ pub fn queues_table(queues: &[QueueStats]) -> String {
         "enqueued",
         "succeeded",
         "failed",
+        "limits",
     ]);
     for q in queues {
         b.push_record([
@@ -133,6 +134,56 @@ pub fn queues_table(queues: &[QueueStats]) -> String {
             q.totals.enqueued.to_string(),
             q.totals.succeeded.to_string(),
             q.totals.failed.to_string(),
+            crate::limits::QueueLimits::summary(q.limits.as_ref()),
+        ]);
+    }
+    table(b)
+}
+
+/// Jobs of one state, one per row: the times that matter for where they are.
+pub fn jobs_table(jobs: &[JobStatus]) -> String {
+    let mut b = Builder::default();
+    b.push_record([
+        "id", "state", "priority", "attempts", "created", "due", "started", "finished", "error",
+    ]);
+    for j in jobs {
+        let mut err = j.error.clone().unwrap_or_default();
+        if err.chars().count() > 60 {
+            err = err.chars().take(57).collect::<String>() + "...";
+        }
+        b.push_record([
+            j.id.clone(),
+            j.state.to_string(),
+            j.priority.to_string(),
+            j.attempts.to_string(),
+            j.created_at.clone(),
+            or_dash(j.run_at.as_deref()),
+            or_dash(j.started_at.as_deref()),
+            or_dash(j.finished_at.as_deref()),
+            if err.is_empty() { "-".into() } else { err },
+        ]);
+    }
+    table(b)
+}
+
+/// Schedules, one per row.
+pub fn schedules_table(list: &[crate::schedule::Schedule]) -> String {
+    let mut b = Builder::default();
+    b.push_record(["name", "when", "queue", "next run", "last run", "last job"]);
+    for s in list {
+        let when = match (&s.every, &s.cron, &s.tz) {
+            (Some(e), _, _) => format!("every {e}"),
+            (_, Some(c), Some(tz)) => format!("cron {c} ({tz})"),
+            (_, Some(c), None) => format!("cron {c}"),
+            _ => "-".into(),
+        };
+        b.push_record([
+            s.name.clone(),
+            when,
+            s.queue.clone(),
+            or_dash(s.next_run.as_deref()),
+            or_dash(s.last_run.as_deref()),
+            or_dash(s.last_job.as_deref()),
         ]);
     }
     table(b)

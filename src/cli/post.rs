@@ -1,4 +1,5 @@
-//! `mlqd post`: post a job and print its id; with `--wait`, wait and print the result.
+//! `mlqd post`: post a job and print its id; with `--wait`, wait and print the result;
+//! with `--stream`, print the job's streamed output as it comes.
 
 use std::io::{IsTerminal, Read};
 use std::time::Duration;
@@ -61,6 +62,10 @@ pub struct PostArgs {
     /// Give up waiting after this long (exit 5)
     #[arg(long, env = "MLQD_WAIT_TIMEOUT", value_parser = duration_arg, requires = "wait")]
     pub wait_timeout: Option<Duration>,
+    /// Write the job's streamed output to stdout as it arrives (a new attempt is noted on
+    /// stderr), then exit with the job's exit code (0 succeeded, 3 dead or cancelled)
+    #[arg(long, env = "MLQD_STREAM", conflicts_with = "wait")]
+    pub stream: bool,
 }
 
 fn rfc3339_arg(s: &str) -> Result<OffsetDateTime, String> {
@@ -68,7 +73,7 @@ fn rfc3339_arg(s: &str) -> Result<OffsetDateTime, String> {
 }
 
 /// Reads the payload argument: literal text, `@file` or `-` (stdin).
-fn read_payload(arg: Option<&str>, limit: u64) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn read_payload(arg: Option<&str>, limit: u64) -> anyhow::Result<Vec<u8>> {
     let too_big = |size: u64| crate::Error::PayloadTooLarge { size, limit };
     match arg {
         None => Ok(b"{}".to_vec()),
@@ -118,13 +123,18 @@ pub async fn run(g: &GlobalArgs, a: PostArgs) -> anyhow::Result<u8> {
         broker: super::broker_config(g),
         max_payload: a.max_payload,
     })?;
-    if a.wait {
+    if a.wait || a.stream {
         // subscribe before posting, so even a very fast job's end is seen
         client.events().ready(Duration::from_secs(2)).await;
     }
     let posted = client.post(&a.queue, payload, options).await?;
     if !posted.created {
         eprintln!("mlqd: a job with this idempotency key exists; its id:");
+    }
+    if a.stream {
+        eprintln!("{}", posted.id);
+        super::follow::follow(&client, &posted.id).await?;
+        return Ok(super::exit::OK);
     }
     if !a.wait {
         super::output::line(format_args!("{}", posted.id))?;

@@ -1,4 +1,5 @@
-//! `mlqd result`: a finished job's result bytes, to stdout or a file.
+//! `mlqd result`: a finished job's result bytes, to stdout or a file; with `--follow`, the
+//! job's streamed output instead, from its first chunk, live until it ends.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,6 +20,10 @@ pub struct ResultArgs {
     /// Wait for the job to finish
     #[arg(long, env = "MLQD_WAIT")]
     pub wait: bool,
+    /// Write the job's streamed output instead, from its first chunk, as it arrives, then
+    /// exit with the job's exit code (0 succeeded, 3 dead or cancelled)
+    #[arg(long, env = "MLQD_FOLLOW", conflicts_with_all = ["wait", "output"])]
+    pub follow: bool,
     /// Give up waiting after this long (exit 5)
     #[arg(long, env = "MLQD_WAIT_TIMEOUT", value_parser = duration_arg, requires = "wait")]
     pub wait_timeout: Option<Duration>,
@@ -29,6 +34,10 @@ pub struct ResultArgs {
 
 pub async fn run(g: &GlobalArgs, a: ResultArgs) -> anyhow::Result<u8> {
     let client = super::client(g)?;
+    if a.follow {
+        super::follow::follow(&client, &a.id).await?;
+        return Ok(super::exit::OK);
+    }
     let (_, result) = if a.wait {
         client.wait_result(&a.id, a.wait_timeout).await?
     } else {

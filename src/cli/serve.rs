@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// Longest wait for one Redis answer; past it a request gets 503
     #[arg(long, env = "MLQD_REDIS_TIMEOUT", value_parser = duration_arg, default_value = "1s")]
     pub redis_timeout: Duration,
+    /// Cancelled jobs per queue kept listable (GET /v1/queues/{queue}/jobs?state=cancelled),
+    /// newest first (0: none)
+    #[arg(long, env = "MLQD_RECENT", default_value_t = crate::broker::DEFAULT_RECENT)]
+    pub recent: u64,
 }
 
 /// A token must be non-empty visible ASCII (it travels in a header).
@@ -106,6 +110,7 @@ pub async fn run(g: &GlobalArgs, a: ServeArgs) -> anyhow::Result<u8> {
     api::check_exposure(&addrs, config.token.is_some(), a.allow_unauthenticated)?;
     let mut broker = super::broker_config(g);
     broker.op_timeout = a.redis_timeout;
+    broker.recent_cap = a.recent;
     let client = Client::new(ClientConfig {
         broker,
         max_payload: a.max_body,
@@ -123,9 +128,9 @@ pub async fn run(g: &GlobalArgs, a: ServeArgs) -> anyhow::Result<u8> {
     let schemas: Vec<&str> = a.schema.iter().map(String::as_str).collect();
     tracing::info!(address = %local, auth = config.token.is_some(), schemas = ?schemas,
         ui = config.ui, read_only = config.read_only, "serving the HTTP API");
+    let shutdown = super::shutdown_on_signals();
     // the one line a script (or a test) reads to find a port-0 server
     let _ = super::output::line(format_args!("mlqd serve listening on http://{local}"));
-    let shutdown = super::shutdown_on_signals();
     api::serve(listener, AppState::new(client, config), shutdown)
         .await
         .context("serving HTTP")?;

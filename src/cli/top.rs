@@ -97,6 +97,22 @@ pub fn snapshot_text(s: &Snapshot) -> String {
         out.push_str(&t.to_string());
         out.push('\n');
     }
+    if !s.schedules.is_empty() {
+        let mut b = Builder::default();
+        b.push_record(["schedule", "when", "queue", "next run"]);
+        for r in &s.schedules {
+            b.push_record([
+                r.name.clone(),
+                r.when.clone(),
+                r.queue.clone(),
+                r.next_run.clone().unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        let mut t = b.build();
+        t.with(Style::rounded());
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
     if s.workers.is_empty() {
         out.push_str("no workers are running");
     } else {

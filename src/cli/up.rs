@@ -74,6 +74,7 @@ async fn run_all(
 ) -> anyhow::Result<u8> {
     let mut cfg = super::broker_config(g);
     cfg.redis_url = url.to_string();
+    cfg.recent_cap = a.worker.recent;
     let broker = Broker::new(cfg.clone())?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");
@@ -132,9 +133,9 @@ async fn run_all(
             let _ = output::line(format_args!("mlqd up:   export MLQD_REDIS_URL={}", m.url));
         }
     }
+    let shutdown = super::shutdown_on_signals();
     let _ = output::line(format_args!("mlqd up: Ctrl-C stops everything"));
 
-    let shutdown = super::shutdown_on_signals();
     let http = tokio::spawn(api::serve(
         listener,
         AppState::new(client, config),

@@ -44,6 +44,10 @@ pub struct WorkerArgs {
     /// Largest result a handler may return
     #[arg(long, env = "MLQD_MAX_RESULT", value_parser = size_arg, default_value = "64MiB")]
     pub max_result: u64,
+    /// Bytes of streamed output (`emit`, exec `stream` lines) kept per job; beyond it the
+    /// oldest chunks are trimmed and readers are told
+    #[arg(long, env = "MLQD_MAX_STREAM", value_parser = size_arg, default_value = "16MiB")]
+    pub max_stream: u64,
     /// Jobs per handler call (dynamic batching)
     #[arg(long, env = "MLQD_BATCH_SIZE", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -75,6 +79,10 @@ pub struct WorkerArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics
     #[arg(long, env = "MLQD_METRICS_LISTEN", value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the
+    /// dashboard, newest first (0: none); older ones stay readable by id until they expire
+    #[arg(long, env = "MLQD_RECENT", default_value_t = crate::broker::DEFAULT_RECENT)]
+    pub recent: u64,
     /// Stop claiming after this many failed jobs in a row (0 = never)
     #[arg(long, env = "MLQD_BREAKER_THRESHOLD", default_value_t = 5)]
     pub breaker_threshold: u32,
@@ -85,7 +93,7 @@ pub struct WorkerArgs {
 
 /// What each builtin handler does with a job: its contract, shown by `--help`, the man
 /// pages and the README.
-pub const BUILTIN_CONTRACTS: [(&str, &str); 4] = [
+pub const BUILTIN_CONTRACTS: [(&str, &str); 5] = [
     (
         "echo",
         "returns the payload as the result, with its content type",
@@ -99,6 +107,10 @@ pub const BUILTIN_CONTRACTS: [(&str, &str); 4] = [
         "always fails, retryably (the job is retried, then dead)",
     ),
     ("noop", "returns an empty result at once"),
+    (
+        "stream",
+        r#"takes {"chunks": N, "ms": M}: emits N lines of output ("chunk 0", "chunk 1", …) M ms apart, then returns {"chunks": N}"#,
+    ),
 ];
 
 fn builtins() -> clap::builder::PossibleValuesParser {
@@ -116,6 +128,7 @@ impl WorkerArgs {
         c.lease = self.lease;
         c.timeout = self.timeout;
         c.max_result = self.max_result;
+        c.max_stream = self.max_stream;
         c.batch_size = self.batch_size as usize;
         c.batch_wait = self.batch_wait;
         c.drain_timeout = self.drain_timeout;
@@ -162,7 +175,9 @@ pub async fn handler_from_args(
 }
 
 pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
-    let broker = Broker::new(super::broker_config(g))?;
+    let mut config = super::broker_config(g);
+    config.recent_cap = a.recent;
+    let broker = Broker::new(config)?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");
     }

@@ -1,12 +1,16 @@
 //! Janitor: deletes dead jobs older than the retention (finished jobs expire by their own
-//! TTL; the dead-letter set is also capped at insert). Runs every 30 intervals.
+//! TTL; the dead-letter set is also capped at insert), and makes jobs' output streams
+//! follow their jobs: each stream due for a check (the `streams` index) is kept while its
+//! job lives, given the done record's TTL once the job is done, deleted once the job is
+//! gone. Runs every 30 intervals.
 
 use tokio_util::sync::CancellationToken;
 
 use super::{ReaperConfig, count};
 use crate::backoff::pause;
-use crate::broker::Broker;
+use crate::broker::{Broker, StreamCheck};
 use crate::error::Result;
+use crate::job::JobId;
 
 const LIMIT: usize = 1000;
 
@@ -23,7 +27,7 @@ impl Janitor {
     pub async fn run(self, stop: CancellationToken) {
         loop {
             if let Err(e) = self.tick().await {
-                tracing::warn!(error = %e, "could not trim dead jobs; retrying later");
+                tracing::warn!(error = %e, "could not trim dead jobs or expire output streams; retrying later");
             }
             if !pause(&stop, self.config.interval * 30).await {
                 return;
@@ -40,6 +44,18 @@ impl Janitor {
                     .await?;
                 count("trimmed", n as usize);
                 if (n as usize) < LIMIT {
+                    break;
+                }
+            }
+            loop {
+                let due = self.broker.due_streams(&queue, LIMIT).await?;
+                for ulid in &due {
+                    let id = JobId::from_parts(&queue, ulid);
+                    if self.broker.check_stream(&id).await? == StreamCheck::Deleted {
+                        count("streams_deleted", 1);
+                    }
+                }
+                if due.len() < LIMIT {
                     break;
                 }
             }

@@ -4,16 +4,18 @@
 //! Duties, one file each, all run only while this process leads: `recoverer` (requeue
 //! jobs whose lease expired or whose worker stopped heartbeating; bury those over their
 //! stall budget), `forwarder` (promote due scheduled and retry jobs), `janitor` (trim dead
-//! jobs past retention), `sweeper` (every job in exactly one state structure; repairs
-//! counted), `notifier` (the callbacks of jobs that ended with no worker to send them:
-//! cancelled before they ran, or buried after losing their worker). Every action is one script that re-checks state, so two leaders by mistake
-//! do no harm.
+//! jobs past retention; output streams follow their jobs), `sweeper` (every job in exactly
+//! one state structure; repairs counted), `notifier` (the callbacks of jobs that ended with
+//! no worker to send them: cancelled before they ran, or buried after losing their
+//! worker), `scheduler` (post the runs of schedules as they fall due, each once). Every
+//! action is one script that re-checks state, so two leaders by mistake do no harm.
 
 mod forwarder;
 mod janitor;
 mod leader;
 mod notifier;
 mod recoverer;
+mod scheduler;
 mod sweeper;
 
 use std::sync::Arc;
@@ -113,6 +115,7 @@ impl Reaper {
                 forwarder::Forwarder::new(b.clone(), c.clone()).run(duties.clone()),
                 janitor::Janitor::new(b.clone(), c.clone()).run(duties.clone()),
                 sweeper::Sweeper::new(b.clone(), c.clone()).run(duties.clone()),
+                scheduler::Scheduler::new(b.clone(), c.clone()).run(duties.clone()),
             );
             term.end().await;
             metrics::gauge!("mlqd_reaper_leader").set(0.0);
@@ -125,7 +128,7 @@ impl Reaper {
 }
 
 /// Every action the duties count.
-const ACTIONS: [&str; 7] = [
+const ACTIONS: [&str; 9] = [
     "requeued",
     "buried",
     "workers_pruned",
@@ -133,6 +136,8 @@ const ACTIONS: [&str; 7] = [
     "trimmed",
     "repaired",
     "notified",
+    "scheduled",
+    "streams_deleted",
 ];
 
 /// Counts one kind of reaper action.

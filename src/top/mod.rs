@@ -24,7 +24,7 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub use snapshot::{Collector, QueueRow, RedisStats, Snapshot, WorkerRow};
+pub use snapshot::{Collector, QueueRow, RedisStats, ScheduleRow, Snapshot, WorkerRow};
 pub use view::{ViewState, render};
 
 use crate::broker::Broker;

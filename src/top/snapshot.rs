@@ -7,6 +7,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::broker::Broker;
+use crate::broker::info::{info_field, info_number};
 use crate::error::Result;
 use crate::job::{self, QueueTotals};
 
@@ -26,6 +27,29 @@ pub struct Snapshot {
     pub redis: RedisStats,
     /// Jobs succeeded per second over all queues, one sample per refresh, oldest first.
     pub throughput: Vec<f64>,
+    /// Schedules (periodic jobs) by name, with their next run.
+    #[serde(default)]
+    pub schedules: Vec<ScheduleRow>,
+}
+
+/// One schedule and when it runs next.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleRow {
+    pub name: String,
+    pub queue: String,
+    /// `every 30s` or `cron */5 * * * * (Europe/Paris)`.
+    pub when: String,
+    pub next_run: Option<String>,
+}
+
+impl Snapshot {
+    /// The schedule due next, if any.
+    pub fn next_schedule(&self) -> Option<&ScheduleRow> {
+        self.schedules
+            .iter()
+            .filter(|s| s.next_run.is_some())
+            .min_by(|a, b| a.next_run.cmp(&b.next_run))
+    }
 }
 
 /// One queue's counts and rates.
@@ -38,6 +62,9 @@ pub struct QueueRow {
     pub retry: u64,
     pub dead: u64,
     pub paused: bool,
+    /// Rate and concurrency limits, if any.
+    #[serde(default)]
+    pub limits: Option<crate::limits::QueueLimits>,
     /// Jobs succeeded per second since the previous read (None on the first read).
     pub succeeded_per_s: Option<f64>,
     /// Failed attempts per second since the previous read (None on the first read).
@@ -120,6 +147,7 @@ impl Collector {
                 retry: s.retry,
                 dead: s.dead,
                 paused: s.paused,
+                limits: s.limits,
                 succeeded_per_s: None,
                 failed_per_s: None,
                 totals: s.totals,
@@ -141,6 +169,16 @@ impl Collector {
             })
             .collect();
         let leader = b.leader().await?;
+        let mut schedules = Vec::new();
+        for s in b.stored_schedules().await? {
+            let Ok(spec) = s.spec() else { continue };
+            schedules.push(ScheduleRow {
+                when: spec.when(),
+                name: s.name,
+                queue: spec.queue,
+                next_run: s.next_ms.map(job::format_ms),
+            });
+        }
         let memory = b.info("memory").await?;
         let stats = b.info("stats").await?;
         let server = b.info("server").await?;
@@ -161,6 +199,7 @@ impl Collector {
             leader,
             redis,
             throughput: Vec::new(),
+            schedules,
         };
         if let Some(total) = snap.succeeded_per_s() {
             if self.history.len() == HISTORY {
@@ -194,33 +233,9 @@ impl Collector {
     }
 }
 
-/// A field of `INFO` text (`name:value` lines).
-pub fn info_field(info: &str, name: &str) -> Option<String> {
-    info.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        (k == name).then(|| v.trim().to_string())
-    })
-}
-
-/// A numeric field of `INFO` text.
-pub fn info_number<T: std::str::FromStr>(info: &str, name: &str) -> Option<T> {
-    info_field(info, name)?.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_info_fields() {
-        let info = "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\n";
-        assert_eq!(info_number::<u64>(info, "used_memory"), Some(1_048_576));
-        assert_eq!(
-            info_field(info, "used_memory_human").as_deref(),
-            Some("1.00M")
-        );
-        assert_eq!(info_field(info, "used_memory_peak"), None);
-    }
 
     #[test]
     fn total_rate_needs_every_queue_rate() {

@@ -46,7 +46,7 @@ impl ViewState {
 
 /// Formats a rate for a table cell: `-` before rates are known.
 /// The queues table's columns, in the live view and in `mlqd top --once`.
-pub const QUEUE_COLUMNS: [&str; 9] = [
+pub const QUEUE_COLUMNS: [&str; 10] = [
     "queue",
     "pending",
     "scheduled",
@@ -56,10 +56,11 @@ pub const QUEUE_COLUMNS: [&str; 9] = [
     "ok/s",
     "failed/s",
     "paused",
+    "limits",
 ];
 
 /// One queue's row as text, in [`QUEUE_COLUMNS`] order.
-pub fn queue_cells(q: &QueueRow) -> [String; 9] {
+pub fn queue_cells(q: &QueueRow) -> [String; 10] {
     [
         q.queue.clone(),
         q.pending.to_string(),
@@ -70,6 +71,7 @@ pub fn queue_cells(q: &QueueRow) -> [String; 9] {
         rate(q.succeeded_per_s),
         rate(q.failed_per_s),
         if q.paused { "yes" } else { "no" }.to_string(),
+        crate::limits::QueueLimits::summary(q.limits.as_ref()),
     ]
 }
 
@@ -125,7 +127,7 @@ pub fn render(frame: &mut Frame, snap: &Snapshot, state: &ViewState) {
     // the queue table as tall as its rows (within reason), the workers get the rest
     let queue_rows = (snap.queues.len() as u16).clamp(1, 20) + 3;
     let [header, queues, spark, workers, footer] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(3),
         Constraint::Length(queue_rows),
         Constraint::Length(6),
         Constraint::Min(4),
@@ -171,7 +173,22 @@ fn render_header(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewSta
             snap.redis.connected_clients
         )),
     ]);
-    frame.render_widget(Paragraph::new(vec![first, second]), area);
+    let third = Line::from(schedules_line(snap));
+    frame.render_widget(Paragraph::new(vec![first, second, third]), area);
+}
+
+/// `schedules: 2 · next: nightly → train at 2026-01-02T03:00:00.000Z` (or none).
+pub fn schedules_line(snap: &Snapshot) -> String {
+    match snap.next_schedule() {
+        None => format!("schedules: {}", snap.schedules.len()),
+        Some(s) => format!(
+            "schedules: {} · next: {} → {} at {}",
+            snap.schedules.len(),
+            s.name,
+            s.queue,
+            s.next_run.as_deref().unwrap_or("-")
+        ),
+    }
 }
 
 fn render_queues(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewState) {
@@ -196,6 +213,8 @@ fn render_queues(frame: &mut Frame, area: Rect, snap: &Snapshot, state: &ViewSta
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(7),
+        // what is left: a long queue name keeps its width first
+        Constraint::Fill(1),
     ];
     let title = format!(" queues ({}) ", snap.queues.len());
     let table = Table::new(rows, widths)
@@ -338,6 +357,11 @@ mod tests {
                     queue: "train".into(),
                     scheduled: 3,
                     paused: true,
+                    limits: Some(crate::limits::QueueLimits {
+                        rate: Some("5/s".into()),
+                        burst: Some(1),
+                        max_active: Some(2),
+                    }),
                     ..Default::default()
                 },
             ],
@@ -360,6 +384,12 @@ mod tests {
                 connected_clients: 5,
             },
             throughput: vec![10.0, 120.0, 250.0],
+            schedules: vec![crate::top::snapshot::ScheduleRow {
+                name: "nightly".into(),
+                queue: "etl".into(),
+                when: "cron 0 3 * * *".into(),
+                next_run: Some("2026-01-03T03:00:00.000Z".into()),
+            }],
         }
     }
 
@@ -397,10 +427,14 @@ mod tests {
             .collect();
         assert_eq!(
             cols,
-            ["predict", "1234", "0", "7", "0", "2", "250", "0.5", "no"],
+            [
+                "predict", "1234", "0", "7", "0", "2", "250", "0.5", "no", "-"
+            ],
             "{predict}"
         );
-        assert!(line_with(&screen, "train").contains("PAUSED"));
+        let train = line_with(&screen, "train");
+        assert!(train.contains("PAUSED"), "{train}");
+        assert!(train.contains("rate 5/s · max active 2"), "{train}");
         // the first queue is selected
         assert!(predict.contains('▶'), "{predict}");
     }
@@ -424,6 +458,10 @@ mod tests {
             "{redis}"
         );
         assert!(line_with(&screen, "throughput").contains("250 jobs/s now"));
+        assert!(
+            line_with(&screen, "schedules: 1")
+                .contains("next: nightly → etl at 2026-01-03T03:00:00.000Z")
+        );
     }
 
     #[test]

@@ -242,7 +242,12 @@ impl Claimer {
             {
                 Ok(c) => {
                     jobs.extend(c.jobs);
-                    if let Some(d) = c.next_due {
+                    // held back by a limit: idle until it may let a job start (a finished
+                    // job of the queue, or a post, wakes the wait sooner)
+                    if c.held.is_some() {
+                        metrics::limit_held(q);
+                    }
+                    for d in [c.next_due, c.held].into_iter().flatten() {
                         next_due = Some(next_due.map_or(d, |x| x.min(d)));
                     }
                 }
@@ -281,6 +286,7 @@ impl Claimer {
                 timeout,
                 cancel,
                 reporter: Some(self.shared.reporter.clone()),
+                output: Some(self.shared.chunks.clone()),
             });
         }
         prepared
@@ -387,6 +393,9 @@ async fn run_batch(shared: Arc<Shared>, jobs: Vec<Job>, permit: Option<OwnedSema
             "handler returned fewer results than jobs",
         )))
     });
+    // every chunk a job emitted is stored before its outcome: a reader sees the end last
+    let finished: Vec<_> = ids.iter().map(|(id, _)| id.clone()).collect();
+    shared.chunks.settle(&finished).await;
     for ((id, attempt), result) in ids.into_iter().zip(results) {
         let reason = shared.inflight().get(&id).and_then(|f| f.reason);
         metrics::run_time(id.queue(), took);

@@ -7,10 +7,14 @@
 //! - `mlqd_job_queue_wait_seconds{queue}`: from posting (a delayed job: from its due time)
 //!   to first start (histogram)
 //! - `mlqd_worker_jobs_in_flight{queue}`: jobs running now
+//! - `mlqd_queue_limit_held_total{queue}`: claims a queue's limits held back (jobs waiting
+//!   for a rate token or a free `max_active` slot)
 //! - `mlqd_handler_restarts_total{handler,reason}`: exec children stopped and restarted
 //! - `mlqd_worker_breaker_state`: 0 closed, 1 open, 2 half-open;
 //!   `mlqd_worker_breaker_trips_total`
 //! - `mlqd_callbacks_total{outcome}`: callbacks delivered or given up
+//! - `mlqd_stream_chunks_total{queue,outcome}`: output chunks `stored`, `refused` (lease
+//!   lost) or `dropped` (over `--max-stream` while waiting to be stored) (flusher)
 //! - and, read from Redis at each scrape, the queue gauges of
 //!   [`crate::telemetry::refresh_gauges`] (`mlqd_queue_depth{queue,state}`, `mlqd_workers`…)
 
@@ -35,6 +39,10 @@ pub(crate) fn queue_wait(queue: &QueueName, waited: Duration) {
 
 pub(crate) fn in_flight(queue: &QueueName, delta: f64) {
     metrics::gauge!("mlqd_worker_jobs_in_flight", "queue" => queue.to_string()).increment(delta);
+}
+
+pub(crate) fn limit_held(queue: &QueueName) {
+    metrics::counter!("mlqd_queue_limit_held_total", "queue" => queue.to_string()).increment(1);
 }
 
 /// 200 `{"status":"ready"}` while Redis answers within a second, else 503 with the reason.

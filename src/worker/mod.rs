@@ -3,8 +3,9 @@
 //!
 //! Duties, one file each: `claimer` (claim batches, block on the wake-up list when idle,
 //! run jobs), `lease` (renew every in-flight lease in one call per queue), `canceller`
-//! (stop handlers of cancelled jobs), `syncer` (record outcomes in batches, retrying
-//! while Redis is unavailable), `heartbeat` (the worker registry). Beside them: `breaker`
+//! (stop handlers of cancelled jobs), `flusher` (store the chunks jobs emit, in batches,
+//! before their outcomes), `syncer` (record outcomes in batches, retrying while Redis is
+//! unavailable), `heartbeat` (the worker registry). Beside them: `breaker`
 //! (stop claiming while the handler keeps failing), `metrics` (the worker's Prometheus
 //! metrics and `/metrics`),
 //! `protocol` (the exec handler's JSON Lines) and `handler` (builtin, exec, http).
@@ -13,7 +14,8 @@
 //! 1. the claimer stops claiming;
 //! 2. in-flight jobs run on, up to the drain timeout;
 //! 3. jobs still running are stopped and handed back (no retry used);
-//! 4. the syncer records every outcome it holds;
+//! 4. the syncer records every outcome it holds (each job's output chunks were stored
+//!    before its outcome reached the syncer); then the flusher stores any chunk left;
 //! 5. the handler releases what it holds (exec children get EOF, then SIGTERM), and
 //!    callbacks under way get a few seconds to be delivered;
 //! 6. lease renewal, the cancel listener and the heartbeat stop last, so no lease lapses
@@ -22,6 +24,7 @@
 mod breaker;
 mod canceller;
 mod claimer;
+mod flusher;
 pub mod handler;
 mod heartbeat;
 mod lease;
@@ -45,6 +48,9 @@ pub use handler::builtin::Builtin;
 pub use handler::exec::{ExecConfig, ExecHandler};
 pub use handler::http::HttpHandler;
 pub use handler::{Handler, HandlerError, HandlerResult, Job, Output};
+
+/// Default `--max-stream`: bytes of output kept per job.
+pub const DEFAULT_MAX_STREAM: u64 = 16 * 1024 * 1024;
 
 /// How a worker runs.
 #[derive(Clone, Debug)]
@@ -78,6 +84,8 @@ pub struct WorkerConfig {
     pub breaker_cooldown: Duration,
     /// Signs callbacks (`X-Mlqd-Signature`) when set.
     pub callback_secret: Option<String>,
+    /// Bytes of output (`Job::emit`) kept per job; beyond it the oldest chunks are trimmed.
+    pub max_stream: u64,
 }
 
 impl WorkerConfig {
@@ -99,6 +107,7 @@ impl WorkerConfig {
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(30),
             callback_secret: None,
+            max_stream: DEFAULT_MAX_STREAM,
         }
     }
 
@@ -114,6 +123,9 @@ impl WorkerConfig {
         }
         if self.lease < Duration::from_millis(100) {
             return Err(Error::invalid("lease must be at least 100ms"));
+        }
+        if self.max_stream == 0 {
+            return Err(Error::invalid("--max-stream must be at least 1 byte"));
         }
         Ok(())
     }
@@ -175,6 +187,8 @@ pub(crate) struct Shared {
     pub outcomes: mpsc::UnboundedSender<Outcome>,
     pub slots: Arc<Semaphore>,
     pub reporter: Arc<handler::ProgressReporter>,
+    /// Output chunks waiting to be stored (`Job::emit`), and the flusher's signals.
+    pub chunks: Arc<flusher::Chunks>,
     pub breaker: breaker::Breaker,
     pub callbacks: CallbackSender,
     /// Redis clock minus this machine's, in ms (for queue-wait metrics only).
@@ -280,6 +294,7 @@ impl Worker {
             callbacks,
             clock_offset_ms: AtomicI64::new(0),
             run_avg_us: AtomicU64::new(u64::MAX),
+            chunks: Arc::new(flusher::Chunks::new(self.config.max_stream)),
             reporter: Arc::new(handler::ProgressReporter {
                 broker: self.broker.clone(),
                 worker_id: self.config.id.clone(),
@@ -307,6 +322,15 @@ impl Worker {
         let background = CancellationToken::new();
         let flush = CancellationToken::new();
         let syncer = tokio::spawn(syncer::Syncer::new(shared.clone(), rx).run(flush.clone()));
+        let flush_chunks = CancellationToken::new();
+        let flusher = tokio::spawn(
+            flusher::Flusher::new(
+                shared.broker.clone(),
+                shared.config.id.clone(),
+                shared.chunks.clone(),
+            )
+            .run(flush_chunks.clone()),
+        );
         let renewer =
             tokio::spawn(lease::LeaseRenewer::new(shared.clone()).run(background.clone()));
         let canceller =
@@ -344,6 +368,14 @@ impl Worker {
             tracing::warn!(
                 "could not record every outcome before exit; their leases will expire and the jobs will be retried"
             );
+        }
+        flush_chunks.cancel();
+        let flusher_abort = flusher.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(15), flusher)
+            .await
+            .is_err()
+        {
+            flusher_abort.abort();
         }
         // 5. release the handler; let callbacks under way go out
         shared.handler.shutdown().await;

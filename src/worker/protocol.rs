@@ -8,7 +8,8 @@
 //! - with batching: `{"batch":[job,…]}`;
 //! - `{"cancel":"ID"}` when a running job is cancelled (or handed back on shutdown).
 //!
-//! From the handler, any number of `{"id","progress":50,"message":"…"}` and then one final
+//! From the handler, any number of `{"id","progress":50,"message":"…"}` and of output
+//! chunks `{"id","stream":"text"}` / `{"id","stream_b64":"…"}` (bytes), and then one final
 //! line per job: `{"id","result":…}` (JSON), `{"id","result_b64","content_type"}` (bytes),
 //! or `{"id","error":"…","retry":true|false}`.
 
@@ -141,6 +142,9 @@ struct WireReply {
     #[serde(default, deserialize_with = "present_value")]
     error: Option<serde_json::Value>,
     retry: Option<bool>,
+    #[serde(default, deserialize_with = "present_value")]
+    stream: Option<serde_json::Value>,
+    stream_b64: Option<String>,
 }
 
 /// `"result": null` is a result (null), not a missing field.
@@ -160,6 +164,8 @@ pub enum Reply {
         percent: u8,
         message: Option<String>,
     },
+    /// A chunk of the job's output (may be empty: nothing to store).
+    Stream { id: String, data: Vec<u8> },
     /// The job's end. An over-large result is already turned into an error here.
     Done { id: String, result: HandlerResult },
 }
@@ -167,7 +173,7 @@ pub enum Reply {
 impl Reply {
     pub fn id(&self) -> &str {
         match self {
-            Reply::Progress { id, .. } | Reply::Done { id, .. } => id,
+            Reply::Progress { id, .. } | Reply::Stream { id, .. } | Reply::Done { id, .. } => id,
         }
     }
 }
@@ -219,6 +225,29 @@ pub fn parse_reply(line: &[u8], max_result: u64) -> Result<Reply, String> {
             "handler wrote a line with more than one of \"result\", \"result_b64\" and \"error\" for job {id}"
         ));
     }
+    if wire.stream.is_some() || wire.stream_b64.is_some() {
+        if finals > 0
+            || wire.progress.is_some()
+            || (wire.stream.is_some() && wire.stream_b64.is_some())
+        {
+            return Err(format!(
+                "handler wrote a line with \"stream\" or \"stream_b64\" and another kind of field for job {id}; write each chunk on a line of its own"
+            ));
+        }
+        let data = match (wire.stream, wire.stream_b64) {
+            (Some(serde_json::Value::String(text)), _) => text.into_bytes(),
+            (Some(_), _) => {
+                return Err(format!(
+                    "handler wrote a \"stream\" that is not a string for job {id}; use \"stream_b64\" for bytes"
+                ));
+            }
+            (None, Some(b64)) => B64.decode(b64.as_bytes()).map_err(|e| {
+                format!("handler wrote a \"stream_b64\" that is not valid base64 for job {id}: {e}")
+            })?,
+            (None, None) => Vec::new(),
+        };
+        return Ok(Reply::Stream { id, data });
+    }
     if finals == 0 {
         return match wire.progress {
             Some(p) if p.is_finite() => Ok(Reply::Progress {
@@ -230,7 +259,7 @@ pub fn parse_reply(line: &[u8], max_result: u64) -> Result<Reply, String> {
                 "handler wrote a progress that is not a number for job {id}"
             )),
             None => Err(format!(
-                "handler wrote a line with none of \"progress\", \"result\", \"result_b64\" or \"error\" for job {id}: {:?}",
+                "handler wrote a line with none of \"progress\", \"stream\", \"result\", \"result_b64\" or \"error\" for job {id}: {:?}",
                 excerpt(line)
             )),
         };
@@ -397,6 +426,20 @@ mod tests {
     }
 
     #[test]
+    fn stream_lines_carry_text_or_bytes() {
+        let chunk = |line: &[u8]| match parse_reply(line, 100).unwrap() {
+            Reply::Stream { id, data } => (id, data),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            chunk(br#"{"id":"a","stream":"tok\u00e9n "}"#),
+            ("a".to_string(), "tok\u{e9}n ".as_bytes().to_vec())
+        );
+        assert_eq!(chunk(br#"{"id":"a","stream_b64":"AP8="}"#).1, vec![0, 255]);
+        assert_eq!(chunk(br#"{"id":"a","stream":""}"#).1, b"");
+    }
+
+    #[test]
     fn protocol_violations_are_described() {
         for (line, needle) in [
             (&b"hello world"[..], "malformed line"),
@@ -412,6 +455,13 @@ mod tests {
             (
                 br#"{"id":"a","result_b64":"AA==","content_type":"nope"}"#,
                 "content type",
+            ),
+            (br#"{"id":"a","stream":7}"#, "not a string"),
+            (br#"{"id":"a","stream_b64":"!!"}"#, "base64"),
+            (br#"{"id":"a","stream":"x","result":1}"#, "line of its own"),
+            (
+                br#"{"id":"a","stream":"x","progress":5}"#,
+                "line of its own",
             ),
         ] {
             let e = parse_reply(line, 100).unwrap_err();

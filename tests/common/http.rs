@@ -134,10 +134,87 @@ pub fn read_events(res: Response) -> Vec<(String, Value)> {
 
 /// GETs a URL's text, which must answer 2xx.
 pub fn scrape(url: &str) -> String {
+    try_scrape(url).unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
+/// GETs a URL's text; an error when it is not listening yet or answers other than 2xx (for
+/// polling a process that is still starting).
+pub fn try_scrape(url: &str) -> reqwest::Result<String> {
     http_with(Duration::from_secs(10))
         .get(url)
         .send()
         .and_then(|r| r.error_for_status())
         .and_then(|r| r.text())
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
+/// One Server-Sent Event: its name, its id (None when it set none) and its data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sse {
+    pub event: String,
+    pub id: Option<String>,
+    pub data: String,
+}
+
+impl Sse {
+    /// The data as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data).expect("event data is JSON")
+    }
+}
+
+/// Reads an event stream event by event (comments skipped), as a browser would.
+pub struct SseReader {
+    lines: std::io::Lines<BufReader<Response>>,
+}
+
+impl SseReader {
+    pub fn new(res: Response) -> Self {
+        SseReader {
+            lines: BufReader::new(res).lines(),
+        }
+    }
+
+    /// The next event; None when the stream ends.
+    pub fn next_event(&mut self) -> Option<Sse> {
+        let (mut event, mut id, mut data) = (String::new(), None, Vec::new());
+        for line in self.lines.by_ref() {
+            let line = line.expect("read event stream");
+            if line.is_empty() {
+                if data.is_empty() {
+                    continue;
+                }
+                let event = if event.is_empty() {
+                    "message".into()
+                } else {
+                    event
+                };
+                return Some(Sse {
+                    event,
+                    id,
+                    data: data.join("\n"),
+                });
+            }
+            if line.starts_with(':') {
+                continue;
+            }
+            let (field, value) = line.split_once(':').unwrap_or((&line, ""));
+            let value = value.strip_prefix(' ').unwrap_or(value).to_string();
+            match field {
+                "event" => event = value,
+                "id" => id = Some(value),
+                "data" => data.push(value),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Every event to the end of the stream.
+    pub fn all(mut self) -> Vec<Sse> {
+        let mut out = Vec::new();
+        while let Some(e) = self.next_event() {
+            out.push(e);
+        }
+        out
+    }
 }

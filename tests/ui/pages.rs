@@ -129,6 +129,54 @@ fn job_page_follows_progress_to_the_end_and_cancels() {
 }
 
 #[test]
+fn job_page_shows_streamed_output_live_and_says_when_it_was_trimmed() {
+    let s = Stack::start(&[]);
+    let _w = s.worker(&["--queue", "gen", "--builtin", "stream"]);
+    let _capped = s.worker(&[
+        "--queue",
+        "capped",
+        "--builtin",
+        "stream",
+        "--max-stream",
+        "64",
+    ]);
+    let b = Browser::start();
+    let live = s.post("gen", json!({"chunks": 100, "ms": 100}), "");
+    s.open(&b, &format!("#/jobs/{live}"));
+    // output appears while the job runs, chunk by chunk
+    b.wait_js(
+        "output while the job runs",
+        SHORT,
+        "document.querySelector('.title-row .badge')?.textContent === 'active' \
+         && (document.querySelector('pre.output')?.textContent || '').includes('chunk 3')",
+    );
+    let all = b.wait_text("every chunk", LONG, "pre.output", |t| {
+        t.contains("chunk 99")
+    });
+    let expected: String = (0..100).map(|i| format!("chunk {i}\n")).collect();
+    assert_eq!(all.trim_end(), expected.trim_end());
+    b.wait_text("the end", SHORT, ".title-row .badge", |t| t == "succeeded");
+    b.wait_text("the attempt noted", SHORT, "p.output-note", |t| {
+        t == "attempt 1"
+    });
+
+    // over the worker's --max-stream: the newest output, and a note that the rest is gone
+    let capped = s.post("capped", json!({"chunks": 50}), "");
+    s.wait_state(&capped, "succeeded", LONG);
+    s.open(&b, &format!("#/jobs/{capped}"));
+    let shown = b.wait_text("the newest chunks", SHORT, "pre.output", |t| {
+        t.contains("chunk 49")
+    });
+    assert!(!shown.contains("chunk 0\n"), "{shown}");
+    assert!(shown.len() <= 64, "{shown:?}");
+    b.wait_text("the trim noted", SHORT, "p.output-note", |t| {
+        t.contains("trimmed")
+    });
+    assert_only_the_server(&b, &s);
+    assert_no_console_errors(&b);
+}
+
+#[test]
 fn dead_letters_requeue_one_purge_the_rest_and_pause_resume_hand_out() {
     let s = Stack::start(&[]);
     let ids: Vec<String> = (0..4)

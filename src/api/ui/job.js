@@ -1,6 +1,6 @@
 // One job: status, live progress and state (its Server-Sent Events), live streamed output
-// (when the server has /stream), payload and result previews with downloads, the attempt
-// history; cancel and requeue. #/jobs/ID
+// (GET /v1/jobs/{id}/stream: chunk, attempt, trimmed, end), payload and result previews with
+// downloads, the attempt history; cancel and requeue. #/jobs/ID
 
 import { ApiError, api, config, has, seg, sse } from './api.js';
 import {
@@ -238,32 +238,45 @@ export function render(main, [id], { signal, status }) {
       return;
     }
     const pre = h('pre', { class: 'output', tabindex: 0, 'aria-live': 'off' });
-    const note = h('p', { class: 'muted' });
+    const note = h('p', { class: 'muted output-note' });
     fill(output, note, pre);
     let attempt = null;
     let lastId = null;
     let ended = false;
+    let trimmed = false;
+    const say = () => {
+      note.textContent = `attempt ${attempt}` + (trimmed ? '; earlier output was trimmed by the server (--max-stream)' : '');
+    };
     while (!signal.aborted && !ended) {
       try {
         await sse(`${path}/stream`, (ev) => {
           if (ev.id) lastId = ev.id;
           const d = JSON.parse(ev.data);
           if (ev.event === 'chunk') {
-            if (attempt !== null && d.attempt !== attempt) pre.textContent = '';
+            if (attempt !== null && d.attempt !== attempt) {
+              pre.textContent = '';
+              trimmed = false;
+            }
             attempt = d.attempt;
             const stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
             pre.append(d.text !== undefined ? d.text : decodeB64(d.b64));
             if (stick) pre.scrollTop = pre.scrollHeight;
-            note.textContent = `attempt ${attempt}`;
+            say();
           } else if (ev.event === 'attempt') {
             attempt = d.attempt;
+            trimmed = false;
             pre.textContent = '';
             note.textContent = `attempt ${attempt} started; the earlier attempt's output is superseded`;
           } else if (ev.event === 'end') {
             ended = true;
             if (!pre.textContent) note.textContent = 'No output.';
-          } else if (ev.event === 'trimmed' || ev.event === 'truncated') {
-            note.textContent = 'Older output was trimmed by the server.';
+          } else if (ev.event === 'trimmed') {
+            trimmed = true;
+            if (attempt === null || d.attempt !== attempt) {
+              attempt = d.attempt;
+              pre.textContent = '';
+            }
+            say();
           }
         }, { signal, lastEventId: lastId });
         ended = ended || TERMINAL.includes(job.state);

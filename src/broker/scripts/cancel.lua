@@ -12,7 +12,9 @@
 -- KEYS[10] stats    HASH
 -- KEYS[11] done:<ulid> STRING
 -- KEYS[12] notify   LIST  callbacks for the reaper to send
--- ARGV[1] ulid, [2] queue name, [3] events channel, [4] cancel channel, [5] default ttl ms
+-- KEYS[13] recent_cancelled ZSET  ulid -> cancelled at (ms), capped: what browsing lists
+-- ARGV[1] ulid, [2] queue name, [3] events channel, [4] cancel channel, [5] default ttl ms,
+-- [6] most entries kept in recent_cancelled (0: none)
 -- Returns {'cancelled', previous state} or {'final', state} (already terminal) or
 -- {'unknown'}.
 local pending, prio, scheduled, retry = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -20,6 +22,7 @@ local active, dead, specs, payloads = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local meta, stats, done, notify = KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 local ulid, queue, channel, cancel_channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local default_ttl = ARGV[5]
+local recent, recent_cap = KEYS[13], tonumber(ARGV[6])
 
 local prev = read_done(done)
 if prev then return {'final', prev[1]} end
@@ -54,5 +57,9 @@ forget(specs, payloads, meta, ulid)
 -- a running job's worker sends its callback when the handler stops; nobody else would
 if was ~= 'active' then notify_final(notify, ulid, hdr_text) end
 redis.call('HINCRBY', stats, 'cancelled', 1)
+if recent_cap > 0 then
+  redis.call('ZADD', recent, now, ulid)
+  redis.call('ZREMRANGEBYRANK', recent, 0, -(recent_cap + 1))
+end
 publish(channel, 'cancelled', queue, {ulid})
 return {'cancelled', was}

@@ -18,15 +18,21 @@
 -- KEYS[13] wake     LIST
 -- KEYS[14] tidied   STRING exists for one housekeeping period after a claim did it
 -- KEYS[15] notify   LIST  callbacks for the reaper to send (jobs buried here)
+-- KEYS[16] limits   HASH  max_active; per, period (ms), burst: a token bucket of starts
+--                   (tokens, ts its last update); absent for a queue without limits
 -- ARGV[1] worker id, [2] max jobs, [3] lease ms, [4] queue name, [5] events channel,
 -- [6] housekeeping limit (due jobs / expired leases handled per call), [7] dead-letter cap,
 -- [8] housekeeping period ms
 -- Returns {next_due_ms (-1 none, or jobs were handed out), paused (0/1),
+--   held_ms (-1, or: a limit holds jobs back; ask again after this long, or when woken),
 --   ulid, attempt, spec, payload|false, ...}
 local K = {pending = KEYS[1], prio = KEYS[2], seq = KEYS[3], active = KEYS[6],
   specs = KEYS[7], payloads = KEYS[8], meta = KEYS[9], dead = KEYS[10], stats = KEYS[11],
   notify = KEYS[15]}
 local scheduled, retry, paused, wake_key, tidied = KEYS[4], KEYS[5], KEYS[12], KEYS[13], KEYS[14]
+local limits = KEYS[16]
+-- a worker held back by max_active asks again after this long (ms) unless woken sooner
+local MAX_ACTIVE_RECHECK = 1000
 local worker, max_jobs, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local queue, channel = ARGV[4], ARGV[5]
 local limit, dead_cap, period = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -61,24 +67,58 @@ local function pop(n)
   return ulids
 end
 
+-- How many jobs the queue's limits let start now (of max_jobs), the token bucket's level
+-- (nil without a rate) and, when they let none start, when to ask again (ms).
+local function allowed(lim)
+  local room, tokens, held = max_jobs, nil, -1
+  if lim[1] then
+    local free = tonumber(lim[1]) - redis.call('ZCARD', K.active)
+    if free < room then room = math.max(0, free) end
+    -- a finished job wakes a held-back worker (complete.lua, fail.lua); this is the backstop
+    if free <= 0 then held = MAX_ACTIVE_RECHECK end
+  end
+  if lim[2] then
+    local interval = tonumber(lim[3]) / tonumber(lim[2])
+    local burst = tonumber(lim[4] or '1')
+    tokens = tonumber(lim[5] or burst)
+    local since = now - tonumber(lim[6] or now)
+    if since > 0 then tokens = math.min(burst, tokens + since / interval) end
+    local whole = math.floor(tokens)
+    if whole < room then room = whole end
+    if whole < 1 then held = math.max(held, math.ceil((1 - tokens) * interval)) end
+  end
+  return room, tokens, held
+end
+
 local tidy = redis.call('SET', tidied, '1', 'PX', period, 'NX')
 if tidy then housekeeping() end
 
 if redis.call('EXISTS', paused) == 1 then
-  return {next_due_in(scheduled, retry, now), 1}
+  return {next_due_in(scheduled, retry, now), 1, -1}
 end
 
-local ulids = pop(max_jobs)
-if #ulids == 0 and max_jobs > 0 and not tidy then
+-- one read for a queue without limits: every field is nil
+local lim = redis.call('HMGET', limits, 'max_active', 'per', 'period', 'burst', 'tokens', 'ts')
+local room, tokens, held = max_jobs, nil, -1
+if lim[1] or lim[2] then
+  room, tokens, held = allowed(lim)
+  if room <= 0 and max_jobs > 0 then
+    -- held back: the jobs stay pending, untouched
+    return {next_due_in(scheduled, retry, now), 0, held}
+  end
+end
+
+local ulids = pop(room)
+if #ulids == 0 and room > 0 and not tidy then
   -- nothing waiting: due or lost jobs may be
   housekeeping()
-  ulids = pop(max_jobs)
+  ulids = pop(room)
 end
 if #ulids == 0 then
-  return {next_due_in(scheduled, retry, now), 0}
+  return {next_due_in(scheduled, retry, now), 0, -1}
 end
 
-local out = {-1, 0}
+local out = {-1, 0, -1}
 local deadline = tostring(now + lease) -- numbers made text once (Lua uses sprintf)
 local now_s = tostring(now)
 local spec_of = call_many('HMGET', K.specs, ulids)
@@ -113,6 +153,9 @@ for i, ulid in ipairs(ulids) do
     out[#out + 1] = payload
     claimed[#claimed + 1] = ulid
   end
+end
+if tokens and #claimed > 0 then
+  redis.call('HSET', limits, 'tokens', tostring(tokens - #claimed), 'ts', now_s)
 end
 if #claimed > 0 then
   call_many('HSET', K.meta, metas)

@@ -6,18 +6,23 @@
 -- KEYS[3] payloads HASH
 -- KEYS[4] meta     HASH
 -- KEYS[5] stats    HASH
--- KEYS[6..] done:<ulid> STRING, one per job in ARGV order
+-- KEYS[6] limits   HASH  the queue's limits: with max_active, a freed slot wakes a worker
+-- KEYS[7] wake     LIST
+-- KEYS[8] recent_succeeded ZSET  ulid -> finished at (ms), capped: what browsing lists
+-- KEYS[9..] done:<ulid> STRING, one per job in ARGV order
 -- ARGV[1] worker id, [2] queue name, [3] events channel, [4] default result ttl ms,
+-- [5] most entries kept in recent_succeeded (0: none),
 -- then 4 per job: ulid, attempt, result bytes, result content type
 -- Returns one code per job: 1 recorded, 2 already recorded by this same attempt (a retried
 -- call), 0 refused: the worker no longer holds the lease, so it must not write an outcome.
 local active, specs, payloads, meta, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local limits, wake_key, recent = KEYS[6], KEYS[7], KEYS[8]
 local worker, queue, channel = ARGV[1], ARGV[2], ARGV[3]
-local default_ttl = ARGV[4]
+local default_ttl, recent_cap = ARGV[4], tonumber(ARGV[5])
 local now = now_ms()
 local now_s = tostring(now) -- made once: Lua turns numbers into text with sprintf
 local ulids = {}
-for i = 5, #ARGV, 4 do ulids[#ulids + 1] = ARGV[i] end
+for i = 6, #ARGV, 4 do ulids[#ulids + 1] = ARGV[i] end
 local leased = call_many('ZMSCORE', active, ulids)
 local meta_of = call_many('HMGET', meta, ulids)
 local spec_of = call_many('HMGET', specs, ulids)
@@ -26,8 +31,8 @@ local first_meta = first_meta_prefix(worker_json)
 local codes, done_ids, recorded = {}, {}, {}
 local external = {} -- jobs whose payload sits in the payloads hash
 for j, ulid in ipairs(ulids) do
-  local i = 1 + j * 4
-  local done = KEYS[5 + j]
+  local i = 2 + j * 4
+  local done = KEYS[8 + j]
   local attempt = tonumber(ARGV[i + 1])
   -- the lease check of holds_lease, on the values read above; a ulid twice in one call
   -- is recorded once (the second sees the first's record)
@@ -81,6 +86,17 @@ if #done_ids > 0 then
   call_many('HDEL', meta, done_ids)
   call_many('ZREM', active, done_ids)
   redis.call('HINCRBY', stats, 'succeeded', #done_ids)
+  -- a worker held back by max_active may start a job now
+  if redis.call('HEXISTS', limits, 'max_active') == 1 then wake(wake_key) end
+  if recent_cap > 0 then
+    local entries = {}
+    for _, ulid in ipairs(done_ids) do
+      entries[#entries + 1] = now_s
+      entries[#entries + 1] = ulid
+    end
+    call_many('ZADD', recent, entries)
+    redis.call('ZREMRANGEBYRANK', recent, 0, -(recent_cap + 1))
+  end
 end
 publish(channel, 'succeeded', queue, done_ids)
 return codes

@@ -9,6 +9,7 @@
 -- KEYS[7] stats    HASH
 -- KEYS[8] wake     LIST  a token wakes an idle worker, which then sleeps until the retry
 --                  is due (instead of until its idle timeout)
+-- KEYS[9] limits   HASH  the queue's limits: with max_active, a freed slot wakes a worker
 -- ARGV[1] worker id, [2] queue name, [3] events channel, [4] backoff base ms,
 -- [5] backoff cap ms, [6] dead-letter cap,
 -- then 5 per job: ulid, attempt, error message, retryable (1/0), jitter factor (0.75..1.25)
@@ -16,6 +17,7 @@
 -- (lease lost).
 local active, retry, dead, specs = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local payloads, meta, stats, wake_key = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local limits = KEYS[9]
 local worker, queue, channel = ARGV[1], ARGV[2], ARGV[3]
 local base, cap, dead_cap = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local now = now_ms()
@@ -56,7 +58,11 @@ for i = 7, #ARGV, 5 do
     codes[#codes + 1] = code
   end
 end
-if #retried > 0 then wake(wake_key) end
+if #retried > 0 then
+  wake(wake_key)
+elseif #buried > 0 and redis.call('HEXISTS', limits, 'max_active') == 1 then
+  wake(wake_key) -- a worker held back by max_active may start a job now
+end
 publish(channel, 'retry', queue, retried)
 publish(channel, 'dead', queue, buried)
 return codes

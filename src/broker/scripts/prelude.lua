@@ -14,6 +14,17 @@
 --   done:<ulid> STRING record of a succeeded or cancelled job, with a TTL: state "\n"
 --                   header "\n" meta "\n" result content type "\n" result bytes (the
 --                   first four never hold a newline: JSON, and a checked content type)
+--   stream:<ulid> STREAM a job's output chunks (stream_append.lua writes, stream_read.lua
+--                   reads): entry id <attempt>-<seq> (seq from 0 per attempt, so ids grow
+--                   like the output), fields d = bytes, e = bytes of the job's output up to
+--                   and with this chunk (every attempt counted: the byte cap trims by it),
+--                   and p = id of the chunk it follows ('' none) on the first chunk each
+--                   attempt stores (a reader tells a gap from a new attempt by it). Capped
+--                   at --max-stream bytes per job, the oldest chunks trimmed. Not touched by
+--                   the state changes: the janitor (stream_tidy.lua) keeps it while the job
+--                   lives, gives it the done record's TTL once the job is done, and deletes
+--                   it once the job is gone
+--   streams   ZSET  ulid -> when the janitor next checks that job's stream (ms)
 
 local PRIO_BAND = 17592186044416 -- 2^44: one band of prio scores per priority level
 local HISTORY_CAP = 10

@@ -1,4 +1,5 @@
-//! Builtin handlers for tests, demos and benchmarks: `echo`, `sleep`, `fail`, `noop`.
+//! Builtin handlers for tests, demos and benchmarks: `echo`, `sleep`, `fail`, `noop`,
+//! `stream`.
 
 use std::time::Duration;
 
@@ -17,10 +18,15 @@ pub enum Builtin {
     Fail,
     /// Returns nothing, at once.
     Noop,
+    /// Emits `{"chunks": N}` lines of output, `{"ms": M}` apart, then returns the count.
+    Stream,
 }
 
+/// Most chunks the `stream` builtin emits for one job.
+const STREAM_MAX_CHUNKS: u64 = 1_000_000;
+
 impl Builtin {
-    pub const NAMES: [&'static str; 4] = ["echo", "sleep", "fail", "noop"];
+    pub const NAMES: [&'static str; 5] = ["echo", "sleep", "fail", "noop", "stream"];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -28,6 +34,7 @@ impl Builtin {
             Builtin::Sleep => "sleep",
             Builtin::Fail => "fail",
             Builtin::Noop => "noop",
+            Builtin::Stream => "stream",
         }
     }
 }
@@ -40,8 +47,9 @@ impl std::str::FromStr for Builtin {
             "sleep" => Ok(Builtin::Sleep),
             "fail" => Ok(Builtin::Fail),
             "noop" => Ok(Builtin::Noop),
+            "stream" => Ok(Builtin::Stream),
             _ => Err(format!(
-                "unknown builtin {s:?}: use echo, sleep, fail or noop"
+                "unknown builtin {s:?}: use echo, sleep, fail, noop or stream"
             )),
         }
     }
@@ -61,6 +69,7 @@ impl Handler for Builtin {
                     "builtin fail handler: this job always fails",
                 )),
                 Builtin::Sleep => sleep(job).await,
+                Builtin::Stream => stream(job).await,
             }
         })
     }
@@ -107,6 +116,44 @@ async fn sleep(job: Job) -> HandlerResult {
     })
 }
 
+/// Emits `chunks` lines (`chunk 0\n`, `chunk 1\n`, …) `ms` apart, reporting progress as
+/// it goes; returns `{"chunks": N}`.
+async fn stream(job: Job) -> HandlerResult {
+    let bad = || {
+        HandlerError::permanent(format!(
+            r#"builtin stream handler expects a JSON payload like {{"chunks": 20, "ms": 100}} (chunks 0 to {STREAM_MAX_CHUNKS})"#
+        ))
+    };
+    let v: serde_json::Value = serde_json::from_slice(&job.payload.bytes).map_err(|_| bad())?;
+    let field = |name: &str, default: u64| match v.get(name) {
+        None => Some(default),
+        Some(n) => n.as_u64(),
+    };
+    let chunks = field("chunks", 10)
+        .filter(|n| *n <= STREAM_MAX_CHUNKS)
+        .ok_or_else(bad)?;
+    let pause = Duration::from_millis(field("ms", 0).ok_or_else(bad)?);
+    let mut reported = 0;
+    for i in 0..chunks {
+        if job.is_cancelled() {
+            return Err(HandlerError::retryable("stream interrupted"));
+        }
+        job.emit(format!("chunk {i}\n"));
+        let percent = ((i + 1) * 100 / chunks.max(1)) as u8;
+        if percent != reported {
+            reported = percent;
+            job.progress(percent, None).await;
+        }
+        if !pause.is_zero() && i + 1 < chunks {
+            tokio::select! {
+                _ = job.cancelled() => return Err(HandlerError::retryable("stream interrupted")),
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+    Ok(Output::json(&serde_json::json!({ "chunks": chunks })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +181,23 @@ mod tests {
         assert!(e.message.contains("ms"));
         let out = Builtin::Sleep.handle(job("{\"ms\":20}")).await.unwrap();
         assert_eq!(out.bytes, b"{\"ms\":20}");
+    }
+
+    #[tokio::test]
+    async fn stream_counts_its_chunks_and_checks_its_input() {
+        let out = Builtin::Stream
+            .handle(job(r#"{"chunks":3}"#))
+            .await
+            .unwrap();
+        assert_eq!(out.bytes, br#"{"chunks":3}"#);
+        for bad in [
+            r#"{"chunks":-1}"#,
+            r#"{"chunks":2000000}"#,
+            r#"{"ms":"x"}"#,
+            "[1",
+        ] {
+            let e = Builtin::Stream.handle(job(bad)).await.unwrap_err();
+            assert!(!e.retryable && e.message.contains("chunks"), "{bad}: {e}");
+        }
     }
 }

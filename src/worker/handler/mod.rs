@@ -13,6 +13,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
+use super::flusher::Chunks;
 use crate::broker::{Broker, Header};
 use crate::job::{self, JobId, JobResult, Payload};
 
@@ -29,6 +30,8 @@ pub struct Job {
     pub timeout: Option<Duration>,
     pub(crate) cancel: CancellationToken,
     pub(crate) reporter: Option<Arc<ProgressReporter>>,
+    /// Where emitted chunks wait for the worker's flusher.
+    pub(crate) output: Option<Arc<Chunks>>,
 }
 
 impl Job {
@@ -42,6 +45,7 @@ impl Job {
             timeout: None,
             cancel: CancellationToken::new(),
             reporter: None,
+            output: None,
         }
     }
 
@@ -50,6 +54,18 @@ impl Job {
     pub async fn progress(&self, percent: u8, message: Option<&str>) {
         if let Some(r) = &self.reporter {
             r.report(&self.id, self.attempt, percent, message).await;
+        }
+    }
+
+    /// Appends a chunk to the job's output stream (tokens, log lines, partial results),
+    /// which readers follow live (`GET /v1/jobs/{id}/stream`, `mlqd result ID --follow`).
+    /// Cheap and never blocks: the chunk is buffered and the worker stores chunks in
+    /// batches, every chunk of a job before its outcome. Chunks are kept in order, up to
+    /// the worker's `--max-stream` bytes per job (the oldest go first). Empty chunks are
+    /// skipped; a job not run by a worker (`Job::detached`) keeps nothing.
+    pub fn emit(&self, chunk: impl Into<Vec<u8>>) {
+        if let Some(out) = &self.output {
+            out.emit(&self.id, self.attempt, chunk.into());
         }
     }
 
