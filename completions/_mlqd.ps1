@@ -552,6 +552,7 @@ Register-ArgumentCompleter -Native -CommandName 'mlqd' -ScriptBlock {
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Jobs per handler call (the worker''s dynamic batching)')
             [CompletionResult]::new('--enqueue-batch', '--enqueue-batch', [CompletionResultType]::ParameterName, 'Jobs per enqueue call (each call is one atomic script)')
             [CompletionResult]::new('--enqueue-parallel', '--enqueue-parallel', [CompletionResultType]::ParameterName, 'Enqueue calls in flight at once')
+            [CompletionResult]::new('--serial-jobs', '--serial-jobs', [CompletionResultType]::ParameterName, 'Jobs posted one at a time, each awaited, for the one-by-one enqueue figure (0 skips)')
             [CompletionResult]::new('--latency-jobs', '--latency-jobs', [CompletionResultType]::ParameterName, 'Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Arrivals per second in the start-latency phase')
             [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Draw drain throughput against concurrency into this SVG file')

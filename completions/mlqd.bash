@@ -254,7 +254,7 @@ _mlqd() {
             return 0
             ;;
         mlqd__subcmd__bench)
-            opts="-c -h -V --jobs --queues --concurrency --payload-bytes --batch-size --enqueue-batch --enqueue-parallel --latency-jobs --rate --plot --no-worker-process --json --stream --stream-chunks --chunk-bytes --stream-latency-chunks --stream-rate --redis-url --redis-ca --redis-cert --redis-key --namespace --log-format --log-level --help --version"
+            opts="-c -h -V --jobs --queues --concurrency --payload-bytes --batch-size --enqueue-batch --enqueue-parallel --serial-jobs --latency-jobs --rate --plot --no-worker-process --json --stream --stream-chunks --chunk-bytes --stream-latency-chunks --stream-rate --redis-url --redis-ca --redis-cert --redis-key --namespace --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,6 +289,10 @@ _mlqd() {
                     return 0
                     ;;
                 --enqueue-parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --serial-jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -514,6 +514,7 @@ set edit:completion:arg-completer[mlqd] = {|@words|
             cand --batch-size 'Jobs per handler call (the worker''s dynamic batching)'
             cand --enqueue-batch 'Jobs per enqueue call (each call is one atomic script)'
             cand --enqueue-parallel 'Enqueue calls in flight at once'
+            cand --serial-jobs 'Jobs posted one at a time, each awaited, for the one-by-one enqueue figure (0 skips)'
             cand --latency-jobs 'Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)'
             cand --rate 'Arrivals per second in the start-latency phase'
             cand --plot 'Draw drain throughput against concurrency into this SVG file'

@@ -421,6 +421,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l payload-bytes -d 'Pa
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l batch-size -d 'Jobs per handler call (the worker\'s dynamic batching)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l enqueue-batch -d 'Jobs per enqueue call (each call is one atomic script)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l enqueue-parallel -d 'Enqueue calls in flight at once' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l serial-jobs -d 'Jobs posted one at a time, each awaited, for the one-by-one enqueue figure (0 skips)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l latency-jobs -d 'Jobs posted one at a time into the idle worker for the start-latency figures (0 skips)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l rate -d 'Arrivals per second in the start-latency phase' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand bench" -l plot -d 'Draw drain throughput against concurrency into this SVG file' -r -F

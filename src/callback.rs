@@ -7,14 +7,14 @@
 //! with backoff. Used by the worker that finished a job and by the reaper when it
 //! dead-letters one.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::CONTENT_TYPE;
 use tokio_util::task::TaskTracker;
 
 use crate::broker::Broker;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::job::{self, JobId, JobResult, JobState, JobStatus};
 
 /// Retries after the first try.
@@ -92,7 +92,10 @@ pub struct CallbackSender {
 }
 
 struct Inner {
-    client: reqwest::Client,
+    /// Made on the first delivery: setting up TLS (the system's root certificates: ~150
+    /// files read, ~20M instructions, memory kept) is wasted on the many workers that never
+    /// send a callback.
+    client: OnceLock<std::result::Result<reqwest::Client, String>>,
     secret: Option<Vec<u8>>,
     tracker: TaskTracker,
     /// First retry delay; doubles per retry.
@@ -107,13 +110,9 @@ impl CallbackSender {
 
     /// Same, with another first retry delay (1 s by default).
     pub fn with_backoff(secret: Option<&str>, backoff: Duration) -> Result<Self> {
-        let client = crate::worker::handler::http::client_builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .map_err(|e| Error::invalid(format!("cannot set up the HTTP client: {e}")))?;
         Ok(CallbackSender {
             inner: Arc::new(Inner {
-                client,
+                client: OnceLock::new(),
                 secret: secret
                     .filter(|s| !s.is_empty())
                     .map(|s| s.as_bytes().to_vec()),
@@ -201,6 +200,20 @@ impl CallbackSender {
 
 impl Inner {
     async fn deliver(&self, url: &str, id: &str, body: Vec<u8>) {
+        let client = self.client.get_or_init(|| {
+            crate::worker::handler::http::client_builder()
+                .timeout(REQUEST_TIMEOUT)
+                .build()
+                .map_err(|e| e.to_string())
+        });
+        let client = match client {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(job = %id, url, error = %e, "callback not sent: cannot set up the HTTP client");
+                metrics::counter!("mlqd_callbacks_total", "outcome" => "failed").increment(1);
+                return;
+            }
+        };
         let signature = self.secret.as_deref().map(|s| signature(s, &body));
         let mut delay = self.backoff;
         let mut last = String::new();
@@ -210,8 +223,7 @@ impl Inner {
                 tokio::time::sleep(delay.mul_f64(jitter)).await;
                 delay *= 2;
             }
-            let mut req = self
-                .client
+            let mut req = client
                 .post(url)
                 .header(CONTENT_TYPE, "application/json")
                 .header("X-Mlqd-Job-Id", id)

@@ -365,6 +365,8 @@ fn bench_drains_every_job_reports_each_target_and_cleans_up() {
         "1,4",
         "--latency-jobs",
         "40",
+        "--serial-jobs",
+        "300",
         "--rate",
         "200",
         "--json",
@@ -382,13 +384,19 @@ fn bench_drains_every_job_reports_each_target_and_cleans_up() {
         let lat = run.latency.as_ref().expect("latency measured");
         assert_eq!(lat.samples, 40);
         assert!(lat.p50_ms > 0.0 && lat.p50_ms <= lat.p95_ms && lat.p95_ms <= lat.p99_ms);
+        // two workers share the slots from concurrency 2 on
+        assert_eq!(run.latency_two.is_some(), run.concurrency >= 2);
     }
+    let serial = report.serial.as_ref().expect("one at a time measured");
+    assert_eq!(serial.jobs, 300);
+    assert!(serial.enqueue_per_s > 0.0 && serial.ping_per_s > 0.0);
     let mem = report
         .worker_memory
         .as_ref()
         .expect("worker process measured");
     assert!(mem.peak_rss_bytes >= mem.rss_bytes && mem.rss_bytes > 1_000_000);
-    assert_eq!(report.targets.len(), 7);
+    assert!(mem.idle_rss_bytes > 1_000_000 && mem.idle_rss_bytes <= mem.peak_rss_bytes);
+    assert_eq!(report.targets.len(), 11);
     assert!(
         report
             .targets

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -177,8 +177,13 @@ fn header_value(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
 
+/// A header value that takes the string as it is (no copy).
+fn owned_header_value(s: String) -> HeaderValue {
+    HeaderValue::try_from(s).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
 fn location(id: &JobId) -> HeaderValue {
-    header_value(&format!("/v1/jobs/{id}"))
+    owned_header_value(format!("/v1/jobs/{id}"))
 }
 
 /// The `Idempotency-Key` header, if any.
@@ -199,10 +204,12 @@ fn submitted(posted: &Enqueued) -> Response {
     } else {
         StatusCode::OK
     };
-    let mut res = (status, Json(Submitted::from(posted))).into_response();
+    let body = Submitted::from(posted);
+    let id = owned_header_value(body.id.clone());
+    let mut res = (status, Json(body)).into_response();
     let h = res.headers_mut();
     h.insert(header::LOCATION, location(&posted.id));
-    h.insert(JOB_ID_HEADER, header_value(&posted.id.to_string()));
+    h.insert(JOB_ID_HEADER, id);
     if !posted.created {
         h.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
@@ -324,16 +331,18 @@ pub async fn submit(
     State(st): State<AppState>,
     ApiPath(queue): ApiPath<String>,
     ApiQuery(q): ApiQuery<SubmitQuery>,
-    headers: HeaderMap,
-    body: Body,
+    req: Request,
 ) -> ApiResult {
+    // the request taken whole, not `HeaderMap` + `Body`: that extractor clones every header
+    let (parts, body) = req.into_parts();
+    let headers = &parts.headers;
     let queue = parse_queue(&queue)?;
     let mut options = q.options()?;
     let wait = st.wait_for(&q.wait)?;
-    options.idempotency_key = idempotency_key(&headers)?;
+    options.idempotency_key = idempotency_key(headers)?;
     options.validate()?;
-    let bytes = read_body(&headers, body, st.config.max_body).await?;
-    let payload = match content_type(&headers) {
+    let bytes = read_body(headers, body, st.config.max_body).await?;
+    let payload = match content_type(headers) {
         Some(ct) if json_sent_as_form(&ct, &bytes) => {
             return Err(bad(
                 "the body is JSON but its Content-Type is application/x-www-form-urlencoded (what `curl -d` sends by default): send Content-Type: application/json".into(),

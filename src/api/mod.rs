@@ -380,14 +380,52 @@ fn method_label(m: &Method) -> &'static str {
     }
 }
 
+/// The route template as a `'static` label: the templates are the router's, a fixed
+/// set, each leaked once. A metric label that is not `'static` is copied on every request.
+fn route_label(route: &str) -> &'static str {
+    static SEEN: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
+    match seen.iter().find(|r| **r == route) {
+        Some(r) => r,
+        None => {
+            let r: &'static str = Box::leak(route.to_owned().into_boxed_str());
+            seen.push(r);
+            r
+        }
+    }
+}
+
+/// The status code as a `'static` label (the ones the API answers with; others are copied).
+fn status_label(status: StatusCode) -> metrics::SharedString {
+    let s = match status.as_u16() {
+        200 => "200",
+        201 => "201",
+        202 => "202",
+        204 => "204",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        409 => "409",
+        413 => "413",
+        415 => "415",
+        422 => "422",
+        429 => "429",
+        500 => "500",
+        503 => "503",
+        other => return metrics::SharedString::from(other.to_string()),
+    };
+    metrics::SharedString::const_str(s)
+}
+
 /// Metrics and a debug log line for every request; a panicking handler becomes a JSON 500
 /// instead of a dropped connection.
 async fn observe(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+        .map_or("unmatched", |p| route_label(p.as_str()));
     let method = method_label(req.method());
     let start = Instant::now();
     let res = match AssertUnwindSafe(next.run(req)).catch_unwind().await {
@@ -398,14 +436,14 @@ async fn observe(req: Request, next: Next) -> Response {
         }
     };
     let elapsed = start.elapsed();
-    let status = res.status().as_u16();
+    let status = res.status();
     metrics::counter!("mlqd_http_requests_total",
-        "method" => method, "route" => route.clone(), "status" => status.to_string())
+        "method" => method, "route" => route, "status" => status_label(status))
     .increment(1);
     metrics::histogram!("mlqd_http_request_duration_seconds",
-        "method" => method, "route" => route.clone())
+        "method" => method, "route" => route)
     .record(elapsed.as_secs_f64());
-    tracing::debug!(method, route = %route, status, elapsed_ms = elapsed.as_millis() as u64, "request");
+    tracing::debug!(method, route = %route, status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64, "request");
     res
 }
 

@@ -1,26 +1,32 @@
 //! `mlqd bench`: measures the engine against a real Redis, in-process, on a fresh namespace
 //! that it deletes afterwards.
 //!
-//! For each concurrency asked for:
+//! First, once, **one at a time** (`serial`): `serial_jobs` jobs posted through
+//! `Client::post`, each awaited, and as many PINGs on the same connection.
+//!
+//! Then for each concurrency asked for:
 //! 1. **enqueue**: `jobs` no-op jobs in atomic batches of `enqueue_batch`, `enqueue_parallel`
 //!    batches in flight at once → enqueue jobs/s, and Redis memory per pending job
 //!    (`INFO memory` `used_memory` before and after, over the jobs now waiting);
 //! 2. **drain**: an in-process [`Worker`] (noop handler, the given concurrency) runs them
 //!    all → drain jobs/s; Redis CPU per job is the `INFO cpu` delta (`used_cpu_sys` +
 //!    `used_cpu_user`) over enqueue and drain, divided by the jobs;
-//! 3. **start latency**: the same worker, now idle, gets `latency_jobs` jobs posted one at
-//!    a time at a fixed arrival rate; each sample is from the moment the client sends the
-//!    enqueue to the moment the handler starts, both on this process's monotonic clock (the
-//!    Redis clock has only millisecond steps). It includes the enqueue round trip, the
-//!    wake-up and the claim.
+//! 3. **start latency** (`latency`): the same worker, now idle, gets `latency_jobs` jobs
+//!    posted one at a time at a fixed arrival rate; then two workers sharing the same
+//!    slots do.
 //!
-//! Then, once, **worker RSS**: a real `mlqd worker --builtin noop` child drains `jobs` jobs;
-//! its peak resident set (`VmHWM` in /proc/PID/status) is the figure.
+//! Then, once, **worker RSS** (`memory`): a real `mlqd worker --builtin noop` child, idle
+//! and then draining `jobs` jobs.
 //!
 //! `mlqd bench --stream` measures streamed output instead (`stream.rs`).
 
+mod latency;
+mod memory;
 pub mod plot;
+mod serial;
 pub mod stream;
+
+pub use serial::Serial;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -40,7 +46,7 @@ use crate::job::{JobId, JobOptions, Payload, QueueName};
 use crate::worker::{Job, Output, Worker, WorkerConfig};
 
 /// The queue bench uses inside its namespace.
-const QUEUE: &str = "bench";
+pub(crate) const QUEUE: &str = "bench";
 /// Most queues a bench spreads its jobs over.
 const MAX_QUEUES: usize = 64;
 
@@ -53,18 +59,21 @@ pub struct BenchConfig {
     /// The user's namespace; bench works in `<namespace>-bench-<random>` beside it.
     pub namespace: String,
     pub jobs: u64,
-    /// Queues the jobs are spread over (round robin), all served by the one worker: on a
-    /// Redis Cluster they spread over the masters.
-    pub queues: usize,
     /// One run per value.
     pub concurrency: Vec<usize>,
     pub payload_bytes: usize,
     /// Jobs per handler call (the worker's dynamic batching).
     pub batch_size: usize,
+    /// Queues the jobs are spread over (round robin), all served by the one worker: on a
+    /// Redis Cluster they spread over the masters.
+    pub queues: usize,
     /// Jobs per enqueue call (each call is atomic).
     pub enqueue_batch: usize,
     /// Enqueue calls in flight at once.
     pub enqueue_parallel: usize,
+    /// Jobs posted one at a time, each awaited, for the one-by-one enqueue figure (0 =
+    /// skip).
+    pub serial_jobs: u64,
     /// Jobs posted one at a time for the start-latency figures (0 = skip).
     pub latency_jobs: u64,
     /// Arrivals per second in the latency phase.
@@ -80,14 +89,15 @@ impl BenchConfig {
             tls: TlsFiles::default(),
             namespace: namespace.into(),
             jobs: 20_000,
-            queues: 1,
             concurrency: vec![8],
             payload_bytes: 16,
             batch_size: 1,
+            queues: 1,
             enqueue_batch: 1000,
             enqueue_parallel: 4,
+            serial_jobs: 20_000,
             latency_jobs: 1000,
-            rate: 500.0,
+            rate: 200.0,
             worker_exe: None,
         }
     }
@@ -96,15 +106,15 @@ impl BenchConfig {
         if self.jobs == 0 {
             return Err(Error::invalid("--jobs must be at least 1"));
         }
-        if !(1..=MAX_QUEUES).contains(&self.queues) {
-            return Err(Error::invalid(format!(
-                "--queues must be from 1 to {MAX_QUEUES}"
-            )));
-        }
         if self.concurrency.is_empty() || self.concurrency.contains(&0) {
             return Err(Error::invalid(
                 "--concurrency needs one or more numbers from 1 up",
             ));
+        }
+        if !(1..=MAX_QUEUES).contains(&self.queues) {
+            return Err(Error::invalid(format!(
+                "--queues must be from 1 to {MAX_QUEUES}"
+            )));
         }
         if self.enqueue_batch == 0 || self.enqueue_parallel == 0 {
             return Err(Error::invalid(
@@ -166,7 +176,11 @@ pub struct Run {
     pub redis_cpu_drain_us_per_job: f64,
     /// Redis memory per pending job (`used_memory` delta / jobs), bytes.
     pub redis_bytes_per_job: f64,
+    /// Start latency with one worker of this concurrency.
     pub latency: Option<Latency>,
+    /// Start latency with the same slots split over two workers.
+    #[serde(default)]
+    pub latency_two: Option<Latency>,
 }
 
 /// The worker process's memory.
@@ -174,6 +188,9 @@ pub struct Run {
 pub struct WorkerMemory {
     pub concurrency: usize,
     pub jobs: u64,
+    /// `VmRSS` once started and idle, before any job, bytes.
+    #[serde(default)]
+    pub idle_rss_bytes: u64,
     /// `VmRSS` after the drain, bytes.
     pub rss_bytes: u64,
     /// `VmHWM` (peak resident set), bytes.
@@ -215,16 +232,18 @@ pub struct Report {
     /// Whether the server writes an AOF (fsync costs show up in every figure).
     pub redis_appendonly: bool,
     pub jobs: u64,
-    /// Queues the jobs were spread over.
-    pub queues: usize,
     pub payload_bytes: usize,
     pub batch_size: usize,
+    /// Queues the jobs were spread over.
+    pub queues: usize,
     pub enqueue_batch: usize,
     pub enqueue_parallel: usize,
     pub rate: f64,
     /// 1-, 5- and 15-minute load averages of this machine before and after.
     pub load_before: Option<[f64; 3]>,
     pub load_after: Option<[f64; 3]>,
+    /// One job at a time, awaited, and the PING round trip beside it.
+    pub serial: Option<Serial>,
     pub runs: Vec<Run>,
     pub worker_memory: Option<WorkerMemory>,
     pub targets: Vec<Target>,
@@ -244,20 +263,20 @@ impl Report {
         let r = self.reference_run().cloned();
         let c = r.as_ref().map(|r| r.concurrency).unwrap_or(8);
         let lat = r.as_ref().and_then(|r| r.latency.clone());
+        let two = r.as_ref().and_then(|r| r.latency_two.clone());
+        let serial = self.serial.as_ref();
+        let mb = |b: u64| b as f64 / 1_000_000.0;
+        let mem = self.worker_memory.as_ref();
         self.targets = vec![
             Target::new(
-                format!("drain (noop, concurrency {c})"),
+                match serial {
+                    Some(s) => format!("enqueue one at a time (PING {:.0}/s)", s.ping_per_s),
+                    None => "enqueue one at a time".into(),
+                },
                 "jobs/s",
-                r.as_ref().map(|r| r.drain_per_s),
-                35_000.0,
+                serial.map(|s| s.enqueue_per_s),
+                17_000.0,
                 true,
-            ),
-            Target::new(
-                "Redis CPU per job".into(),
-                "µs",
-                r.as_ref().map(|r| r.redis_cpu_us_per_job),
-                15.0,
-                false,
             ),
             Target::new(
                 "bulk enqueue".into(),
@@ -267,25 +286,58 @@ impl Report {
                 true,
             ),
             Target::new(
-                "idle start latency p50".into(),
+                format!("drain (noop, concurrency {c})"),
+                "jobs/s",
+                r.as_ref().map(|r| r.drain_per_s),
+                60_000.0,
+                true,
+            ),
+            Target::new(
+                "Redis CPU per drained job".into(),
+                "µs",
+                r.as_ref().map(|r| r.redis_cpu_drain_us_per_job),
+                15.0,
+                false,
+            ),
+            Target::new(
+                format!("idle start p50, 1 worker × {c}"),
                 "ms",
                 lat.as_ref().map(|l| l.p50_ms),
                 0.4,
                 false,
             ),
             Target::new(
-                "idle start latency p99".into(),
+                format!("idle start p99, 1 worker × {c}"),
                 "ms",
                 lat.as_ref().map(|l| l.p99_ms),
                 1.5,
                 false,
             ),
             Target::new(
-                "worker RSS (peak)".into(),
+                format!("idle start p50, 2 workers × {}", c / 2),
+                "ms",
+                two.as_ref().map(|l| l.p50_ms),
+                0.4,
+                false,
+            ),
+            Target::new(
+                format!("idle start p99, 2 workers × {}", c / 2),
+                "ms",
+                two.as_ref().map(|l| l.p99_ms),
+                1.5,
+                false,
+            ),
+            Target::new(
+                "worker RSS idle".into(),
                 "MB",
-                self.worker_memory
-                    .as_ref()
-                    .map(|m| m.peak_rss_bytes as f64 / 1_000_000.0),
+                mem.map(|m| mb(m.idle_rss_bytes)),
+                10.0,
+                false,
+            ),
+            Target::new(
+                "worker RSS peak (drain)".into(),
+                "MB",
+                mem.map(|m| mb(m.peak_rss_bytes)),
                 10.0,
                 false,
             ),
@@ -315,15 +367,33 @@ pub async fn run(
         redis_version: info_field(&server, "redis_version").unwrap_or_default(),
         redis_appendonly: info_number::<u8>(&persistence, "aof_enabled") == Some(1),
         jobs: config.jobs,
-        queues: config.queues,
         payload_bytes: config.payload_bytes,
         batch_size: config.batch_size,
+        queues: config.queues,
         enqueue_batch: config.enqueue_batch,
         enqueue_parallel: config.enqueue_parallel,
         rate: config.rate,
         load_before: load_average(),
         ..Default::default()
     };
+    if config.serial_jobs > 0 {
+        phase(bar, "enqueue one at a time".into(), config.serial_jobs);
+        let serial = in_namespace(config, |broker| async move {
+            let client =
+                crate::client::Client::from_broker(broker, crate::job::DEFAULT_MAX_PAYLOAD);
+            serial::measure(
+                &client,
+                &config.queue_names()[0],
+                config.serial_jobs,
+                config.payload_bytes,
+                bar,
+                stop,
+            )
+            .await
+        })
+        .await?;
+        report.serial = Some(serial);
+    }
     for &c in &config.concurrency {
         let run = in_namespace(config, |broker| measure(config, broker, c, bar, stop)).await?;
         report.runs.push(run);
@@ -331,7 +401,7 @@ pub async fn run(
     if let Some(exe) = &config.worker_exe {
         let c = config.concurrency.iter().copied().max().unwrap_or(1);
         let mem = in_namespace(config, |broker| {
-            worker_memory(config, broker, exe, c, bar, stop)
+            memory::measure(config, broker, exe, c, bar, stop)
         })
         .await?;
         report.worker_memory = Some(mem);
@@ -365,7 +435,7 @@ impl BenchConfig {
     }
 
     /// `bench` for one queue, else `bench-0`, `bench-1`, ….
-    fn queue_names(&self) -> Vec<QueueName> {
+    pub(crate) fn queue_names(&self) -> Vec<QueueName> {
         let names: Vec<String> = match self.queues {
             0 | 1 => vec![QUEUE.to_string()],
             n => (0..n).map(|i| format!("{QUEUE}-{i}")).collect(),
@@ -451,7 +521,7 @@ async fn enqueue_all(config: &BenchConfig, b: &Broker, n: u64, bar: &ProgressBar
     Ok(started.elapsed().as_secs_f64())
 }
 
-/// Waits until the queue's succeeded total reaches `n`. Returns it.
+/// Waits until the queues' succeeded totals reach `n`. Returns their sum.
 async fn wait_succeeded(
     config: &BenchConfig,
     b: &Broker,
@@ -499,8 +569,6 @@ async fn measure(
     stop: &CancellationToken,
 ) -> Result<Run> {
     let n = config.jobs;
-    // the worker gets connections of its own, like a separate process would
-    let worker_broker = Broker::new(broker.config().clone())?;
     broker.ping().await?;
 
     phase(bar, format!("c={concurrency}: enqueue"), n);
@@ -512,31 +580,14 @@ async fn measure(
 
     phase(bar, format!("c={concurrency}: drain"), n);
     let probe = Arc::new(Probe::default());
-    let mut wc = WorkerConfig::new(config.queue_names());
-    wc.id = format!("bench-{:08x}", rand::random::<u32>());
-    wc.concurrency = concurrency;
-    wc.batch_size = config.batch_size;
-    wc.handler_name = "builtin:noop".into();
-    let handler = {
-        let probe = probe.clone();
-        move |job: Job| {
-            probe.on_start(&job.id);
-            async { Ok(Output::empty()) }
-        }
-    };
-    let worker_stop = CancellationToken::new();
     let started = Instant::now();
-    let worker = tokio::spawn(
-        Worker::new(worker_broker, wc)
-            .handler(handler)
-            .run(worker_stop.clone()),
-    );
+    let one = Workers::start(&broker, config, &probe, &[concurrency])?;
     let measured = async {
         let drained = wait_succeeded(config, &broker, n, bar, stop).await?;
         let drain_secs = started.elapsed().as_secs_f64();
         let cpu2 = cpu_seconds(&broker).await?;
         let latency = if config.latency_jobs > 0 {
-            latency(config, &broker, &probe, bar, stop).await?
+            latency::measure(config, &broker, &probe, bar, stop).await?
         } else {
             None
         };
@@ -545,15 +596,22 @@ async fn measure(
     .await;
     // the worker stops (and stops writing) before the namespace is deleted, whatever
     // happened above
-    worker_stop.cancel();
-    let stopped = match tokio::time::timeout(Duration::from_secs(30), worker).await {
-        Ok(Ok(Ok(_))) => Ok(()),
-        Ok(Ok(Err(e))) => Err(e),
-        Ok(Err(e)) => Err(Error::Protocol(format!("bench worker failed: {e}"))),
-        Err(_) => Err(Error::Protocol("bench worker did not stop".into())),
-    };
+    let stopped = one.stop().await;
     let (drained, drain_secs, cpu2, latency) = measured?;
     stopped?;
+    // the other shape: the same slots split over two workers
+    let latency_two = if config.latency_jobs > 0 && concurrency >= 2 {
+        let probe = Arc::new(Probe::default());
+        let half = concurrency / 2;
+        let two = Workers::start(&broker, config, &probe, &[half, concurrency - half])?;
+        let measured = latency::measure(config, &broker, &probe, bar, stop).await;
+        let stopped = two.stop().await;
+        let measured = measured?;
+        stopped?;
+        measured
+    } else {
+        None
+    };
     let per_job_us = |secs: f64| secs * 1e6 / n as f64;
     Ok(Run {
         concurrency,
@@ -568,140 +626,58 @@ async fn measure(
         redis_cpu_drain_us_per_job: per_job_us(cpu2 - cpu1),
         redis_bytes_per_job: mem1.saturating_sub(mem0) as f64 / n as f64,
         latency,
+        latency_two,
     })
 }
 
-/// Posts jobs one at a time at a fixed rate into the idle worker and collects the
-/// send→start latencies.
-async fn latency(
-    config: &BenchConfig,
-    broker: &Broker,
-    probe: &Arc<Probe>,
-    bar: &ProgressBar,
-    stop: &CancellationToken,
-) -> Result<Option<Latency>> {
-    let n = config.latency_jobs;
-    phase(bar, format!("start latency at {}/s", config.rate), n);
-    // let the worker settle into its idle wait
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let queues = config.queue_names();
-    let body = payload(config.payload_bytes);
-    let every = Duration::from_secs_f64(1.0 / config.rate);
-    let first = tokio::time::Instant::now();
-    let mut posts = tokio::task::JoinSet::new();
-    for i in 0..n {
-        tokio::select! {
-            _ = stop.cancelled() => return Err(Error::Protocol("interrupted".into())),
-            _ = tokio::time::sleep_until(first + every.mul_f64(i as f64)) => {}
-        }
-        let q = queues[i as usize % queues.len()].clone();
-        let job = NewJob {
-            id: JobId::generate(&q),
-            payload: body.clone(),
-            options: JobOptions::default(),
-        };
-        let broker = broker.clone();
-        let probe = probe.clone();
-        // open loop: a slow post does not hold back the next arrival
-        posts.spawn(async move {
-            lock(&probe.sent).insert(job.id.clone(), Instant::now());
-            broker.enqueue(&q, std::slice::from_ref(&job), None).await
-        });
-        bar.inc(1);
-    }
-    while let Some(done) = posts.join_next().await {
-        done.map_err(|e| Error::Protocol(format!("post task failed: {e}")))??;
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while (lock(&probe.samples).len() as u64) < n && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let samples = std::mem::take(&mut *lock(&probe.samples));
-    Ok(Latency::from_samples(samples))
+/// In-process workers on the bench queue, each with connections of its own (like separate
+/// processes) and a noop handler that notes each start in `probe`.
+struct Workers {
+    stop: CancellationToken,
+    running: Vec<tokio::task::JoinHandle<Result<crate::worker::WorkerReport>>>,
 }
 
-/// Drains `jobs` jobs with a real `mlqd worker` process and reads its memory.
-async fn worker_memory(
-    config: &BenchConfig,
-    broker: Broker,
-    exe: &std::path::Path,
-    concurrency: usize,
-    bar: &ProgressBar,
-    stop: &CancellationToken,
-) -> Result<WorkerMemory> {
-    let n = config.jobs;
-    phase(bar, "worker RSS: enqueue".into(), n);
-    enqueue_all(config, &broker, n, bar).await?;
-    phase(bar, format!("worker RSS: mlqd worker -c {concurrency}"), n);
-    let mut cmd = tokio::process::Command::new(exe);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("MLQD_") {
-            cmd.env_remove(k);
+impl Workers {
+    /// One worker per entry of `slots`, with that concurrency.
+    fn start(
+        broker: &Broker,
+        config: &BenchConfig,
+        probe: &Arc<Probe>,
+        slots: &[usize],
+    ) -> Result<Workers> {
+        let stop = CancellationToken::new();
+        let mut running = Vec::new();
+        for &c in slots {
+            let mut wc = WorkerConfig::new(config.queue_names());
+            wc.id = format!("bench-{:08x}", rand::random::<u32>());
+            wc.concurrency = c;
+            wc.batch_size = config.batch_size;
+            wc.handler_name = "builtin:noop".into();
+            let handler = {
+                let probe = probe.clone();
+                move |job: Job| {
+                    probe.on_start(&job.id);
+                    async { Ok(Output::empty()) }
+                }
+            };
+            let worker = Worker::new(Broker::new(broker.config().clone())?, wc).handler(handler);
+            running.push(tokio::spawn(worker.run(stop.clone())));
         }
+        Ok(Workers { stop, running })
     }
-    cmd.arg("--redis-url").arg(&config.redis_url);
-    for (flag, file) in [
-        ("--redis-ca", &config.tls.ca),
-        ("--redis-cert", &config.tls.cert),
-        ("--redis-key", &config.tls.key),
-    ] {
-        if let Some(f) = file {
-            cmd.arg(flag).arg(f);
+
+    async fn stop(self) -> Result<()> {
+        self.stop.cancel();
+        for w in self.running {
+            match tokio::time::timeout(Duration::from_secs(30), w).await {
+                Ok(Ok(Ok(_))) => {}
+                Ok(Ok(Err(e))) => return Err(e),
+                Ok(Err(e)) => return Err(Error::Protocol(format!("bench worker failed: {e}"))),
+                Err(_) => return Err(Error::Protocol("bench worker did not stop".into())),
+            }
         }
+        Ok(())
     }
-    cmd.arg("--namespace")
-        .arg(broker.keys().namespace())
-        .arg("--log-level")
-        .arg("error")
-        .arg("worker");
-    for q in config.queue_names() {
-        cmd.arg("--queue").arg(q.as_str());
-    }
-    cmd.arg("--builtin")
-        .arg("noop")
-        .arg("--concurrency")
-        .arg(concurrency.to_string())
-        .arg("--batch-size")
-        .arg(config.batch_size.to_string())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| Error::invalid(format!("cannot start {}: {e}", exe.display())))?;
-    let pid = child.id().unwrap_or(0);
-    let drained = wait_succeeded(config, &broker, n, bar, stop).await;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    // SIGTERM: the worker drains and leaves the registry
-    if pid > 0 {
-        // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet
-        unsafe {
-            libc::kill(pid as libc::pid_t, libc::SIGTERM);
-        }
-    }
-    if tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .is_err()
-    {
-        let _ = child.kill().await;
-    }
-    drained?;
-    let kib = |field: &str| -> u64 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .unwrap_or(0)
-            * 1024
-    };
-    Ok(WorkerMemory {
-        concurrency,
-        jobs: n,
-        rss_bytes: kib("VmRSS:"),
-        peak_rss_bytes: kib("VmHWM:"),
-        anon_rss_bytes: kib("RssAnon:"),
-    })
 }
 
 /// This machine's load averages (Linux), to note how busy it was.
@@ -740,26 +716,34 @@ mod tests {
 
     #[test]
     fn targets_judge_the_concurrency_8_run() {
+        let lat = |p50_ms, p99_ms| Latency {
+            samples: 10,
+            p50_ms,
+            p95_ms: p99_ms,
+            p99_ms,
+            max_ms: 3.0,
+        };
         let mut r = Report {
+            serial: Some(Serial {
+                jobs: 100,
+                enqueue_per_s: 18_000.0,
+                ping_per_s: 27_000.0,
+                redis_cpu_us_per_enqueue: 9.0,
+            }),
             runs: vec![
                 Run {
                     concurrency: 1,
-                    drain_per_s: 50_000.0,
+                    drain_per_s: 80_000.0,
                     ..Default::default()
                 },
                 Run {
                     concurrency: 8,
                     drain_per_s: 30_000.0,
                     enqueue_per_s: 200_000.0,
-                    redis_cpu_us_per_job: 12.0,
+                    redis_cpu_drain_us_per_job: 12.0,
                     redis_bytes_per_job: 180.0,
-                    latency: Some(Latency {
-                        samples: 10,
-                        p50_ms: 0.3,
-                        p95_ms: 0.9,
-                        p99_ms: 2.0,
-                        max_ms: 3.0,
-                    }),
+                    latency: Some(lat(0.3, 2.0)),
+                    latency_two: Some(lat(0.5, 1.0)),
                     ..Default::default()
                 },
             ],
@@ -770,15 +754,21 @@ mod tests {
         assert_eq!(
             met,
             [
-                Some(false), // drain 30k < 35k
-                Some(true),  // 12 µs ≤ 15
+                Some(true),  // 18k ≥ 17k one at a time
                 Some(true),  // 200k ≥ 150k
+                Some(false), // drain 30k < 60k
+                Some(true),  // 12 µs ≤ 15
                 Some(true),  // p50 0.3 ≤ 0.4
                 Some(false), // p99 2.0 > 1.5
+                Some(false), // two workers: p50 0.5 > 0.4
+                Some(true),  // two workers: p99 1.0 ≤ 1.5
                 None,        // worker memory not measured
+                None,
                 Some(false), // 180 > 175 bytes
             ]
         );
-        assert!(r.targets[0].figure.contains("concurrency 8"));
+        assert!(r.targets[0].figure.contains("PING 27000/s"));
+        assert!(r.targets[2].figure.contains("concurrency 8"));
+        assert!(r.targets[6].figure.contains("2 workers × 4"));
     }
 }

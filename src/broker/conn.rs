@@ -30,6 +30,7 @@ use tokio::sync::watch;
 
 use super::cluster::{ClusterConn, SlotWaiter};
 use super::info::merge_info;
+use super::scripts::Invocation;
 use super::sentinel::SentinelConn;
 use super::target::{Node, RedisTarget, Topology};
 use super::tls::TlsFiles;
@@ -134,10 +135,20 @@ impl Conn {
     }
 
     /// One script call (EVALSHA, loading the script on NOSCRIPT).
-    pub async fn invoke(&self, inv: &redis::ScriptInvocation<'_>) -> Result<Value> {
+    pub async fn invoke(&self, inv: &Invocation) -> Result<Value> {
         let mut c = self.shared.clone();
-        self.run(async move { inv.invoke_async::<Value>(&mut c).await })
-            .await
+        self.run(async move {
+            match inv.cmd.query_async::<Value>(&mut c).await {
+                Err(e)
+                    if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+                {
+                    inv.script.load_async(&mut c).await?;
+                    inv.cmd.query_async(&mut c).await
+                }
+                other => other,
+            }
+        })
+        .await
     }
 
     /// A keyless command sent to the server that holds `key` (on a cluster, the master of

@@ -7,6 +7,16 @@
 use crate::error::{Error, Result};
 use crate::job::QueueName;
 
+/// The parts joined into one key. Keys are built on every call (a script takes up to a
+/// dozen), and `format!` costs about ten times as much as this.
+fn join(parts: &[&str]) -> String {
+    let mut key = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        key.push_str(p);
+    }
+    key
+}
+
 /// The hash tag of the worker registry's keys (a ':' keeps it apart from every queue's).
 const REGISTRY_TAG: &str = "{:registry}";
 /// The hash tag of the schedules' keys, for the same reason.
@@ -44,33 +54,33 @@ impl Keys {
     /// The keys of one queue.
     pub fn queue(&self, queue: &QueueName) -> QueueKeys {
         QueueKeys {
-            prefix: format!("{}:{{{}}}:", self.ns, queue),
+            prefix: join(&[&self.ns, ":{", queue.as_str(), "}:"]),
         }
     }
 
     /// SET of every queue name that has seen a job.
     pub fn queues(&self) -> String {
-        format!("{}:queues", self.ns)
+        join(&[&self.ns, ":queues"])
     }
 
     /// Pub/sub channel: "<kind> <id> <id>…" on every state change and progress report.
     pub fn events_channel(&self) -> String {
-        format!("{}:events", self.ns)
+        join(&[&self.ns, ":events"])
     }
 
     /// Pub/sub channel: the id of a running job that was cancelled, for its worker.
     pub fn cancel_channel(&self) -> String {
-        format!("{}:cancel", self.ns)
+        join(&[&self.ns, ":cancel"])
     }
 
     /// ZSET worker id -> last heartbeat (ms).
     pub fn workers(&self) -> String {
-        format!("{}:{REGISTRY_TAG}:workers", self.ns)
+        join(&[&self.ns, ":", REGISTRY_TAG, ":workers"])
     }
 
     /// HASH describing one worker (host, pid, queues, …), expiring with its heartbeat.
     pub fn worker(&self, id: &str) -> String {
-        format!("{}:{REGISTRY_TAG}:worker:{}", self.ns, id)
+        join(&[&self.ns, ":", REGISTRY_TAG, ":worker:", id])
     }
 
     /// The registry keys of one worker.
@@ -83,7 +93,7 @@ impl Keys {
 
     /// STRING holding the reaper leader's token, with a TTL.
     pub fn leader(&self) -> String {
-        format!("{}:leader", self.ns)
+        join(&[&self.ns, ":leader"])
     }
 
     /// The schedules' keys, under their own hash tag.
@@ -124,7 +134,7 @@ pub struct QueueKeys {
 
 impl QueueKeys {
     fn key(&self, role: &str) -> String {
-        format!("{}{}", self.prefix, role)
+        join(&[&self.prefix, role])
     }
     /// LIST of pending priority-0 ulids, oldest first.
     pub fn pending(&self) -> String {
@@ -210,7 +220,7 @@ impl QueueKeys {
     }
     /// STRING record of a succeeded or cancelled job, with a TTL.
     pub fn done(&self, ulid: &str) -> String {
-        format!("{}done:{}", self.prefix, ulid)
+        join(&[&self.prefix, "done:", ulid])
     }
     /// STREAM of a job's output chunks, capped in bytes (`--max-stream`): entry id
     /// `<attempt>-<seq>`, fields `d` (the bytes), `e` (bytes of the job's output up to and
@@ -221,7 +231,7 @@ impl QueueKeys {
     }
     /// STRING idempotency key -> ulid of the first job, with a TTL.
     pub fn idem(&self, key: &str) -> String {
-        format!("{}idem:{}", self.prefix, key)
+        join(&[&self.prefix, "idem:", key])
     }
     /// Pattern matching every key of the queue (for tests and cleanup).
     pub fn pattern(&self) -> String {

@@ -97,11 +97,14 @@ impl BrokerConfig {
 }
 
 /// The Redis side of mlqd, cheap to clone (one multiplexed connection, reconnecting).
+/// Clones share everything behind `Arc`s: a broker is cloned per request in `serve` (axum
+/// clones the state for each extractor and middleware) and per task in a worker, and the
+/// connection's settings and the config hold strings.
 #[derive(Clone)]
 pub struct Broker {
-    conn: Conn,
-    keys: Keys,
-    config: BrokerConfig,
+    conn: Arc<Conn>,
+    keys: Arc<Keys>,
+    config: Arc<BrokerConfig>,
     /// Queues this process already put in the queue set.
     registered: Arc<Mutex<HashSet<QueueName>>>,
 }
@@ -113,9 +116,9 @@ impl Broker {
         let keys = Keys::new(&config.namespace)?;
         let conn = Conn::open(&config.redis_url, &config.tls, config.op_timeout)?;
         Ok(Broker {
-            conn,
-            keys,
-            config,
+            conn: Arc::new(conn),
+            keys: Arc::new(keys),
+            config: Arc::new(config),
             registered: Arc::default(),
         })
     }

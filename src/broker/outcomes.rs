@@ -22,10 +22,7 @@ impl Broker {
             job::check_content_type(&s.content_type)?;
         }
         let k = self.keys.queue(queue);
-        let mut call = COMPLETE.call(&k);
-        for s in items {
-            call.tail(&s.ulid);
-        }
+        let mut call = COMPLETE.call_with(&k, items.iter().map(|s| s.ulid.as_str()));
         call.arg(worker)
             .arg(queue.as_str())
             .arg(self.keys.events_channel())

@@ -9,10 +9,11 @@ use crate::job::{QueueName, QueueStats, QueueTotals};
 impl Broker {
     /// Records the queue name in the namespace's queue set (once per process).
     pub(super) async fn register_queue(&self, queue: &QueueName) {
+        // looked up first: inserting would clone the name on every enqueue
         let fresh = self
             .registered
             .lock()
-            .map(|mut set| set.insert(queue.clone()))
+            .map(|mut set| !set.contains(queue) && set.insert(queue.clone()))
             .unwrap_or(true);
         if !fresh {
             return;

@@ -41,10 +41,7 @@ impl Broker {
         if ids.is_empty() {
             return Ok(0);
         }
-        let mut call = WORKER_LEAVE.call(&self.keys);
-        for id in ids {
-            call.tail(id);
-        }
+        let mut call = WORKER_LEAVE.call_with(&self.keys, ids.iter().map(String::as_str));
         for id in ids {
             call.arg(id.as_str());
         }

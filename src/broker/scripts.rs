@@ -2,13 +2,14 @@
 //! `scripts/<name>.lua`, so a misspelled name does not compile), the scope its keys come
 //! from, its KEYS in order by role, and the role of its variadic tail if it has one. A
 //! call is built from that declaration (`CLAIM.call(&queue_keys)` fills KEYS), and the
-//! tests hold each declaration against its file's header. Each script runs with the shared
-//! prelude in front, loaded once per connection and called by EVALSHA; redis-rs reloads a
-//! script on NOSCRIPT (after a Redis restart or SCRIPT FLUSH).
+//! tests hold each declaration against its file's header. Each script runs with the parts
+//! of the shared prelude it uses in front (see [`compose`]), loaded once per connection and
+//! called by EVALSHA; redis-rs reloads a script on NOSCRIPT (after a Redis restart or
+//! SCRIPT FLUSH).
 
 use std::sync::OnceLock;
 
-use redis::{Script, ScriptInvocation, ToRedisArgs};
+use redis::{Script, ToRedisArgs};
 
 use super::keys::{JobKeys, Keys, QueueKeys, ScheduleKeys, WorkerKeys};
 
@@ -33,50 +34,225 @@ pub(crate) struct ScriptDef<S: 'static> {
 impl<S> ScriptDef<S> {
     fn script(&'static self) -> &'static Script {
         self.compiled
-            .get_or_init(|| Script::new(&format!("{PRELUDE}\n{}", self.source)))
+            .get_or_init(|| Script::new(&compose(PRELUDE, self.source)))
     }
 
     /// A call of this script with its fixed KEYS taken from `scope`.
     pub fn call<'s>(&'static self, scope: &'s S) -> Call<'s, S> {
-        let mut inv = self.script().prepare_invoke();
-        for (_, key) in self.keys {
-            inv.key(key(scope));
+        self.call_with(scope, std::iter::empty())
+    }
+
+    /// A call passing only the first `n` fixed KEYS, for a script whose header says that a
+    /// call of a certain kind touches only those (enqueue.lua's one common job).
+    pub fn call_short<'s>(&'static self, scope: &'s S, n: usize) -> Call<'s, S> {
+        let script = self.script();
+        let keys = &self.keys[..n.min(self.keys.len())];
+        let mut cmd = redis::Cmd::with_capacity(keys.len() + 8, 48 * keys.len() + 256);
+        cmd.arg("EVALSHA").arg(script.get_hash()).arg(keys.len());
+        for (_, key) in keys {
+            cmd.arg(key(scope));
         }
         Call {
             def: self,
             scope,
-            inv,
+            inv: Invocation { cmd, script },
+            keys: keys.len(),
+            late: Vec::new(),
+        }
+    }
+
+    /// A call with its fixed KEYS, then one tail key per item (e.g. `done:<ulid>` for a
+    /// ulid), in ARGV order.
+    pub fn call_with<'s, 'i>(
+        &'static self,
+        scope: &'s S,
+        tail: impl IntoIterator<Item = &'i str>,
+    ) -> Call<'s, S> {
+        let script = self.script();
+        let tail_keys: Vec<String> = match self.tail {
+            Some((_, key)) => tail.into_iter().map(|item| key(scope, item)).collect(),
+            None => {
+                debug_assert!(
+                    tail.into_iter().next().is_none(),
+                    "{} takes no variadic keys",
+                    self.name
+                );
+                Vec::new()
+            }
+        };
+        // the command is written once, in place: EVALSHA, the hash, the KEYS, then each
+        // argument as the caller adds it (no copy of the arguments on the way out)
+        let n = self.keys.len() + tail_keys.len();
+        // sized for the keys and a few arguments, so writing them seldom reallocates
+        let mut cmd = redis::Cmd::with_capacity(n + 8, 48 * n + 256);
+        cmd.arg("EVALSHA").arg(script.get_hash()).arg(n);
+        for (_, key) in self.keys {
+            cmd.arg(key(scope));
+        }
+        for key in &tail_keys {
+            cmd.arg(key.as_str());
+        }
+        Call {
+            def: self,
+            scope,
+            inv: Invocation { cmd, script },
+            keys: n,
+            late: Vec::new(),
         }
     }
 }
 
-/// A script call being built: KEYS from the declaration, then ARGV and tail keys.
+/// A script call ready to send: its EVALSHA command, and the script to load when Redis
+/// answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+pub(crate) struct Invocation {
+    pub cmd: redis::Cmd,
+    pub script: &'static Script,
+}
+
+/// A script call being built: KEYS from the declaration, then ARGV. The command is
+/// written in place as arguments come; a tail key added after arguments (a call that
+/// adds each item's key and arguments together) makes [`Call::invocation`] rewrite it once
+/// with every key in front.
 pub(crate) struct Call<'s, S: 'static> {
     def: &'static ScriptDef<S>,
     scope: &'s S,
-    inv: ScriptInvocation<'static>,
+    inv: Invocation,
+    /// Keys in the command so far (fixed and tail).
+    keys: usize,
+    /// Tail keys added after the command's arguments began.
+    late: Vec<String>,
 }
 
 impl<S> Call<'_, S> {
     pub fn arg<T: ToRedisArgs>(&mut self, arg: T) -> &mut Self {
-        self.inv.arg(arg);
+        self.inv.cmd.arg(arg);
         self
     }
 
     /// Adds the tail key of one item (e.g. `done:<ulid>` for a ulid), in ARGV order.
     pub fn tail(&mut self, item: &str) -> &mut Self {
         match self.def.tail {
-            Some((_, key)) => {
-                self.inv.key(key(self.scope, item));
-            }
+            Some((_, key)) => self.late.push(key(self.scope, item)),
             None => debug_assert!(false, "{} takes no variadic keys", self.def.name),
         }
         self
     }
 
-    pub fn invocation(&self) -> &ScriptInvocation<'static> {
+    /// The call, ready to send.
+    pub fn invocation(&mut self) -> &Invocation {
+        if !self.late.is_empty() {
+            let late = std::mem::take(&mut self.late);
+            let old = std::mem::replace(&mut self.inv.cmd, redis::Cmd::new());
+            // EVALSHA, the hash, the key count, the keys so far, then the arguments
+            let mut args = old.args_iter().map(|a| match a {
+                redis::Arg::Simple(bytes) => bytes,
+                _ => &b"0"[..], // a cursor: never in a script call
+            });
+            let cmd = &mut self.inv.cmd;
+            cmd.arg(args.next().unwrap_or(b"EVALSHA"))
+                .arg(args.next().unwrap_or_default());
+            args.next();
+            cmd.arg(self.keys + late.len());
+            for key in args.by_ref().take(self.keys) {
+                cmd.arg(key);
+            }
+            for key in &late {
+                cmd.arg(key.as_str());
+            }
+            for a in args {
+                cmd.arg(a);
+            }
+            self.keys += late.len();
+        }
         &self.inv
     }
+}
+
+/// The script as Redis runs it: the prelude's definitions the script uses (directly or
+/// through another definition), in the prelude's order, then the script. Every call runs
+/// its whole text, and each `local function` of it makes a closure: the full prelude cost
+/// about 4 µs of Redis CPU per call, most scripts use a few of its helpers. A first line
+/// `#!lua …` (script flags) stays first.
+pub(crate) fn compose(prelude: &str, source: &str) -> String {
+    let (shebang, body) = match source.strip_prefix("#!") {
+        Some(rest) => {
+            let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+            (&source[..end + 2], &rest[end..])
+        }
+        None => ("", source),
+    };
+    let defs = definitions(prelude);
+    let mut used = vec![false; defs.len()];
+    // the body may use any definition; a definition only those before it
+    let mut pending = vec![body];
+    while let Some(text) = pending.pop() {
+        for (i, (names, chunk)) in defs.iter().enumerate() {
+            if !used[i] && names.iter().any(|n| mentions(text, n)) {
+                used[i] = true;
+                pending.push(chunk);
+            }
+        }
+    }
+    let mut out = String::with_capacity(prelude.len() + source.len());
+    out.push_str(shebang);
+    for ((_, chunk), keep) in defs.iter().zip(&used) {
+        if *keep {
+            out.push_str(chunk);
+        }
+    }
+    out.push_str(body);
+    out
+}
+
+/// The prelude cut into its top-level definitions (`local function f(`, `local A, B =`),
+/// each with the comment lines above it, and the names it defines. Text before the first
+/// definition (the file's header comment) is dropped.
+fn definitions(prelude: &str) -> Vec<(Vec<&str>, &str)> {
+    let mut out: Vec<(Vec<&str>, &str)> = Vec::new();
+    let mut start = None; // where the current chunk's leading comments begin
+    let mut open: Option<(Vec<&str>, usize)> = None;
+    let mut offset = 0;
+    for line in prelude.split_inclusive('\n') {
+        let at = offset;
+        offset += line.len();
+        if let Some(rest) = line.strip_prefix("local ") {
+            let begin = start.take().unwrap_or(at);
+            if let Some((names, from)) = open.take() {
+                out.push((names, &prelude[from..begin]));
+            }
+            let head = rest.strip_prefix("function ").unwrap_or(rest);
+            let names = head
+                .split(['(', '='])
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .collect();
+            open = Some((names, begin));
+        } else if line.starts_with("--") || line.trim().is_empty() {
+            if open.is_some() && start.is_none() && line.starts_with("--") {
+                start = Some(at);
+            }
+        } else {
+            // a line inside a definition: comments above it were not leading ones
+            start = None;
+        }
+    }
+    if let Some((names, from)) = open {
+        out.push((names, &prelude[from..]));
+    }
+    out
+}
+
+/// Whether `text` uses the name `name` as a whole identifier.
+fn mentions(text: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
 }
 
 /// Declares every script: `NAME: Scope = file [fixed roles] + tail role;`. Each role is a
@@ -105,7 +281,7 @@ macro_rules! scripts {
 
 scripts! {
     ENQUEUE: QueueKeys = enqueue
-        [pending, prio, seq, scheduled, retry, specs, payloads, stats, wake] + idem;
+        [pending, specs, stats, wake, prio, seq, scheduled, retry, payloads] + idem;
     CLAIM: QueueKeys = claim [
         pending, prio, seq, scheduled, retry, active, specs, payloads, meta, dead, stats,
         paused, wake, tidied, notify, limits,
@@ -360,6 +536,101 @@ pub(crate) mod tests {
                 d.name()
             );
         }
+    }
+
+    #[test]
+    fn scripts_get_the_prelude_definitions_they_use_and_only_those() {
+        let defs = definitions(PRELUDE);
+        let names: Vec<&str> = defs.iter().flat_map(|(n, _)| n.iter().copied()).collect();
+        for must in ["now_ms", "call_many", "PRIO_BAND", "push_pending"] {
+            assert!(names.contains(&must), "{must} not found in {names:?}");
+        }
+        // every chunk is a definition, and together they are the prelude's definitions
+        for (n, chunk) in &defs {
+            assert!(!n.is_empty(), "a chunk without a name: {chunk}");
+            assert!(chunk.lines().any(|l| l.starts_with("local ")), "{chunk}");
+        }
+        for d in ALL {
+            let text = compose(PRELUDE, d.source());
+            for (n, chunk) in &defs {
+                let included = text.contains(chunk);
+                let used = n
+                    .iter()
+                    .any(|name| mentions(&text, name) && !chunk_defines_only(chunk, name, &text));
+                assert_eq!(
+                    included,
+                    used,
+                    "{}: {n:?} included {included}, used {used}",
+                    d.name()
+                );
+            }
+            if let Some(first) = d.source().lines().next().filter(|l| l.starts_with("#!")) {
+                assert_eq!(
+                    text.lines().next(),
+                    Some(first),
+                    "{}: flags must stay first",
+                    d.name()
+                );
+            }
+        }
+        // a script that needs nothing from the prelude gets none of it
+        assert_eq!(compose(PRELUDE, "return 1\n"), "return 1\n");
+        let flagged = compose(PRELUDE, "#!lua flags=no-writes\nreturn now_ms()\n");
+        assert!(
+            flagged.starts_with("#!lua flags=no-writes\nlocal function now_ms()"),
+            "{flagged}"
+        );
+        assert!(!flagged.contains("call_many"));
+    }
+
+    /// True when the only mention of `name` in `text` is the definition in `chunk`.
+    fn chunk_defines_only(chunk: &str, name: &str, text: &str) -> bool {
+        let elsewhere = text.replacen(chunk, "", 1);
+        !mentions(&elsewhere, name)
+    }
+
+    #[test]
+    fn tail_keys_added_among_arguments_go_in_front_of_them() {
+        let k = QueueKeys::sample();
+        let args = |call: &mut Call<'_, QueueKeys>| -> Vec<String> {
+            call.invocation()
+                .cmd
+                .args_iter()
+                .map(|a| match a {
+                    redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
+                    _ => "?".into(),
+                })
+                .collect()
+        };
+        // keys up front, then the arguments
+        let mut early = COMPLETE.call_with(&k, ["a", "b"]);
+        early.arg("w").arg("a").arg("b");
+        // each item's key added with its arguments
+        let mut late = COMPLETE.call(&k);
+        late.arg("w").tail("a").arg("a").tail("b").arg("b");
+        let (early, late) = (args(&mut early), args(&mut late));
+        assert_eq!(early, late);
+        assert_eq!(early[0], "EVALSHA");
+        let fixed = COMPLETE.keys.len();
+        assert_eq!(early[2], (fixed + 2).to_string());
+        assert_eq!(early[3], k.active());
+        assert_eq!(early[3 + fixed], k.done("a"));
+        assert_eq!(early[4 + fixed], k.done("b"));
+        assert_eq!(early[5 + fixed..], ["w", "a", "b"]);
+        // a short call passes only the first keys
+        let mut short = ENQUEUE.call_short(&k, 4);
+        short.arg("x");
+        assert_eq!(
+            args(&mut short)[2..8],
+            [
+                "4".to_string(),
+                k.pending(),
+                k.specs(),
+                k.stats(),
+                k.wake(),
+                "x".into()
+            ]
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ impl Broker {
     /// A dedicated connection for blocking on the wake-up lists.
     pub fn waker(&self) -> Waker {
         Waker {
-            keys: self.keys.clone(),
+            keys: (*self.keys).clone(),
             pops: self.conn.pops(),
         }
     }

@@ -23,7 +23,9 @@ pub async fn follow(client: &Client, id: &JobId) -> anyhow::Result<()> {
     let mut output = client.stream(id, None).await?;
     let mut backoff = Doubling::redis();
     let mut down_since: Option<tokio::time::Instant> = None;
-    let mut out = std::io::stdout().lock();
+    // locked per write, not held: the command runs as a task, and a held stdout lock would
+    // make its future not Send
+    let mut out = std::io::stdout();
     loop {
         let item = match output.next().await {
             None => return Ok(()),
