@@ -2,7 +2,7 @@
 // (GET /v1/jobs/{id}/stream: chunk, attempt, trimmed, end), payload and result previews with
 // downloads, the attempt history; cancel and requeue. #/jobs/ID
 
-import { ApiError, api, config, has, seg, sse } from './api.js';
+import { ApiError, api, config, seg, sse } from './api.js';
 import {
   actionButton, badge, bytes, duration, fill, h, progressBar, rel, section, table, toast,
 } from './dom.js';
@@ -170,10 +170,6 @@ export function render(main, [id], { signal, status }) {
       return;
     }
     payloadShown = true;
-    if (!(await has('GET', '/v1/jobs/{id}/payload'))) {
-      fill(payload, h('p', { class: 'muted', text: `${job.content_type}. (This server cannot send payloads back.)` }));
-      return;
-    }
     await preview(payload, `${path}/payload`, `${id}.payload`, () => { payloadShown = false; });
   }
 
@@ -233,10 +229,6 @@ export function render(main, [id], { signal, status }) {
   }
 
   async function streamOutput() {
-    if (!(await has('GET', '/v1/jobs/{id}/stream'))) {
-      fill(output, h('p', { class: 'muted', text: 'Streamed output is not available on this server.' }));
-      return;
-    }
     const pre = h('pre', { class: 'output', tabindex: 0, 'aria-live': 'off' });
     const note = h('p', { class: 'muted output-note' });
     fill(output, note, pre);
