@@ -261,9 +261,16 @@ fn read_only_refuses_every_action_but_serves_reads_and_submits() {
         "PUT /v1/schedules/{name}",
         "DELETE /v1/schedules/{name}",
     ] {
-        assert!(refused.iter().any(|r| r == action), "{action} not tried: {refused:?}");
+        assert!(
+            refused.iter().any(|r| r == action),
+            "{action} not tried: {refused:?}"
+        );
     }
-    assert_eq!(s.post_batch("ro", &[json!({"n": 1})]).len(), 1, "batches are submissions too");
+    assert_eq!(
+        s.post_batch("ro", &[json!({"n": 1})]).len(),
+        1,
+        "batches are submissions too"
+    );
     // nothing changed, and reads work
     let schedules = s.get_json("/v1/schedules");
     assert_eq!(schedules[0]["name"], "nightly", "{schedules}");

@@ -46,7 +46,8 @@ fn schedules_set_with_cron_show_their_runs_and_delete_from_the_page() {
 
     let b = Browser::start();
     s.open(&b, "#/schedules");
-    let row = |name: &str, col: &str| format!("tr[data-schedule=\"{name}\"] td[data-col=\"{col}\"]");
+    let row =
+        |name: &str, col: &str| format!("tr[data-schedule=\"{name}\"] td[data-col=\"{col}\"]");
     b.wait_js(
         "two schedules",
         SHORT,
@@ -86,12 +87,9 @@ fn schedules_set_with_cron_show_their_runs_and_delete_from_the_page() {
         Some("—"),
         "nightly never ran"
     );
-    b.wait_text(
-        "tick's timing",
-        SHORT,
-        &row("tick", "timing"),
-        |t| t == "every 1s",
-    );
+    b.wait_text("tick's timing", SHORT, &row("tick", "timing"), |t| {
+        t == "every 1s"
+    });
 
     // tick runs: its last run and the job it posted, a link to the job's page
     b.wait_js(
@@ -118,8 +116,13 @@ fn schedules_set_with_cron_show_their_runs_and_delete_from_the_page() {
     s.open(&b, "#/schedules");
     let delete = "tr[data-schedule=\"nightly\"] button[data-action=delete]";
     b.click(delete);
-    b.wait_text("the confirmation", SHORT, delete, |t| t.contains("Delete nightly?"));
-    assert_eq!(s.get_json("/v1/schedules").as_array().map(Vec::len), Some(2));
+    b.wait_text("the confirmation", SHORT, delete, |t| {
+        t.contains("Delete nightly?")
+    });
+    assert_eq!(
+        s.get_json("/v1/schedules").as_array().map(Vec::len),
+        Some(2)
+    );
     b.click(delete);
     b.wait_js(
         "nightly gone",
@@ -138,7 +141,11 @@ fn schedules_set_with_cron_show_their_runs_and_delete_from_the_page() {
 
     b.viewport(375, 812, true);
     s.open(&b, "#/schedules");
-    b.wait_js("the list", SHORT, "document.querySelector('tr[data-schedule]')");
+    b.wait_js(
+        "the list",
+        SHORT,
+        "document.querySelector('tr[data-schedule]')",
+    );
     assert_fits_width(&b, "the schedules");
     assert_only_the_server(&b, &s);
     assert_no_console_errors(&b);
@@ -158,8 +165,8 @@ fn limits_set_from_the_queue_page_show_everywhere_and_clear() {
     let b = Browser::start();
     s.open(&b, "#/queues/paid");
     b.wait_text("no limits", SHORT, ".limits-line .limits", |t| t == "none");
-    // by keyboard: the form opens, is filled, and Enter saves it
-    b.click(".limits-line summary");
+    // by keyboard: Enter opens the form, it is filled, and Enter saves it
+    b.type_into(".limits-line summary", "\u{E007}");
     b.type_into("#limit-rate", "10/s");
     b.type_into("#limit-burst", "10");
     b.type_into("#limit-max_active", "2\u{E007}");
@@ -171,9 +178,12 @@ fn limits_set_from_the_queue_page_show_everywhere_and_clear() {
         "mlqd queues --json agrees"
     );
     s.open(&b, "");
-    b.wait_text("the overview's limits", SHORT, &cell("paid", "limits"), |t| {
-        t == want
-    });
+    b.wait_text(
+        "the overview's limits",
+        SHORT,
+        &cell("paid", "limits"),
+        |t| t == want,
+    );
 
     // input the server would refuse is told on the spot, and nothing is sent
     s.open(&b, "#/queues/paid");
@@ -210,10 +220,14 @@ fn limits_set_from_the_queue_page_show_everywhere_and_clear() {
         cli_limits(&s),
         json!({"rate": null, "burst": null, "max_active": 2})
     );
-    // clear them all
+    // clear them all (on a phone)
+    b.viewport(375, 812, true);
     b.click(".limits-line summary");
+    assert_fits_width(&b, "the queue page with the limits form open");
     b.click("button[data-action=clear-limits]");
-    b.wait_text("no limits again", SHORT, ".limits-line .limits", |t| t == "none");
+    b.wait_text("no limits again", SHORT, ".limits-line .limits", |t| {
+        t == "none"
+    });
     assert_eq!(cli_limits(&s), Value::Null);
     assert_eq!(s.get_json("/v1/queues/paid")["limits"], Value::Null);
     assert_only_the_server(&b, &s);
@@ -232,7 +246,10 @@ fn queue_page_pages_through_jobs_and_lists_finished_ones_newest_first() {
     // pending jobs in the order they will run: the oldest first
     let first = wait_rows(&b, "the first page", 50);
     assert_eq!(first, posted[..50]);
-    assert!(b.find("[data-page=first]").is_none(), "already on the first page");
+    assert!(
+        b.find("[data-page=first]").is_none(),
+        "already on the first page"
+    );
     b.click("[data-page=next]");
     let second = wait_rows(&b, "the second page", 20);
     assert_eq!(second, posted[50..]);
@@ -242,7 +259,14 @@ fn queue_page_pages_through_jobs_and_lists_finished_ones_newest_first() {
     assert_eq!(wait_rows(&b, "the first page again", 50), first);
 
     // one at a time, so they finish in the order they were posted
-    let _w = s.worker(&["--queue", "bulk", "--builtin", "sleep", "--concurrency", "1"]);
+    let _w = s.worker(&[
+        "--queue",
+        "bulk",
+        "--builtin",
+        "sleep",
+        "--concurrency",
+        "1",
+    ]);
     b.wait_text("all done", LONG, "[data-count=succeeded]", |t| t == "70");
     b.click("a.tab[data-state=succeeded]");
     b.wait_js(

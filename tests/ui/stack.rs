@@ -150,8 +150,16 @@ impl Stack {
     }
 
     pub fn worker(&self, args: &[&str]) -> Proc {
+        self.worker_env(args, &[])
+    }
+
+    /// A worker with extra environment variables (an exec handler's `PYTHONPATH`).
+    pub fn worker_env(&self, args: &[&str], env: &[(&str, &str)]) -> Proc {
         let mut cmd = mlqd(&self.redis, &self.ns);
         cmd.env("MLQD_LOG_LEVEL", "error").arg("worker").args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         Proc::spawn(cmd)
     }
 
