@@ -1,5 +1,5 @@
 //! Reading `INFO` replies (`name:value` lines): top, bench and the dashboard's overview
-//! take numbers from them; [`RedisInfo`] is the overview's one reading of the deployment.
+//! take numbers from them.
 
 /// A field of `INFO` text (`name:value` lines).
 pub fn info_field(info: &str, name: &str) -> Option<String> {
@@ -7,11 +7,6 @@ pub fn info_field(info: &str, name: &str) -> Option<String> {
         let (k, v) = l.split_once(':')?;
         (k == name).then(|| v.trim().to_string())
     })
-}
-
-/// A numeric field of `INFO` text.
-pub fn info_number<T: std::str::FromStr>(info: &str, name: &str) -> Option<T> {
-    info_field(info, name)?.parse().ok()
 }
 
 /// What the Redis deployment says about itself, as one reading (the dashboard's overview
@@ -42,30 +37,23 @@ impl RedisInfo {
 }
 
 impl super::Broker {
-    /// The deployment's memory, clients and load as one reading. Everything that shows
-    /// "Redis" as a whole asks this, never a node: on one server it is that server's
-    /// `INFO`; on a Redis Cluster it is to be every master's, summed (memory, clients,
-    /// ops/s; maxmemory adds up to the cluster's capacity), which [`Self::info`] gives once
-    /// it reads every master. Callers need not change when it does.
+    /// The deployment's memory, clients and load as one reading, from [`Self::info`]: a
+    /// single server's `INFO`, or, where the connection reads several masters (a Redis
+    /// Cluster), their numbers summed (memory, clients, ops/s; maxmemory adds up to the
+    /// capacity). Whatever shows "Redis" as a whole asks this, never one node.
     pub async fn redis_info(&self) -> crate::error::Result<RedisInfo> {
         Ok(RedisInfo::from_info(&self.info("default").await?))
     }
 }
 
+/// A numeric field of `INFO` text.
+pub fn info_number<T: std::str::FromStr>(info: &str, name: &str) -> Option<T> {
+    info_field(info, name)?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_info_fields() {
-        let info = "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\n";
-        assert_eq!(info_number::<u64>(info, "used_memory"), Some(1_048_576));
-        assert_eq!(
-            info_field(info, "used_memory_human").as_deref(),
-            Some("1.00M")
-        );
-        assert_eq!(info_field(info, "used_memory_peak"), None);
-    }
 
     #[test]
     fn a_reading_takes_the_overview_fields() {
@@ -77,5 +65,16 @@ mod tests {
         assert_eq!(r.connected_clients, Some(4));
         assert_eq!(r.ops_per_sec, Some(12));
         assert_eq!(RedisInfo::from_info(""), RedisInfo::default());
+    }
+
+    #[test]
+    fn reads_info_fields() {
+        let info = "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\n";
+        assert_eq!(info_number::<u64>(info, "used_memory"), Some(1_048_576));
+        assert_eq!(
+            info_field(info, "used_memory_human").as_deref(),
+            Some("1.00M")
+        );
+        assert_eq!(info_field(info, "used_memory_peak"), None);
     }
 }
