@@ -15,7 +15,9 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use common::{Proc, RedisServer, eventually, mlqd, namespace, run, stderr, stdout};
+use common::{
+    Proc, RedisServer, Server, eventually, free_port, http, mlqd, namespace, run, stderr, stdout,
+};
 use serde_json::Value;
 
 fn repo() -> PathBuf {
@@ -36,21 +38,6 @@ fn bare(dir: &Path) -> Command {
         .env("MLQD_LOG_LEVEL", "warn")
         .current_dir(dir);
     cmd
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn http() -> reqwest::blocking::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("http client")
 }
 
 // ---- scripts/up.sh ---------------------------------------------------------------------
@@ -357,33 +344,14 @@ fn an_empty_redis_is_named_by_the_commands_that_read_it() {
 
 // ---- HTTP: JSON sent as a form ---------------------------------------------------------
 
-/// `mlqd serve` on an ephemeral port; its base URL.
-fn serve(r: &RedisServer, ns: &str) -> (Proc, String) {
-    let mut cmd = mlqd(r, ns);
-    cmd.args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped());
-    let mut proc = Proc::spawn(cmd);
-    let out = proc.child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            if let Some(i) = line.find("http://") {
-                let _ = tx.send(line[i..].trim().to_string());
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("serve printed its address");
-    (proc, base)
-}
-
 #[test]
 fn json_sent_as_a_form_is_refused_and_real_forms_are_kept() {
     let r = RedisServer::start();
     let ns = namespace();
-    let (_serve, base) = serve(&r, &ns);
+    let mut cmd = mlqd(&r, &ns);
+    cmd.args(["serve", "--listen", "127.0.0.1:0"]);
+    let serve = Server::spawn(cmd);
+    let base = &serve.base;
     let c = http();
     let form = "application/x-www-form-urlencoded";
     // what `curl -d '{"features": …}'` sends

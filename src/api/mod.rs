@@ -485,6 +485,8 @@ mod tests {
             (Method::DELETE, "/v1/queues/{queue}/dead"),
             (Method::PUT, "/v1/queues/{queue}/limits"),
             (Method::PUT, "/v1/schedules/{name}"),
+            (Method::DELETE, "/v1/schedules/{name}"),
+            (Method::PATCH, "/v1/a/route/added/later"),
         ] {
             assert!(refused_when_read_only(&m, route), "{m} {route}");
         }

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::error::{ApiResult, ErrorBody};
 use crate::broker::WorkerInfo;
-use crate::broker::info::{info_field, info_number};
+use crate::broker::info::RedisInfo;
 use crate::job::{self, QueueStats};
 
 /// Shortest gap between two throughput samples.
@@ -40,35 +40,11 @@ pub struct Overview {
     /// The id of the process leading the reapers (a worker or `mlqd reaper`); null when none
     /// does, and then nothing recovers lost jobs or promotes due ones.
     pub leader: Option<String>,
+    /// What Redis says about itself: one reading of the whole deployment (`Broker::redis_info`).
     pub redis: RedisInfo,
     /// Jobs per interval over the last 10 minutes, oldest first; empty until two reads at
     /// least 3 s apart.
     pub throughput: Vec<ThroughputInterval>,
-}
-
-/// What the Redis server says about itself (`INFO`).
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct RedisInfo {
-    pub version: Option<String>,
-    /// `used_memory`, bytes.
-    pub used_memory: Option<u64>,
-    /// `maxmemory`, bytes (0 = no limit).
-    pub maxmemory: Option<u64>,
-    pub connected_clients: Option<u64>,
-    /// `instantaneous_ops_per_sec`.
-    pub ops_per_sec: Option<u64>,
-}
-
-impl RedisInfo {
-    fn from_info(info: &str) -> Self {
-        RedisInfo {
-            version: info_field(info, "redis_version"),
-            used_memory: info_number(info, "used_memory"),
-            maxmemory: info_number(info, "maxmemory"),
-            connected_clients: info_number(info, "connected_clients"),
-            ops_per_sec: info_number(info, "instantaneous_ops_per_sec"),
-        }
-    }
 }
 
 /// How many jobs moved over all queues between two samples.
@@ -171,7 +147,7 @@ pub async fn overview(State(st): State<AppState>) -> ApiResult {
     let queues = st.client.queues().await?;
     let workers = broker.workers().await?;
     let leader = broker.leader().await?;
-    let info = broker.info("default").await?;
+    let redis = broker.redis_info().await?;
     let throughput = {
         let mut t = st
             .throughput
@@ -186,7 +162,7 @@ pub async fn overview(State(st): State<AppState>) -> ApiResult {
         queues,
         workers,
         leader,
-        redis: RedisInfo::from_info(&info),
+        redis,
         throughput,
     })
     .into_response())
@@ -236,16 +212,5 @@ mod tests {
         assert_eq!(t.intervals()[0].succeeded, 0);
         t.record(sample(5_000, 3));
         assert!(t.intervals().is_empty());
-    }
-
-    #[test]
-    fn redis_info_fields_are_read() {
-        let info = "# Server\r\nredis_version:7.0.15\r\n# Clients\r\nconnected_clients:4\r\n# Memory\r\nused_memory:1048576\r\nmaxmemory:0\r\n# Stats\r\ninstantaneous_ops_per_sec:12\r\n";
-        let r = RedisInfo::from_info(info);
-        assert_eq!(r.version.as_deref(), Some("7.0.15"));
-        assert_eq!(r.used_memory, Some(1_048_576));
-        assert_eq!(r.maxmemory, Some(0));
-        assert_eq!(r.connected_clients, Some(4));
-        assert_eq!(r.ops_per_sec, Some(12));
     }
 }

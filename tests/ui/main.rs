@@ -4,6 +4,7 @@
 //! - `api`: the files `/ui` serves and the API routes the page relies on (plain HTTP);
 //! - `pages`: the pages in the browser. Every one also checks that the page asked nothing
 //!   of any host but the server and logged no console error;
+//! - `operate`: schedules, limits and paging through a queue's jobs, in the browser too;
 //! - `screenshots`: the README's pictures, on purpose only:
 //!   `MLQD_SCREENSHOTS=docs cargo test --test ui screenshots -- --ignored`.
 
@@ -11,6 +12,7 @@
 mod common;
 
 mod api;
+mod operate;
 mod pages;
 mod screenshots;
 mod stack;

@@ -74,6 +74,16 @@ fn job_page_follows_progress_to_the_end_and_cancels() {
         SHORT,
         "document.querySelectorAll('tr[data-outcome=\"succeeded\"]').length === 1",
     );
+    // a job that emitted nothing has no output panel
+    b.wait_js(
+        "its stream read to the end",
+        SHORT,
+        "document.querySelector('p.output-note')?.textContent === 'No output.'",
+    );
+    assert_eq!(
+        b.eval("document.querySelector('pre.output').closest('section').hidden"),
+        json!(true)
+    );
     let result = b.wait_text("the result preview", SHORT, "pre.preview", |t| {
         t.contains("\"ms\": 200")
     });
@@ -159,6 +169,11 @@ fn job_page_shows_streamed_output_live_and_says_when_it_was_trimmed() {
     b.wait_text("the attempt noted", SHORT, "p.output-note", |t| {
         t == "attempt 1"
     });
+    assert_eq!(
+        b.eval("document.querySelector('main > section.panel h2')?.textContent"),
+        json!("Output"),
+        "the output comes first"
+    );
 
     // over the worker's --max-stream: the newest output, and a note that the rest is gone
     let capped = s.post("capped", json!({"chunks": 50}), "");
@@ -348,6 +363,8 @@ fn read_only_pages_offer_no_action() {
     let s = Stack::start(&["--ui-read-only"]);
     let pending = s.post("ro", json!({}), "");
     let dead = s.post("ro-dead", json!({}), "?max_retries=0");
+    s.cli(&["cron", "set", "hourly", "--every", "1h", "--queue", "ro"]);
+    s.cli(&["queues", "limit", "ro", "--max-active", "3"]);
     let _fail = s.worker(&["--queue", "ro-dead", "--builtin", "fail"]);
     s.wait_state(&dead, "dead", SHORT);
 
@@ -357,13 +374,14 @@ fn read_only_pages_offer_no_action() {
             b.find("button[data-action]").is_none(),
             "{page} has an action button"
         );
+        assert!(b.find("form, input").is_none(), "{page} has a form");
         let labels = texts(b, "button");
         assert!(
-            labels
-                .iter()
-                .all(|l| !["Pause", "Resume", "Cancel", "Requeue", "Purge"]
-                    .iter()
-                    .any(|w| l.contains(w))),
+            labels.iter().all(|l| ![
+                "Pause", "Resume", "Cancel", "Requeue", "Purge", "Delete", "Save"
+            ]
+            .iter()
+            .any(|w| l.contains(w))),
             "{page} buttons: {labels:?}"
         );
     };
@@ -383,7 +401,17 @@ fn read_only_pages_offer_no_action() {
     no_actions(&b, "dead letters");
     s.open(&b, "#/queues/ro");
     b.wait_text("the queue", SHORT, ".title-row .badge", |t| t == "running");
+    b.wait_text("its limits", SHORT, ".limits-line .limits", |t| {
+        t == "max active 3"
+    });
     no_actions(&b, "queue");
+    s.open(&b, "#/schedules");
+    b.wait_js(
+        "the schedule",
+        SHORT,
+        "document.querySelector('tr[data-schedule=\"hourly\"]')",
+    );
+    no_actions(&b, "schedules");
     for id in [&pending, &dead] {
         s.open(&b, &format!("#/jobs/{id}"));
         b.wait_js(

@@ -6,8 +6,11 @@ use crate::common::browser::Browser;
 use crate::stack::*;
 use serde_json::json;
 
-/// Screenshots for the README, from a lively scene. Run on purpose:
-/// `MLQD_SCREENSHOTS=docs cargo test --test ui screenshots -- --ignored`.
+/// Screenshots for the README, from a lively scene: the overview (queues with limits,
+/// throughput, workers), a queue page (its limits and a backlog of pending jobs that a rate
+/// limit holds back) and a job page (a text generator's streamed output as it comes). Run
+/// on purpose: `MLQD_SCREENSHOTS=docs cargo test --test ui screenshots -- --ignored`.
+/// The generator is `examples/generate/handler.py` (python3 and nothing else).
 #[test]
 #[ignore = "writes screenshots: MLQD_SCREENSHOTS=docs cargo test --test ui screenshots -- --ignored"]
 fn screenshots() {
@@ -15,32 +18,48 @@ fn screenshots() {
         std::env::var("MLQD_SCREENSHOTS").expect("set MLQD_SCREENSHOTS=<dir> (e.g. docs)"),
     );
     std::fs::create_dir_all(&dir).expect("screenshot dir");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let s = Stack::start(&[]);
-    // a job that loses its first worker, then runs again with progress
-    let first = s.worker(&[
+    s.cli(&[
+        "queues", "limit", "embed", "--rate", "10/s", "--burst", "10",
+    ]);
+    s.cli(&["queues", "limit", "train", "--max-active", "2"]);
+    s.cli(&[
+        "cron",
+        "set",
+        "retrain",
+        "--cron",
+        "30 2 * * *",
+        "--tz",
+        "Europe/Paris",
         "--queue",
         "train",
-        "--builtin",
-        "sleep",
-        "--lease",
-        "2s",
-        "--no-reaper",
+        r#"{"model":"resnet50","epochs":3,"ms":90000}"#,
     ]);
-    let train = s.post(
-        "train",
-        json!({"ms": 120000, "model": "resnet50", "epochs": 3}),
-        "?priority=5",
+    s.cli(&[
+        "cron", "set", "rescore", "--every", "1h", "--queue", "score",
+    ]);
+
+    let python_path = format!(
+        "{}:{}",
+        repo.join("python/src").display(),
+        repo.join("examples/generate").display()
     );
-    s.wait_state(&train, "active", SHORT);
-    std::thread::sleep(Duration::from_millis(1500));
-    drop(first);
+    let handler = format!(
+        "python3 {}",
+        repo.join("examples/generate/handler.py").display()
+    );
+    let _generator = s.worker_env(
+        &["--queue", "generate", "--exec", &handler],
+        &[("PYTHONPATH", &python_path)],
+    );
     let _trainer = s.worker(&[
         "--queue",
         "train",
         "--builtin",
         "sleep",
         "--concurrency",
-        "2",
+        "4",
     ]);
     let _embedder = s.worker(&[
         "--queue",
@@ -58,6 +77,13 @@ fn screenshots() {
         "--concurrency",
         "2",
     ]);
+    for epochs in [3, 5, 8] {
+        s.post(
+            "train",
+            json!({"ms": 120000, "model": "resnet50", "epochs": epochs}),
+            "?priority=5",
+        );
+    }
     for i in 0..4 {
         s.post("score", json!({ "batch": i }), "?max_retries=0");
     }
@@ -67,25 +93,41 @@ fn screenshots() {
     let b = Browser::start();
     b.viewport(1280, 800, false);
     s.open(&b, "");
-    // a varying load for ~40 s so the throughput chart has a shape
+    // a varying load for ~40 s so the throughput chart has a shape; more than the embed
+    // queue's rate limit lets start, so a backlog builds
     let start = Instant::now();
     let mut i = 0u64;
     while start.elapsed() < Duration::from_secs(40) {
-        let burst = 4 + (i % 7) * 3;
-        for _ in 0..burst {
-            s.post("embed", json!({"ms": 150 + (i % 5) * 40, "text": "…"}), "");
-        }
+        let burst = 6 + (i % 7) * 3;
+        let batch: Vec<_> = (0..burst)
+            .map(|j| json!({"ms": 150 + (i % 5) * 40, "text": format!("document {i}-{j}")}))
+            .collect();
+        s.post_batch("embed", &batch);
         i += 1;
         std::thread::sleep(Duration::from_millis(900));
     }
-    for j in 0..30 {
-        s.post("embed", json!({"ms": 400, "doc": j}), "");
-    }
-    s.wait_state(&train, "active", LONG);
+    let generate = s.post(
+        "generate",
+        json!({"prompt": "The object", "max_tokens": 400, "pause": 0.08, "seed": 7}),
+        "",
+    );
     std::thread::sleep(Duration::from_millis(2500));
     b.screenshot(&dir.join("dashboard-overview.png"));
-    s.open(&b, &format!("#/jobs/{train}"));
-    b.wait("progress past a third", LONG, |b| {
+
+    s.open(&b, "#/queues/embed");
+    b.wait_js(
+        "a page of pending jobs",
+        SHORT,
+        "document.querySelectorAll('tr[data-job]').length === 50",
+    );
+    b.wait_text("the limits", SHORT, ".limits-line .limits", |t| {
+        t.starts_with("rate")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    b.screenshot(&dir.join("dashboard-queue.png"));
+
+    s.open(&b, &format!("#/jobs/{generate}"));
+    b.wait("the generator a third of the way", LONG, |b| {
         b.eval(
             "Number(document.querySelector('.progress-box [role=progressbar]')?.dataset.percent)",
         )
@@ -93,11 +135,11 @@ fn screenshots() {
         .filter(|p| *p >= 30)
     });
     b.wait_js(
-        "the payload",
+        "the payload and the output",
         SHORT,
-        "document.querySelector('pre.preview')",
+        "document.querySelector('pre.preview') && document.querySelector('pre.output')?.textContent.length > 200",
     );
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(300));
     b.screenshot(&dir.join("dashboard-job.png"));
     assert_only_the_server(&b, &s);
     assert_no_console_errors(&b);

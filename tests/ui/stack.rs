@@ -1,13 +1,12 @@
 //! The scene every dashboard test sets: Redis, `mlqd serve`, workers; and the checks
 //! every browser test ends with.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::common::browser::Browser;
-use crate::common::{Proc, RedisServer, eventually, mlqd, namespace};
+use crate::common::{
+    Proc, RedisServer, Server, eventually, http, mlqd, namespace, run, stderr, stdout,
+};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 
@@ -17,7 +16,7 @@ pub const TOKEN: &str = "ui-test-token-5f1d";
 pub struct Stack {
     pub redis: RedisServer,
     pub ns: String,
-    _serve: Proc,
+    _server: Server,
     pub base: String,
     pub http: Client,
     pub token: Option<String>,
@@ -41,40 +40,18 @@ impl Stack {
         let redis = RedisServer::start();
         let ns = namespace();
         let mut cmd = mlqd(&redis, &ns);
-        cmd.env("MLQD_LOG_LEVEL", "error")
-            .args(role)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let mut serve = Proc::spawn(cmd);
-        let stdout = serve.child.stdout.take().expect("serve stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(i) = line.find("http://") {
-                    let _ = tx.send(line[i..].trim().to_string());
-                }
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("serve printed its address");
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("http client");
+        cmd.env("MLQD_LOG_LEVEL", "error").args(role).args(args);
+        let server = Server::spawn(cmd);
         let token = args
             .iter()
             .position(|a| *a == "--token")
             .map(|i| args[i + 1].to_string());
         Stack {
+            base: server.base.clone(),
             redis,
             ns,
-            _serve: serve,
-            base,
-            http,
+            _server: server,
+            http: http(),
             token,
         }
     }
@@ -118,6 +95,26 @@ impl Stack {
         v["id"].as_str().expect("id").to_string()
     }
 
+    /// Posts JSON payloads in one batch (`jobs:batch`, all stored or none); their ids.
+    pub fn post_batch(&self, queue: &str, payloads: &[Value]) -> Vec<String> {
+        let res = self
+            .authed(
+                self.http
+                    .post(self.url(&format!("/v1/queues/{queue}/jobs:batch"))),
+            )
+            .header("content-type", "application/json")
+            .body(Value::from(payloads.to_vec()).to_string())
+            .send()
+            .expect("POST batch");
+        assert_eq!(res.status().as_u16(), 201, "batch to {queue}");
+        let v: Value = res.json().expect("batch JSON");
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .map(|j| j["id"].as_str().expect("id").to_string())
+            .collect()
+    }
+
     pub fn state(&self, id: &str) -> String {
         self.get_json(&format!("/v1/jobs/{id}"))["state"]
             .as_str()
@@ -135,9 +132,34 @@ impl Stack {
         );
     }
 
+    /// `mlqd ARGS…` on this stack's Redis and namespace, which must succeed; its stdout.
+    #[track_caller]
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut cmd = mlqd(&self.redis, &self.ns);
+        cmd.args(args);
+        let out = run(cmd);
+        assert!(out.status.success(), "mlqd {args:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    /// `mlqd ARGS… --json` parsed.
+    #[track_caller]
+    pub fn cli_json(&self, args: &[&str]) -> Value {
+        let out = self.cli(&[args, &["--json"]].concat());
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("mlqd {args:?} --json: {e}: {out}"))
+    }
+
     pub fn worker(&self, args: &[&str]) -> Proc {
+        self.worker_env(args, &[])
+    }
+
+    /// A worker with extra environment variables (an exec handler's `PYTHONPATH`).
+    pub fn worker_env(&self, args: &[&str], env: &[(&str, &str)]) -> Proc {
         let mut cmd = mlqd(&self.redis, &self.ns);
         cmd.env("MLQD_LOG_LEVEL", "error").arg("worker").args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         Proc::spawn(cmd)
     }
 

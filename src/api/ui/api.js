@@ -84,35 +84,6 @@ export function seg(s) {
   return encodeURIComponent(s);
 }
 
-let features = null;
-/**
- * The routes this server has, from its OpenAPI document, so a page can offer what exists
- * and say "not available" for the rest without asking a missing route (and without a
- * 404 in the console).
- */
-export async function routes() {
-  if (!features) {
-    features = fetch('/openapi.json', { cache: 'no-store' })
-      .then((r) => (r.ok ? r.json() : { paths: {} }))
-      .then((doc) => {
-        const set = new Set();
-        for (const [path, item] of Object.entries(doc.paths || {})) {
-          for (const m of Object.keys(item)) set.add(`${m.toUpperCase()} ${path}`);
-        }
-        return set;
-      })
-      .catch(() => {
-        features = null;
-        return new Set();
-      });
-  }
-  return features;
-}
-
-export async function has(method, path) {
-  return (await routes()).has(`${method} ${path}`);
-}
-
 /**
  * Reads a Server-Sent Events stream, calling onEvent({event, data, id}) for each event,
  * until the server ends it (resolves) or `signal` aborts it. `lastEventId` resumes a

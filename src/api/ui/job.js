@@ -2,7 +2,7 @@
 // (GET /v1/jobs/{id}/stream: chunk, attempt, trimmed, end), payload and result previews with
 // downloads, the attempt history; cancel and requeue. #/jobs/ID
 
-import { ApiError, api, config, has, seg, sse } from './api.js';
+import { ApiError, api, config, seg, sse } from './api.js';
 import {
   actionButton, badge, bytes, duration, fill, h, progressBar, rel, section, table, toast,
 } from './dom.js';
@@ -21,13 +21,15 @@ export function render(main, [id], { signal, status }) {
   const result = h('div');
   const output = h('div');
   const history = h('div');
+  // the streamed output comes first once there is any (a job that emits nothing has none)
+  const outputPanel = section('Output', output);
+  outputPanel.hidden = true;
   fill(main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/', text: 'Overview' }), ' / ',
       h('a', { href: `#/queues/${encodeURIComponent(id.split('.')[0])}`, text: id.split('.')[0] }), ' / job'),
-    head, progress, errorBox,
+    head, progress, errorBox, outputPanel,
     h('div', { class: 'grid2' }, section('Details', facts), section('History', history)),
-    h('div', { class: 'grid2' }, section('Payload', payload), section('Result', result)),
-    section('Output', output));
+    h('div', { class: 'grid2' }, section('Payload', payload), section('Result', result)));
 
   const urls = [];
   signal.addEventListener('abort', () => urls.forEach((u) => URL.revokeObjectURL(u)));
@@ -170,10 +172,6 @@ export function render(main, [id], { signal, status }) {
       return;
     }
     payloadShown = true;
-    if (!(await has('GET', '/v1/jobs/{id}/payload'))) {
-      fill(payload, h('p', { class: 'muted', text: `${job.content_type}. (This server cannot send payloads back.)` }));
-      return;
-    }
     await preview(payload, `${path}/payload`, `${id}.payload`, () => { payloadShown = false; });
   }
 
@@ -233,10 +231,6 @@ export function render(main, [id], { signal, status }) {
   }
 
   async function streamOutput() {
-    if (!(await has('GET', '/v1/jobs/{id}/stream'))) {
-      fill(output, h('p', { class: 'muted', text: 'Streamed output is not available on this server.' }));
-      return;
-    }
     const pre = h('pre', { class: 'output', tabindex: 0, 'aria-live': 'off' });
     const note = h('p', { class: 'muted output-note' });
     fill(output, note, pre);
@@ -245,6 +239,7 @@ export function render(main, [id], { signal, status }) {
     let ended = false;
     let trimmed = false;
     const say = () => {
+      outputPanel.hidden = false;
       note.textContent = `attempt ${attempt}` + (trimmed ? '; earlier output was trimmed by the server (--max-stream)' : '');
     };
     while (!signal.aborted && !ended) {
@@ -269,7 +264,7 @@ export function render(main, [id], { signal, status }) {
             note.textContent = `attempt ${attempt} started; the earlier attempt's output is superseded`;
           } else if (ev.event === 'end') {
             ended = true;
-            if (!pre.textContent) note.textContent = 'No output.';
+            if (!pre.textContent) note.textContent = 'No output.'; // shown only after a superseded attempt
           } else if (ev.event === 'trimmed') {
             trimmed = true;
             if (attempt === null || d.attempt !== attempt) {

@@ -79,7 +79,7 @@ export function render(main, _params, { signal, status }) {
       { label: 'succeeded', key: 'succeeded', class: 'num', cell: (q) => num(q.totals.succeeded) },
       { label: 'done/s', key: 'rate', class: 'num', cell: (q) => rate(rates(q).ok) },
       { label: 'failed/s', key: 'failed_rate', class: 'num', cell: (q) => rate(rates(q).failed) },
-      { label: 'limits', cell: (q) => limits(q.limits) },
+      { label: 'limits', key: 'limits', cell: (q) => limits(q.limits) },
     ], o.queues, {
       rowAttrs: (q) => ({ dataset: { queue: q.queue } }),
       empty: 'No queues yet: post a job (POST /v1/queues/NAME/jobs or mlqd post) and it shows here.',
@@ -97,14 +97,17 @@ function card(title, value, sub, cls = '') {
     sub ? h('div', { class: 'card-sub', text: sub }) : null);
 }
 
-/** A queue's limits (rate, burst, max_active), when the server reports any. */
-export function limits(l) {
-  if (!l) return h('span', { class: 'muted', text: '—' });
+/**
+ * A queue's limits as `mlqd queues` writes them: "rate 10/s (burst 5) · max active 2"
+ * (a burst is named when it is above the default 1); `none` when it has none.
+ */
+export function limits(l, none = '—') {
   const parts = [];
-  if (l.rate) parts.push(`rate ${l.rate}`);
-  if (l.burst !== null && l.burst !== undefined) parts.push(`burst ${l.burst}`);
-  if (l.max_active !== null && l.max_active !== undefined) parts.push(`max active ${l.max_active}`);
-  return h('span', { class: parts.length ? 'limits' : 'muted', text: parts.length ? parts.join(' · ') : '—' });
+  if (l?.rate) parts.push(l.burst > 1 ? `rate ${l.rate} (burst ${l.burst})` : `rate ${l.rate}`);
+  if (l?.max_active !== null && l?.max_active !== undefined) parts.push(`max active ${l.max_active}`);
+  return parts.length
+    ? h('span', { class: 'limits', dataset: { limits: JSON.stringify(l) }, text: parts.join(' · ') })
+    : h('span', { class: 'limits muted', dataset: { limits: 'none' }, text: none });
 }
 
 export function workerTable(list, leader, { compact = false } = {}) {

@@ -1,7 +1,8 @@
 // One queue: counts per state, its jobs by state with paging, pause/resume, limits, and
-// the dead-letter set (requeue one or all, purge). #/queues/NAME?state=S&cursor=C
+// the dead-letter set (requeue one or all, purge). #/queues/NAME?state=S&cursor=C&page=N
+// (dead: &offset=N)
 
-import { api, config, has, seg } from './api.js';
+import { api, config, seg } from './api.js';
 import {
   actionButton, badge, every, fill, h, jobLink, num, progressBar, rel, section, STATES, table, toast,
 } from './dom.js';
@@ -14,6 +15,7 @@ export function render(main, [name, query], { signal, status }) {
   const q = new URLSearchParams(query || '');
   const state = STATES.includes(q.get('state')) ? q.get('state') : 'pending';
   const cursor = q.get('cursor');
+  const pageNo = cursor ? Math.max(2, Number(q.get('page')) || 2) : 1;
   const offset = Math.max(0, Number(q.get('offset')) || 0);
   const base = `/v1/queues/${seg(name)}`;
   const href = (params) => `#/queues/${encodeURIComponent(name)}?${new URLSearchParams(params)}`;
@@ -29,8 +31,6 @@ export function render(main, [name, query], { signal, status }) {
     head, limitsBox, tabs,
     section(null, h('div', { class: 'list-head' }, h('h2', { text: `${state} jobs` }), actions), list, pager));
 
-  let browse = false;
-  let canLimit = false;
   let lastList = '';
   let stats = null;
 
@@ -41,16 +41,17 @@ export function render(main, [name, query], { signal, status }) {
     status.ok();
   };
 
-  (async () => {
-    browse = await has('GET', '/v1/queues/{queue}/jobs');
-    canLimit = !config.readOnly && await has('PUT', '/v1/queues/{queue}/limits');
-    every(REFRESH_MS, refresh, signal, (e) => {
-      if (e.status === 404) {
-        fill(head, h('h1', { text: name }));
-        fill(list, h('p', { class: 'empty', text: `No job was ever posted to queue ${name}.` }));
-      } else status.failed(e);
-    });
-  })();
+  every(REFRESH_MS, refresh, signal, (e) => {
+    if (e.status === 404) {
+      fill(head, h('h1', { text: name }));
+      fill(list, h('p', { class: 'empty', text: `No job was ever posted to queue ${name}.` }));
+    } else if (e.status === 400) {
+      lastList = '';
+      fill(list, h('p', { class: 'error', role: 'alert', text: e.message }),
+        h('p', {}, h('a', { href: href({ state }), text: `The first page of ${state} jobs` })));
+      fill(pager);
+    } else status.failed(e);
+  });
 
   let headKey = null;
   let limitsKey = null;
@@ -70,10 +71,12 @@ export function render(main, [name, query], { signal, status }) {
       if (refocus) head.querySelector('button')?.focus();
     }
     const lk = JSON.stringify(stats.limits ?? null);
-    if ((stats.limits || canLimit) && lk !== limitsKey) {
+    if (lk !== limitsKey) {
       limitsKey = lk;
-      fill(limitsBox, h('p', { class: 'limits-line' }, h('strong', { text: 'Limits: ' }), limits(stats.limits),
-        canLimit ? limitsForm() : null));
+      const refocus = limitsBox.contains(document.activeElement);
+      fill(limitsBox, h('div', { class: 'limits-line' }, h('strong', { text: 'Limits:' }), limits(stats.limits, 'none'),
+        config.readOnly ? null : limitsForm()));
+      if (refocus) limitsBox.querySelector('summary')?.focus();
     }
     const counts = {
       scheduled: stats.scheduled, pending: stats.pending, active: stats.active, retry: stats.retry,
@@ -100,19 +103,12 @@ export function render(main, [name, query], { signal, status }) {
       const d = await api(`${base}/dead?limit=${PAGE}&offset=${offset}`, { signal });
       jobs = d.jobs;
       total = d.total;
-    } else if (browse) {
+    } else {
       const params = new URLSearchParams({ state, limit: String(PAGE) });
       if (cursor) params.set('cursor', cursor);
       const page = await api(`${base}/jobs?${params}`, { signal });
       jobs = page.jobs;
       next = page.next_cursor;
-    } else {
-      const note = 'Listing jobs by state is not available on this server (it has no job-browsing route, GET /v1/queues/{queue}/jobs). The counts above are live; dead jobs are listed under "dead".';
-      if (lastList !== note) fill(list, h('p', { class: 'muted', text: note }));
-      lastList = note;
-      fill(actions);
-      fill(pager);
-      return;
     }
     const key = JSON.stringify(jobs) + total + next;
     if (key === lastList) return; // unchanged: keep focus and selection where they are
@@ -137,8 +133,9 @@ export function render(main, [name, query], { signal, status }) {
         offset + jobs.length < total ? h('a', { class: 'btn', href: href({ state, offset: offset + PAGE }), text: 'Older →' }) : null);
     } else {
       fill(pager,
-        cursor ? h('a', { class: 'btn', href: href({ state }), text: '⇤ First page' }) : null,
-        next ? h('a', { class: 'btn', href: href({ state, cursor: next }), text: 'Next page →' }) : null);
+        cursor ? h('a', { class: 'btn', href: href({ state }), dataset: { page: 'first' }, text: '⇤ First page' }) : null,
+        cursor || next ? h('span', { class: 'muted', text: `page ${pageNo}` }) : null,
+        next ? h('a', { class: 'btn', href: href({ state, cursor: next, page: pageNo + 1 }), dataset: { page: 'next' }, text: 'Next page →' }) : null);
     }
   }
 
@@ -171,29 +168,56 @@ export function render(main, [name, query], { signal, status }) {
     });
   }
 
+  /** Edits the queue's limits (PUT /v1/queues/{queue}/limits): an empty field clears one. */
   function limitsForm() {
     const l = stats.limits || {};
-    const rate = h('input', { name: 'rate', placeholder: '10/s', value: l.rate || '', size: 6, 'aria-label': 'Rate (N/s, N/m, N/h)' });
-    const burst = h('input', { name: 'burst', type: 'number', min: 1, value: l.burst ?? '', 'aria-label': 'Burst' });
-    const maxActive = h('input', { name: 'max_active', type: 'number', min: 1, value: l.max_active ?? '', 'aria-label': 'Most active jobs' });
-    const form = h('form', { class: 'inline-form' },
-      h('label', {}, 'rate ', rate), h('label', {}, 'burst ', burst), h('label', {}, 'max active ', maxActive),
-      h('button', { type: 'submit', class: 'btn', dataset: { action: 'limits' } }, 'Save limits'));
+    const input = (name, label, value, attrs = {}) => {
+      const el = h('input', { id: `limit-${name}`, name, value: value ?? '', ...attrs });
+      return [h('label', { for: el.id, text: label }), el];
+    };
+    const [rateLabel, rate] = input('rate', 'rate', l.rate, { placeholder: '10/s', size: 7, autocomplete: 'off', title: 'Starts per second, minute or hour: N/s, N/m, N/h' });
+    const [burstLabel, burst] = input('burst', 'burst', l.rate ? l.burst : '', { type: 'number', min: 1, step: 1, placeholder: '1', title: 'Starts a rate saves up while idle' });
+    const [maxLabel, maxActive] = input('max_active', 'max active', l.max_active, { type: 'number', min: 1, step: 1, title: 'Most jobs of the queue running at once, across every worker' });
+    const msg = h('p', { class: 'form-msg', role: 'status' });
+    const send = async (body, done) => {
+      msg.className = 'form-msg';
+      msg.textContent = '';
+      try {
+        stats = await api(`${base}/limits`, { method: 'PUT', signal, body });
+        toast(done);
+        showHead();
+      } catch (err) {
+        if (err.name === 'AbortError') return;
+        msg.className = 'form-msg error';
+        msg.textContent = `Not saved: ${err.message}`;
+      }
+    };
+    const clear = actionButton('Clear all', () => send({ rate: null, max_active: null }, `Queue ${name} has no limits now`),
+      { name: 'clear-limits' });
+    const form = h('form', { class: 'inline-form', 'aria-label': `Limits of ${name}` },
+      h('span', { class: 'field' }, rateLabel, rate), h('span', { class: 'field' }, burstLabel, burst),
+      h('span', { class: 'field' }, maxLabel, maxActive),
+      h('button', { type: 'submit', class: 'btn primary', dataset: { action: 'limits' } }, 'Save'), clear, msg);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      const n = (v) => (v.trim() === '' ? null : Number(v));
-      try {
-        await api(`${base}/limits`, {
-          method: 'PUT', signal,
-          body: { rate: rate.value.trim() || null, burst: n(burst.value), max_active: n(maxActive.value) },
-        });
-        toast('Limits saved');
-        await refresh();
-      } catch (err) {
-        toast(`Limits not saved: ${err.message}`, 'error');
+      const [r, b, m] = [rate.value.trim(), burst.value.trim(), maxActive.value.trim()];
+      if (r && !/^\d+\s*\/\s*[smh]$/.test(r)) {
+        msg.className = 'form-msg error';
+        msg.textContent = `A rate is written N/s, N/m or N/h (like 10/s), not "${r}".`;
+        rate.focus();
+        return;
       }
+      if (!r && b) {
+        msg.className = 'form-msg error';
+        msg.textContent = 'A burst goes with a rate: set a rate too, or leave burst empty.';
+        burst.focus();
+        return;
+      }
+      // an empty field clears its limit; a burst left empty with a rate is the default, 1
+      const body = { rate: r || null, max_active: m ? Number(m) : null };
+      if (r) body.burst = b ? Number(b) : null;
+      await send(body, `Limits of ${name} saved`);
     });
-    const details = h('details', { class: 'edit' }, h('summary', { text: 'edit' }), form);
-    return details;
+    return h('details', { class: 'edit' }, h('summary', { text: 'edit' }), form);
   }
 }
