@@ -25,7 +25,7 @@ use super::breaker::{Admit, Health};
 use super::handler::{HandlerError, HandlerResult, Job};
 use super::{InFlight, Outcome, Shared, StopReason, metrics};
 use crate::backoff::{Doubling, pause};
-use crate::broker::{ClaimedJob, Waker};
+use crate::broker::{ClaimedJob, Waker, Woken};
 use crate::units::format_duration;
 
 /// Longest idle block before claiming again (promotion and lease recovery ride on claims).
@@ -47,6 +47,8 @@ pub(crate) struct Claimer {
     next_queue: usize,
     /// Prefetched jobs, claimed (leased, in the in-flight map) but not started.
     buffer: VecDeque<Job>,
+    /// Fires when the worker stops claiming.
+    stop: CancellationToken,
 }
 
 impl Claimer {
@@ -57,10 +59,12 @@ impl Claimer {
             waker,
             next_queue: 0,
             buffer: VecDeque::new(),
+            stop: CancellationToken::new(),
         }
     }
 
     pub async fn run(mut self, stop: CancellationToken) {
+        self.stop = stop.clone();
         self.claim_loop(stop).await;
         // never started: back to the queue without using a retry
         self.hand_back_buffer();
@@ -146,6 +150,8 @@ impl Claimer {
                 permits.len() * self.shared.config.batch_size
             };
             let mut jobs = self.take_buffered(want);
+            // jobs from the buffer were only received: they run once Redis knows they started
+            let received = jobs.len();
             let (mut next_due, mut failed) = (None, None);
             if jobs.len() < want {
                 let extra = if admit == Admit::All {
@@ -153,9 +159,10 @@ impl Claimer {
                 } else {
                     0
                 };
-                let (claimed, due, err) = self.claim(want - jobs.len() + extra).await;
+                let run_now = want - jobs.len();
+                let (claimed, due, err) = self.claim(run_now + extra, run_now).await;
                 let mut claimed = self.register(claimed);
-                let run_now = claimed.len().min(want - jobs.len());
+                let run_now = claimed.len().min(run_now);
                 self.buffer.extend(claimed.drain(run_now..));
                 jobs.extend(claimed);
                 (next_due, failed) = (due, err);
@@ -182,15 +189,57 @@ impl Claimer {
                 backoff.reset();
             }
             if jobs.is_empty() {
-                drop(permits);
-                let wait = next_due.map_or(IDLE_BLOCK, |d| d.min(IDLE_BLOCK));
-                let queues = self.shared.config.queues.clone();
-                tokio::select! {
-                    _ = stop.cancelled() => return,
-                    r = self.waker.wait(&queues, wait) => if let Err(e) = r {
-                        tracing::debug!(error = %e, "wake-up wait failed");
-                        if !pause(&stop, backoff.next_delay()).await { return; }
-                    },
+                // idle: block on the queues, the claim riding behind each pop
+                let mut wait = next_due.map_or(IDLE_BLOCK, |d| d.min(IDLE_BLOCK));
+                let claimed = loop {
+                    if admit == Admit::All {
+                        // slots freed meanwhile join the wait's claim
+                        while let Ok(p) = self.shared.slots.clone().try_acquire_owned() {
+                            permits.push(p);
+                        }
+                    }
+                    let max = if admit == Admit::One {
+                        1
+                    } else {
+                        permits.len() * self.shared.config.batch_size
+                    };
+                    match self.wait_for_jobs(max, wait, &stop).await {
+                        Ok(w) if !w.jobs.is_empty() => break w.jobs,
+                        // the claims behind the pops were the periodic claim: wait again
+                        Ok(w) if w.claimed_all && !stop.is_cancelled() => {
+                            wait = w.next_due.map_or(IDLE_BLOCK, |d| d.min(IDLE_BLOCK));
+                        }
+                        Ok(_) => break Vec::new(),
+                        Err(e) => {
+                            tracing::debug!(error = %e, "wake-up wait failed");
+                            if !pause(&stop, backoff.next_delay()).await {
+                                return;
+                            }
+                            break Vec::new();
+                        }
+                    }
+                };
+                if claimed.is_empty() {
+                    drop(permits);
+                } else {
+                    if admit == Admit::One {
+                        self.shared.breaker.probing();
+                    }
+                    let mut claimed = self.register(claimed);
+                    if stop.is_cancelled() {
+                        // claimed as the worker stopped: back to the queue at once
+                        self.buffer.extend(claimed);
+                        return;
+                    }
+                    let run_now = claimed
+                        .len()
+                        .min(permits.len() * self.shared.config.batch_size);
+                    // a claim that raced a release may bring more than the slots take
+                    self.buffer.extend(claimed.drain(run_now..));
+                    self.dispatch(claimed, 0, permits);
+                }
+                if stop.is_cancelled() {
+                    return;
                 }
                 continue;
             }
@@ -203,19 +252,41 @@ impl Claimer {
                         _ = stop.cancelled() => break,
                         _ = tokio::time::sleep(Duration::from_millis(1).min(wait)) => {}
                     }
-                    let (more, _, _) = self.claim(want - jobs.len()).await;
+                    let n = want - jobs.len();
+                    let (more, _, _) = self.claim(n, n).await;
                     jobs.extend(self.register(more));
                 }
             }
-            self.dispatch(jobs, permits);
+            self.dispatch(jobs, received, permits);
         }
     }
 
+    /// The idle wait: blocks on the queues' wake-up lists, each pop carrying a claim of up
+    /// to `max` jobs (one round trip from a post to its job here).
+    async fn wait_for_jobs(
+        &mut self,
+        max: usize,
+        wait: Duration,
+        stop: &CancellationToken,
+    ) -> crate::Result<Woken> {
+        let config = &self.shared.config;
+        let woken = self
+            .waker
+            .wait(&config.queues, &config.id, max, config.lease, wait, stop)
+            .await?;
+        if !woken.jobs.is_empty() {
+            metrics::blocking_claim();
+        }
+        Ok(woken)
+    }
+
     /// Claims up to `want` jobs across the queues, starting with a different queue each
-    /// round so none starves.
+    /// round so none starves. The first `run_now` go straight to handlers; the rest are
+    /// for the buffer.
     async fn claim(
         &mut self,
         want: usize,
+        run_now: usize,
     ) -> (Vec<ClaimedJob>, Option<Duration>, Option<crate::Error>) {
         let queues = &self.shared.config.queues;
         let n = queues.len();
@@ -232,15 +303,19 @@ impl Claimer {
             match self
                 .shared
                 .broker
-                .claim(
+                .claim_buffering(
                     q,
                     &self.shared.config.id,
                     want - jobs.len(),
+                    run_now.saturating_sub(jobs.len()),
                     self.shared.config.lease,
                 )
                 .await
             {
                 Ok(c) => {
+                    if !c.jobs.is_empty() {
+                        metrics::claim_call();
+                    }
                     jobs.extend(c.jobs);
                     // held back by a limit: idle until it may let a job start (a finished
                     // job of the queue, or a post, wakes the wait sooner)
@@ -292,7 +367,10 @@ impl Claimer {
         prepared
     }
 
-    fn dispatch(&self, jobs: Vec<Job>, mut permits: Vec<OwnedSemaphorePermit>) {
+    /// Runs `jobs`, one batch per permit. The first `received` came from the buffer: they
+    /// start once Redis has recorded that they did (so a crash before that costs them no
+    /// stall), the others at once.
+    fn dispatch(&self, jobs: Vec<Job>, received: usize, mut permits: Vec<OwnedSemaphorePermit>) {
         let now_ms = self.shared.redis_now_ms();
         for j in &jobs {
             metrics::in_flight(j.id.queue(), 1.0);
@@ -305,12 +383,76 @@ impl Claimer {
         }
         let size = self.shared.config.batch_size;
         let mut rest = jobs;
-        while !rest.is_empty() {
-            let tail = rest.split_off(rest.len().min(size));
-            let batch = std::mem::replace(&mut rest, tail);
-            let permit = permits.pop();
-            tokio::spawn(run_batch(self.shared.clone(), batch, permit));
+        let fresh = rest.split_off(received.min(rest.len()));
+        let mut later = Vec::new();
+        for (mut list, started) in [(rest, false), (fresh, true)] {
+            while !list.is_empty() {
+                let tail = list.split_off(list.len().min(size));
+                let batch = std::mem::replace(&mut list, tail);
+                let permit = permits.pop();
+                if started {
+                    tokio::spawn(run_batch(self.shared.clone(), batch, permit));
+                } else {
+                    later.push((batch, permit));
+                }
+            }
         }
+        if !later.is_empty() {
+            tokio::spawn(start_received(
+                self.shared.clone(),
+                later,
+                self.stop.clone(),
+            ));
+        }
+    }
+}
+
+/// Records that buffered jobs reach their handlers, then runs them. Until Redis answers
+/// they do not run; a job cancelled or lost meanwhile is settled by its batch as usual.
+async fn start_received(
+    shared: Arc<Shared>,
+    batches: Vec<(Vec<Job>, Option<OwnedSemaphorePermit>)>,
+    stop: CancellationToken,
+) {
+    let mut by_queue: std::collections::BTreeMap<crate::job::QueueName, Vec<(String, u32)>> =
+        std::collections::BTreeMap::new();
+    for (batch, _) in &batches {
+        for j in batch {
+            by_queue
+                .entry(j.id.queue().clone())
+                .or_default()
+                .push((j.id.ulid().to_string(), j.attempt));
+        }
+    }
+    let mut backoff = Doubling::redis();
+    for (queue, jobs) in &by_queue {
+        loop {
+            match shared
+                .broker
+                .mark_started(queue, &shared.config.id, jobs)
+                .await
+            {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::debug!(error = %e, queue = %queue, "cannot mark jobs started; retrying");
+                    if stop.is_cancelled() {
+                        // never started: back to the queue without a stall
+                        for (batch, _) in batches {
+                            for j in batch {
+                                shared.stop_job(&j.id, StopReason::Shutdown);
+                                metrics::in_flight(j.id.queue(), -1.0);
+                                let _ = shared.outcomes.send(Outcome::HandBack(j.id, j.attempt));
+                            }
+                        }
+                        return;
+                    }
+                    tokio::time::sleep(backoff.next_delay()).await;
+                }
+            }
+        }
+    }
+    for (batch, permit) in batches {
+        tokio::spawn(run_batch(shared.clone(), batch, permit));
     }
 }
 
