@@ -60,8 +60,18 @@ pub(super) async fn cpu_seconds(b: &Broker) -> Result<f64> {
     Ok(sys + user)
 }
 
+/// Redis's `used_memory`, read once the keys an earlier phase unlinked are freed (UNLINK
+/// frees in the background: memory falling meanwhile would hide what the jobs take).
 pub(super) async fn used_memory(b: &Broker) -> Result<u64> {
-    Ok(info_number(&b.info("memory").await?, "used_memory").unwrap_or(0))
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let info = b.info("memory").await?;
+        let freeing: u64 = info_number(&info, "lazyfree_pending_objects").unwrap_or(0);
+        if freeing == 0 || Instant::now() > deadline {
+            return Ok(info_number(&info, "used_memory").unwrap_or(0));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// Enqueues `n` jobs in batches, several in flight. Returns the seconds it took.
