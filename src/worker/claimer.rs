@@ -18,11 +18,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::breaker::{Admit, Health};
 use super::handler::{HandlerError, HandlerResult, Job};
+use super::starter::{Pending, Starter};
 use super::{InFlight, Outcome, Shared, StopReason, metrics};
 use crate::backoff::{Doubling, pause};
 use crate::broker::{ClaimedJob, Waker, Woken};
@@ -47,24 +48,30 @@ pub(crate) struct Claimer {
     next_queue: usize,
     /// Prefetched jobs, claimed (leased, in the in-flight map) but not started.
     buffer: VecDeque<Job>,
-    /// Fires when the worker stops claiming.
-    stop: CancellationToken,
+    /// Buffered jobs on their way to the starter.
+    starts: mpsc::UnboundedSender<Vec<Pending>>,
+    starter: Option<Starter>,
 }
 
 impl Claimer {
     pub fn new(shared: Arc<Shared>) -> Self {
         let waker = shared.broker.waker();
+        let (starts, rx) = mpsc::unbounded_channel();
+        let shared_for_starter = shared.clone();
         Claimer {
             shared,
             waker,
             next_queue: 0,
             buffer: VecDeque::new(),
-            stop: CancellationToken::new(),
+            starts,
+            starter: Some(Starter::new(shared_for_starter, rx)),
         }
     }
 
     pub async fn run(mut self, stop: CancellationToken) {
-        self.stop = stop.clone();
+        if let Some(starter) = self.starter.take() {
+            tokio::spawn(starter.run(stop.clone()));
+        }
         self.claim_loop(stop).await;
         // never started: back to the queue without using a retry
         self.hand_back_buffer();
@@ -398,61 +405,10 @@ impl Claimer {
             }
         }
         if !later.is_empty() {
-            tokio::spawn(start_received(
-                self.shared.clone(),
-                later,
-                self.stop.clone(),
-            ));
+            // the starter runs them once their start is recorded; it ends after the
+            // claimer, so nothing sent here is left behind
+            let _ = self.starts.send(later);
         }
-    }
-}
-
-/// Records that buffered jobs reach their handlers, then runs them. Until Redis answers
-/// they do not run; a job cancelled or lost meanwhile is settled by its batch as usual.
-async fn start_received(
-    shared: Arc<Shared>,
-    batches: Vec<(Vec<Job>, Option<OwnedSemaphorePermit>)>,
-    stop: CancellationToken,
-) {
-    let mut by_queue: std::collections::BTreeMap<crate::job::QueueName, Vec<(String, u32)>> =
-        std::collections::BTreeMap::new();
-    for (batch, _) in &batches {
-        for j in batch {
-            by_queue
-                .entry(j.id.queue().clone())
-                .or_default()
-                .push((j.id.ulid().to_string(), j.attempt));
-        }
-    }
-    let mut backoff = Doubling::redis();
-    for (queue, jobs) in &by_queue {
-        loop {
-            match shared
-                .broker
-                .mark_started(queue, &shared.config.id, jobs)
-                .await
-            {
-                Ok(()) => break,
-                Err(e) => {
-                    tracing::debug!(error = %e, queue = %queue, "cannot mark jobs started; retrying");
-                    if stop.is_cancelled() {
-                        // never started: back to the queue without a stall
-                        for (batch, _) in batches {
-                            for j in batch {
-                                shared.stop_job(&j.id, StopReason::Shutdown);
-                                metrics::in_flight(j.id.queue(), -1.0);
-                                let _ = shared.outcomes.send(Outcome::HandBack(j.id, j.attempt));
-                            }
-                        }
-                        return;
-                    }
-                    tokio::time::sleep(backoff.next_delay()).await;
-                }
-            }
-        }
-    }
-    for (batch, permit) in batches {
-        tokio::spawn(run_batch(shared.clone(), batch, permit));
     }
 }
 
@@ -475,7 +431,11 @@ enum End {
 }
 
 /// Runs one job (or one batch) and sends each job's outcome to the syncer.
-async fn run_batch(shared: Arc<Shared>, jobs: Vec<Job>, permit: Option<OwnedSemaphorePermit>) {
+pub(crate) async fn run_batch(
+    shared: Arc<Shared>,
+    jobs: Vec<Job>,
+    permit: Option<OwnedSemaphorePermit>,
+) {
     let ids: Vec<_> = jobs.iter().map(|j| (j.id.clone(), j.attempt)).collect();
     let tokens: Vec<_> = jobs.iter().map(|j| j.cancel.clone()).collect();
     // a batch runs under its longest limit

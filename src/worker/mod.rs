@@ -30,6 +30,7 @@ mod heartbeat;
 mod lease;
 pub mod metrics;
 pub mod protocol;
+mod starter;
 mod syncer;
 
 use std::collections::HashMap;
