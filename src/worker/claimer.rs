@@ -1,6 +1,8 @@
 //! Claimer: takes jobs in batches as slots free up, runs them, and blocks on the queues'
-//! wake-up lists when there is nothing to do (never polling faster than once a second;
-//! sooner only when a scheduled job falls due). While the circuit breaker is open it claims
+//! wake-up lists when there is nothing to do, each pop with a claim pipelined behind it, so
+//! a job posted to an idle worker arrives with the pop's answer (one round trip); the claim
+//! behind a pop that timed out is the idle worker's periodic claim (once a second; sooner
+//! only when a scheduled job falls due). While the circuit breaker is open it claims
 //! nothing, then one trial job.
 //!
 //! Prefetch: while jobs run fast (a recent average under [`PREFETCH_BELOW`]) and none has
@@ -8,9 +10,10 @@
 //! would finish within [`PREFETCH_HORIZON`] at that average (at least three rounds of
 //! concurrency × batch size, at most [`PREFETCH_MAX`] jobs), so each Redis call carries
 //! many jobs; a buffered job waits a few milliseconds at most. Buffered jobs are
-//! held like running ones (`active` in Redis, their attempt counted at the claim): their
-//! leases are renewed and a cancel or a lost lease drops them; on shutdown, or when the
-//! breaker opens, they are handed back at once. Slow jobs (model inference, training) are
+//! held like running ones (`active` in Redis): their leases are renewed and a cancel or a
+//! lost lease drops them; on shutdown, or when the breaker opens, they are handed back at
+//! once. They are only *received* until the starter records that they reach a handler: a
+//! worker that dies holding them spends neither their stall budget nor their attempt. Slow jobs (model inference, training) are
 //! never prefetched, so a job never waits in one worker's buffer behind a long one.
 
 use std::collections::VecDeque;
