@@ -345,7 +345,10 @@ fn bench_spreads_its_queues_over_the_masters_and_cleans_up() {
     let run = &report.runs[0];
     assert_eq!(run.drained, 600);
     // CPU and memory are summed over the masters
-    assert!(run.redis_cpu_us_per_job > 0.0 && run.redis_bytes_per_job > 0.0);
+    assert!(
+        run.redis_cpu_us_per_job > 0.0 && run.redis_bytes_per_job > 0.0,
+        "{run:?}"
+    );
     assert_eq!(run.latency.as_ref().map(|l| l.samples), Some(15));
     // bench-0..2 land on more than one master, and nothing of bench's is left on any
     let owners: BTreeSet<u16> = (0..3)

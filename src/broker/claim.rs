@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
-use super::scripts::{CLAIM, PROGRESS, RENEW};
-use super::{Broker, Claim, ClaimedJob, codec, reply, truncate};
+use redis::Value;
+
+use super::scripts::{CLAIM, Call, PROGRESS, RENEW};
+use super::{Broker, Claim, ClaimedJob, QueueKeys, codec, reply, truncate};
 use crate::error::Result;
 use crate::job::{JobId, QueueName};
 
@@ -17,7 +19,8 @@ impl Broker {
     /// Takes up to `max` jobs under a lease of `lease`, promoting due jobs and recovering
     /// expired leases on the way (when nothing waits, else at most every 100 ms per queue).
     /// The queue's limits may hand out fewer, or none (`held` then says when to ask again).
-    /// `next_due` is only known when no job was handed out.
+    /// `next_due` is only known when no job was handed out. Every job handed out counts
+    /// as started (see [`Broker::claim_buffering`]).
     pub async fn claim(
         &self,
         queue: &QueueName,
@@ -25,8 +28,37 @@ impl Broker {
         max: usize,
         lease: Duration,
     ) -> Result<Claim> {
+        self.claim_buffering(queue, worker, max, max, lease).await
+    }
+
+    /// [`Broker::claim`], where only the first `run_now` jobs handed out go straight to a
+    /// handler; the others are only received, for the worker's buffer: until
+    /// [`Broker::mark_started`] says they reached a handler, a lost lease costs them no
+    /// stall and no attempt.
+    pub async fn claim_buffering(
+        &self,
+        queue: &QueueName,
+        worker: &str,
+        max: usize,
+        run_now: usize,
+        lease: Duration,
+    ) -> Result<Claim> {
         let k = self.keys.queue(queue);
-        let mut call = CLAIM.call(&k);
+        let mut call = self.claim_call(&k, queue, worker, max, run_now, lease);
+        parse_claim(queue, self.conn.invoke(call.invocation()).await?)
+    }
+
+    /// The claim script's call.
+    pub(super) fn claim_call<'k>(
+        &self,
+        k: &'k QueueKeys,
+        queue: &QueueName,
+        worker: &str,
+        max: usize,
+        run_now: usize,
+        lease: Duration,
+    ) -> Call<'k, QueueKeys> {
+        let mut call = CLAIM.call(k);
         call.arg(worker)
             .arg(max)
             .arg(lease.as_millis() as u64)
@@ -34,31 +66,29 @@ impl Broker {
             .arg(self.keys.events_channel())
             .arg(HOUSEKEEPING_LIMIT)
             .arg(self.config.dead_cap)
-            .arg(HOUSEKEEPING_PERIOD.as_millis() as u64);
-        let mut it = reply::array(self.conn.invoke(call.invocation()).await?)?.into_iter();
-        let next_due = reply::int(&reply::next(&mut it, "next due")?)?;
-        let paused = reply::flag(&reply::next(&mut it, "paused")?)?;
-        let held = reply::int(&reply::next(&mut it, "held")?)?;
-        let mut jobs = Vec::new();
-        while let Some(ulid) = it.next() {
-            let ulid = reply::string(ulid)?;
-            let attempt = reply::int(&reply::next(&mut it, "attempt")?)? as u32;
-            let spec = reply::bytes(reply::next(&mut it, "spec")?)?;
-            let external = reply::opt_bytes(reply::next(&mut it, "payload")?)?;
-            let (header, payload) = codec::decode_spec(&spec, external)?;
-            jobs.push(ClaimedJob {
-                id: JobId::from_parts(queue, &ulid),
-                attempt,
-                header,
-                payload,
-            });
+            .arg(HOUSEKEEPING_PERIOD.as_millis() as u64)
+            .arg(run_now.min(max));
+        call
+    }
+
+    /// Records that received jobs (claimed into a worker's buffer) reach a handler now:
+    /// from here on a lost lease counts as a stall. Pairs of (ulid, attempt).
+    pub async fn mark_started(
+        &self,
+        queue: &QueueName,
+        worker: &str,
+        jobs: &[(String, u32)],
+    ) -> Result<()> {
+        if jobs.is_empty() {
+            return Ok(());
         }
-        Ok(Claim {
-            jobs,
-            next_due: (next_due >= 0).then(|| Duration::from_millis(next_due as u64)),
-            paused,
-            held: (held >= 0).then(|| Duration::from_millis(held as u64)),
-        })
+        let mut cmd = redis::cmd("ZREM");
+        cmd.arg(self.keys.queue(queue).received());
+        for (ulid, attempt) in jobs {
+            cmd.arg(format!("{ulid}:{attempt}:{worker}"));
+        }
+        let _: i64 = self.conn.query(&cmd).await?;
+        Ok(())
     }
 
     /// Extends the leases of a worker's in-flight jobs; returns the ulids it lost.
@@ -104,4 +134,32 @@ impl Broker {
             .arg(self.keys.events_channel());
         reply::flag(&self.conn.invoke(call.invocation()).await?)
     }
+}
+
+/// Reads a claim script's reply.
+pub(super) fn parse_claim(queue: &QueueName, reply: Value) -> Result<Claim> {
+    let mut it = reply::array(reply)?.into_iter();
+    let next_due = reply::int(&reply::next(&mut it, "next due")?)?;
+    let paused = reply::flag(&reply::next(&mut it, "paused")?)?;
+    let held = reply::int(&reply::next(&mut it, "held")?)?;
+    let mut jobs = Vec::new();
+    while let Some(ulid) = it.next() {
+        let ulid = reply::string(ulid)?;
+        let attempt = reply::int(&reply::next(&mut it, "attempt")?)? as u32;
+        let spec = reply::bytes(reply::next(&mut it, "spec")?)?;
+        let external = reply::opt_bytes(reply::next(&mut it, "payload")?)?;
+        let (header, payload) = codec::decode_spec(&spec, external)?;
+        jobs.push(ClaimedJob {
+            id: JobId::from_parts(queue, &ulid),
+            attempt,
+            header,
+            payload,
+        });
+    }
+    Ok(Claim {
+        jobs,
+        next_due: (next_due >= 0).then(|| Duration::from_millis(next_due as u64)),
+        paused,
+        held: (held >= 0).then(|| Duration::from_millis(held as u64)),
+    })
 }

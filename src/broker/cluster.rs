@@ -10,25 +10,21 @@
 //!   Sharded pub/sub (`SPUBLISH`) would spare the bus the fan-out but would need one
 //!   subscription per slot owner and a hub that tracks queues and slot moves; the broadcast
 //!   costs one message per state change per node, which is small next to the scripts.
-//! - Idle workers block on the queues' wake-up lists with `BLPOP`, which takes keys of one
-//!   slot only: [`SlotWaiter`] keeps one dedicated connection per slot (found by following
-//!   `MOVED`), blocks on all at once, and when one wakes unblocks the others with
-//!   `CLIENT UNBLOCK` so no stale `BLPOP` swallows a token meant for another worker.
+//! - Idle workers block on each queue's wake-up list over a connection per queue, on the
+//!   master of the queue's slot (found by following `MOVED`): see `pops.rs`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::FutureExt;
-use futures::future::BoxFuture;
-use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::aio::ConnectionLike;
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{
-    MultipleNodeRoutingInfo, Route, RoutingInfo, SingleNodeRoutingInfo, Slot, SlotAddr,
+    MultipleNodeRoutingInfo, Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr,
 };
 use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, Value};
 
-use super::target::{Node, RedisTarget};
+use super::target::Node;
 
 /// A connection to a Redis Cluster, made on first use (so a process can start while the
 /// cluster is down). Cheap to clone.
@@ -163,297 +159,11 @@ fn masters_of(slots: &Value) -> RedisResult<Vec<Node>> {
     Ok(out)
 }
 
-/// One blocking connection for the wake-up lists of one slot.
-struct Group {
-    keys: Vec<String>,
-    /// Where the slot was last found (learned from `MOVED`); a seed until then.
-    node: Node,
-    conn: Option<(MultiplexedConnection, i64)>,
-}
-
-/// A pop in flight: its group and its answer.
-type PopFuture = BoxFuture<'static, PopAnswer>;
-type PopAnswer = (usize, RedisResult<Value>);
-
-/// Pops being released in the background after a wait returned.
-struct Releasing {
-    /// The pop that answered (its connection is free).
-    first: usize,
-    /// The answers, or None when some pop was still blocked after the grace.
-    task: tokio::task::JoinHandle<Option<Vec<PopAnswer>>>,
-}
-
-/// Blocks on wake-up lists spread over a cluster's slots.
-pub(crate) struct SlotWaiter {
-    target: RedisTarget,
-    cluster: ClusterConn,
-    keys: Vec<String>,
-    groups: Vec<Group>,
-    /// A wait was dropped while its pops were in flight: their connections are not to be
-    /// trusted (a late reply would land in the next wait).
-    interrupted: bool,
-    releasing: Option<Releasing>,
-}
-
-/// How long a dropped pop may take to come back after `CLIENT UNBLOCK`.
-const UNBLOCK_GRACE: Duration = Duration::from_secs(1);
-
-impl SlotWaiter {
-    pub fn new(target: RedisTarget, cluster: ClusterConn) -> Self {
-        SlotWaiter {
-            target,
-            cluster,
-            keys: Vec::new(),
-            groups: Vec::new(),
-            interrupted: false,
-            releasing: None,
-        }
-    }
-
-    fn regroup(&mut self, keys: &[String]) {
-        if self.keys == keys {
-            return;
-        }
-        let mut by_slot: Vec<(Slot, Vec<String>)> = Vec::new();
-        for k in keys {
-            let slot = Slot::for_key(k);
-            match by_slot.iter_mut().find(|(s, _)| *s == slot) {
-                Some((_, ks)) => ks.push(k.clone()),
-                None => by_slot.push((slot, vec![k.clone()])),
-            }
-        }
-        let seeds = &self.target.nodes;
-        self.groups = by_slot
-            .into_iter()
-            .map(|(_, keys)| keys)
-            .enumerate()
-            .map(|(i, keys)| Group {
-                keys,
-                node: seeds[i % seeds.len()].clone(),
-                conn: None,
-            })
-            .collect();
-        self.keys = keys.to_vec();
-    }
-
-    /// Blocks until a token arrives on one of `keys` or `timeout` passes; true when woken.
-    pub async fn wait(&mut self, keys: &[String], timeout: Duration) -> RedisResult<bool> {
-        self.collect_released().await;
-        if std::mem::replace(&mut self.interrupted, true) {
-            for g in &mut self.groups {
-                g.conn = None;
-            }
-        }
-        self.regroup(keys);
-        // A `MOVED` (the slot lives elsewhere, learned on first use or after a reshard)
-        // is followed at once, a few times at most.
-        let mut out = self.wait_groups(timeout).await;
-        for _ in 0..3 {
-            match &out {
-                Err(e) if e.redirect_node().is_some() => out = self.wait_groups(timeout).await,
-                _ => break,
-            }
-        }
-        self.interrupted = false;
-        out
-    }
-
-    async fn wait_groups(&mut self, timeout: Duration) -> RedisResult<bool> {
-        for g in &mut self.groups {
-            if g.conn.is_none() {
-                g.conn = Some(connect(&self.target, &g.node).await?);
-            }
-        }
-        let secs = format!("{:.3}", timeout.as_secs_f64().max(0.01));
-        let guard = timeout + Duration::from_secs(2);
-        let mut pops: Vec<PopFuture> = Vec::new();
-        for (i, g) in self.groups.iter().enumerate() {
-            let Some((conn, _)) = g.conn.as_ref() else {
-                continue;
-            };
-            let mut conn = conn.clone();
-            let mut cmd = redis::cmd("BLPOP");
-            cmd.arg(&g.keys).arg(&secs);
-            pops.push(
-                async move {
-                    let r = tokio::time::timeout(guard, cmd.query_async::<Value>(&mut conn)).await;
-                    (i, r.unwrap_or_else(|_| Err(lost_pop())))
-                }
-                .boxed(),
-            );
-        }
-        if pops.is_empty() {
-            return Ok(false);
-        }
-        let ((first, result), _, rest) = futures::future::select_all(pops).await;
-        let mut outcome = self.settle(first, result);
-        if rest.is_empty() {
-            return outcome;
-        }
-        if !matches!(outcome, Ok(false)) {
-            // Woken (or failed): release the other pops in the background, so the worker
-            // claims at once; the next wait collects them first.
-            self.releasing = Some(self.release(first, rest));
-            return outcome;
-        }
-        // Timed out: the others time out at the same moment.
-        match tokio::time::timeout(UNBLOCK_GRACE, futures::future::join_all(rest)).await {
-            Ok(results) => {
-                for (i, r) in results {
-                    match self.settle(i, r) {
-                        Ok(true) => outcome = Ok(true),
-                        Ok(false) => {}
-                        Err(e) => {
-                            if outcome.is_ok() {
-                                outcome = Err(e);
-                            }
-                        }
-                    }
-                }
-            }
-            Err(_) => self.close_all_but(first),
-        }
-        outcome
-    }
-
-    /// Unblocks the pops still in flight (`CLIENT UNBLOCK` on their nodes), waits for their
-    /// answers and puts back a token one of them took after all.
-    fn release(&self, first: usize, rest: Vec<PopFuture>) -> Releasing {
-        let cluster = self.cluster.clone();
-        let blocked: Vec<(Node, i64)> = self
-            .groups
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != first)
-            .filter_map(|(_, g)| g.conn.as_ref().map(|(_, id)| (g.node.clone(), *id)))
-            .collect();
-        let first_keys: Vec<Option<String>> = self
-            .groups
-            .iter()
-            .map(|g| g.keys.first().cloned())
-            .collect();
-        let task = tokio::spawn(async move {
-            let unblocks = blocked.into_iter().map(|(node, id)| {
-                let cluster = cluster.clone();
-                async move {
-                    let mut cmd = redis::cmd("CLIENT");
-                    cmd.arg("UNBLOCK").arg(id);
-                    if let Err(e) = cluster.on_node(&node, cmd).await {
-                        tracing::debug!(error = %e, "could not unblock a wake-up wait");
-                    }
-                }
-            });
-            futures::future::join_all(unblocks).await;
-            let results =
-                tokio::time::timeout(UNBLOCK_GRACE, futures::future::join_all(rest)).await;
-            if let Ok(results) = &results {
-                for (i, r) in results {
-                    if let (Ok(v), Some(Some(key))) = (r, first_keys.get(*i))
-                        && *v != Value::Nil
-                    {
-                        reoffer(&cluster, key).await;
-                    }
-                }
-            }
-            results.ok()
-        });
-        Releasing { first, task }
-    }
-
-    /// Collects the pops a previous wait left to release.
-    async fn collect_released(&mut self) {
-        let Some(Releasing { first, task }) = self.releasing.take() else {
-            return;
-        };
-        match task.await {
-            Ok(Some(results)) => {
-                for (i, r) in results {
-                    // a token among them was already put back
-                    let _ = self.settle(i, r);
-                }
-            }
-            // still blocked (or the task died): do not trust those connections
-            _ => self.close_all_but(first),
-        }
-    }
-
-    fn close_all_but(&mut self, first: usize) {
-        for (i, g) in self.groups.iter_mut().enumerate() {
-            if i != first {
-                g.conn = None;
-            }
-        }
-    }
-
-    /// Reads one pop's answer: woken, timed out, or an error (after which the group
-    /// reconnects, to the node a `MOVED` names).
-    fn settle(&mut self, i: usize, r: RedisResult<Value>) -> RedisResult<bool> {
-        let Some(g) = self.groups.get_mut(i) else {
-            return Ok(false);
-        };
-        match r {
-            Ok(Value::Nil) => Ok(false),
-            Ok(_) => Ok(true),
-            Err(e) => {
-                if let Some(node) = e.redirect_node().and_then(|(addr, _)| parse_addr(addr)) {
-                    g.node = node;
-                }
-                g.conn = None;
-                Err(e)
-            }
-        }
-    }
-}
-
-/// Puts back a token a released pop took after all (at most one token per list).
-async fn reoffer(cluster: &ClusterConn, key: &str) {
-    let mut pipe = redis::pipe();
-    pipe.rpush(key, 1).ignore().ltrim(key, 0, 0).ignore();
-    let mut cluster = cluster.clone();
-    let r: RedisResult<()> = pipe.query_async(&mut cluster).await;
-    if let Err(e) = r {
-        tracing::debug!(error = %e, "could not put a wake-up token back");
-    }
-}
-
-/// `host:port` as a MOVED names it (IPv6 hosts contain colons: the port is after the last).
-fn parse_addr(addr: &str) -> Option<Node> {
-    let (host, port) = addr.rsplit_once(':')?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    Some(Node {
-        host: host.to_string(),
-        port: port.parse().ok()?,
-    })
-}
-
-/// A blocking connection to one node, and its client id (for `CLIENT UNBLOCK`).
-async fn connect(target: &RedisTarget, node: &Node) -> RedisResult<(MultiplexedConnection, i64)> {
-    let client = target
-        .client(&node.host, node.port)
-        .map_err(|e| RedisError::from((ErrorKind::InvalidClientConfig, "client", e.to_string())))?;
-    let cfg = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(1)))
-        .set_response_timeout(None);
-    let mut conn = tokio::time::timeout(
-        Duration::from_secs(2),
-        client.get_multiplexed_async_connection_with_config(&cfg),
-    )
-    .await
-    .map_err(|_| lost_pop())??;
-    let id: i64 = redis::cmd("CLIENT")
-        .arg("ID")
-        .query_async(&mut conn)
-        .await?;
-    Ok((conn, id))
-}
-
-fn lost_pop() -> RedisError {
-    RedisError::from(std::io::Error::other("no answer from redis in time"))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::pops::parse_addr;
     use super::*;
+    use redis::cluster_routing::Slot;
 
     #[test]
     fn cluster_slots_name_the_masters_once() {

@@ -28,8 +28,9 @@ use redis::aio::{
 use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture, Value};
 use tokio::sync::watch;
 
-use super::cluster::{ClusterConn, SlotWaiter};
+use super::cluster::ClusterConn;
 use super::info::merge_info;
+use super::pops::{Blocking, Pops};
 use super::scripts::Invocation;
 use super::sentinel::SentinelConn;
 use super::target::{Node, RedisTarget, Topology};
@@ -108,7 +109,7 @@ impl Conn {
         &self.url
     }
 
-    fn error(&self, e: &redis::RedisError) -> Error {
+    pub(super) fn error(&self, e: &redis::RedisError) -> Error {
         Error::from_redis(e, &self.url)
     }
 
@@ -243,18 +244,70 @@ impl Conn {
         }
     }
 
-    /// The blocking pops of one waiter (a worker's idle wait on its queues' wake-up lists).
+    /// The blocking pops of one waiter (a worker's idle wait on its queues).
     pub fn pops(&self) -> Pops {
-        let kind = match &self.shared {
-            Shared::Cluster(c) => {
-                PopsKind::Slots(Box::new(SlotWaiter::new((*self.target).clone(), c.clone())))
+        Pops::new(self.clone())
+    }
+
+    /// Where the `i`-th blocking connection of a waiter starts out: on a cluster a seed
+    /// (a `MOVED` then names the slot's master), elsewhere the one server (None).
+    pub(super) fn seed(&self, i: usize) -> Option<Node> {
+        match &self.shared {
+            Shared::Cluster(_) => {
+                let seeds = &self.target.nodes;
+                seeds.get(i % seeds.len().max(1)).cloned()
             }
-            _ => PopsKind::One(None),
-        };
-        Pops {
-            conn: self.clone(),
-            kind,
+            _ => None,
         }
+    }
+
+    /// Behind Sentinel, the generation of the master followed now.
+    pub(super) fn generation(&self) -> Option<u64> {
+        match &self.shared {
+            Shared::Sentinel(s) => Some(s.generation()),
+            _ => None,
+        }
+    }
+
+    /// Tells the Sentinel follower about an error seen on a connection of its own.
+    pub(super) fn suspect(&self, e: &redis::RedisError) {
+        if let Shared::Sentinel(s) = &self.shared {
+            s.suspect(e);
+        }
+    }
+
+    /// A connection of its own for blocking calls, with its client id: to `node` on a
+    /// cluster, else to the server (the current master behind Sentinel).
+    pub(super) async fn blocking(&self, node: Option<&Node>) -> Result<Blocking> {
+        let (client, generation) = match node {
+            Some(n) => (self.target.client(&n.host, n.port)?, None),
+            None => self.dedicated_client().await?,
+        };
+        let mut conn = connect_blocking(self, &client).await?;
+        let id: i64 = self
+            .run(redis::cmd("CLIENT").arg("ID").query_async(&mut conn))
+            .await?;
+        Ok(Blocking {
+            conn,
+            id,
+            generation,
+        })
+    }
+
+    /// Ends a blocking call of the connection `id` (on `node` of a cluster) as if it had
+    /// timed out.
+    pub(super) async fn unblock(&self, node: Option<&Node>, id: i64) -> Result<()> {
+        let mut cmd = redis::cmd("CLIENT");
+        cmd.arg("UNBLOCK").arg(id);
+        match (node, &self.shared) {
+            (Some(n), Shared::Cluster(c)) => {
+                self.run(c.on_node(n, cmd)).await?;
+            }
+            _ => {
+                let _: Value = self.query(&cmd).await?;
+            }
+        }
+        Ok(())
     }
 
     /// A connection of its own for what blocks: on one server a fresh one, behind Sentinel
@@ -350,76 +403,6 @@ impl ConnectionLike for Shared {
             Shared::Single { cm, .. } => cm.get_db(),
             Shared::Sentinel(s) => s.get_db(),
             Shared::Cluster(c) => c.get_db(),
-        }
-    }
-}
-
-/// Blocking pops on wake-up lists, on connections of their own (a blocking call would
-/// stall everyone sharing the multiplexed one).
-pub(crate) struct Pops {
-    conn: Conn,
-    kind: PopsKind,
-}
-
-enum PopsKind {
-    /// One connection for all the lists (one server, or the master behind Sentinel), and
-    /// the Sentinel generation it was made for.
-    One(Option<(MultiplexedConnection, Option<u64>)>),
-    /// One connection per slot.
-    Slots(Box<SlotWaiter>),
-}
-
-impl Pops {
-    /// Blocks until a token arrives on one of `keys` or `timeout` passes; true when woken.
-    pub async fn wait(&mut self, keys: &[String], timeout: Duration) -> Result<bool> {
-        let conn = self.conn.clone();
-        match &mut self.kind {
-            PopsKind::Slots(w) => {
-                let guard = timeout + Duration::from_secs(4);
-                match tokio::time::timeout(guard, w.wait(keys, timeout)).await {
-                    Ok(r) => r.map_err(|e| conn.error(&e)),
-                    Err(_) => Err(Error::no_answer(&conn.url, guard)),
-                }
-            }
-            PopsKind::One(slot) => {
-                // behind Sentinel: after a switch, block on the new master
-                let current = match &conn.shared {
-                    Shared::Sentinel(s) => Some(s.generation()),
-                    _ => None,
-                };
-                if slot.as_ref().is_some_and(|(_, g)| *g != current) {
-                    *slot = None;
-                }
-                let c = match slot {
-                    Some((c, _)) => c,
-                    None => {
-                        let (client, generation) = conn.dedicated_client().await?;
-                        let c = connect_blocking(&conn, &client).await?;
-                        &mut slot.insert((c, generation)).0
-                    }
-                };
-                let secs = timeout.as_secs_f64().max(0.01);
-                let mut cmd = redis::cmd("BLPOP");
-                cmd.arg(keys).arg(format!("{secs:.3}"));
-                // a guard beyond the server-side timeout catches a connection that died
-                // silently
-                let guard = timeout + Duration::from_secs(2);
-                match tokio::time::timeout(guard, cmd.query_async::<Value>(c)).await {
-                    Ok(Ok(Value::Nil)) => Ok(false),
-                    Ok(Ok(_)) => Ok(true),
-                    Ok(Err(e)) => {
-                        *slot = None;
-                        if let Shared::Sentinel(s) = &conn.shared {
-                            s.suspect(&e);
-                        }
-                        Err(conn.error(&e))
-                    }
-                    Err(_) => {
-                        *slot = None;
-                        Ok(false)
-                    }
-                }
-            }
         }
     }
 }

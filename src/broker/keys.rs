@@ -198,6 +198,11 @@ impl QueueKeys {
     pub fn wake(&self) -> String {
         self.key("wake")
     }
+    /// ZSET `<ulid>:<attempt>:<worker>` -> claimed at (ms): jobs claimed into a worker's
+    /// buffer that have not reached a handler; losing such a lease costs no stall.
+    pub fn received(&self) -> String {
+        self.key("received")
+    }
     /// LIST of ulids of jobs that became terminal with no worker to send their callback
     /// (cancelled before they ran, or buried after losing their worker); the reaper
     /// leader sends those callbacks. Capped.

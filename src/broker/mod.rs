@@ -14,7 +14,8 @@
 //!   max_active) · `browse` (pages of a queue's jobs by state) · `maintenance` (recover,
 //!   promote, notices, sweep) · `dead` (dead letters) · `registry` (heartbeats, workers,
 //!   leader) · `schedules` (periodic jobs: specs, next runs, last runs) · `waiting` (the
-//!   wake-up `Waker`, pub/sub `Subscription`) · `stream` (jobs' output chunks: append,
+//!   wake-up `Waker`, pub/sub `Subscription`; `pops`: its blocking pops, each carrying a
+//!   claim) · `stream` (jobs' output chunks: append,
 //!   read, the janitor's check).
 
 mod browse;
@@ -31,6 +32,7 @@ mod limits;
 mod maintenance;
 mod outcomes;
 mod payload;
+mod pops;
 mod queues;
 mod registry;
 mod reply;
@@ -58,7 +60,7 @@ pub use types::{
     Backoff, Cancelled, Claim, ClaimedJob, Enqueued, Failure, Fence, Flagged, NewJob, Recovered,
     ScanTarget, Selection, Success, WorkerInfo,
 };
-pub use waiting::{Message, Subscription, Waker};
+pub use waiting::{Message, Subscription, Waker, Woken};
 
 use crate::error::Result;
 use crate::job::QueueName;

@@ -1,6 +1,8 @@
 //! Claimer: takes jobs in batches as slots free up, runs them, and blocks on the queues'
-//! wake-up lists when there is nothing to do (never polling faster than once a second;
-//! sooner only when a scheduled job falls due). While the circuit breaker is open it claims
+//! wake-up lists when there is nothing to do, each pop with a claim pipelined behind it, so
+//! a job posted to an idle worker arrives with the pop's answer (one round trip); the claim
+//! behind a pop that timed out is the idle worker's periodic claim (once a second; sooner
+//! only when a scheduled job falls due). While the circuit breaker is open it claims
 //! nothing, then one trial job.
 //!
 //! Prefetch: while jobs run fast (a recent average under [`PREFETCH_BELOW`]) and none has
@@ -8,9 +10,10 @@
 //! would finish within [`PREFETCH_HORIZON`] at that average (at least three rounds of
 //! concurrency × batch size, at most [`PREFETCH_MAX`] jobs), so each Redis call carries
 //! many jobs; a buffered job waits a few milliseconds at most. Buffered jobs are
-//! held like running ones (`active` in Redis, their attempt counted at the claim): their
-//! leases are renewed and a cancel or a lost lease drops them; on shutdown, or when the
-//! breaker opens, they are handed back at once. Slow jobs (model inference, training) are
+//! held like running ones (`active` in Redis): their leases are renewed and a cancel or a
+//! lost lease drops them; on shutdown, or when the breaker opens, they are handed back at
+//! once. They are only *received* until the starter records that they reach a handler: a
+//! worker that dies holding them spends neither their stall budget nor their attempt. Slow jobs (model inference, training) are
 //! never prefetched, so a job never waits in one worker's buffer behind a long one.
 
 use std::collections::VecDeque;
@@ -18,14 +21,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::breaker::{Admit, Health};
 use super::handler::{HandlerError, HandlerResult, Job};
+use super::starter::{Pending, Starter};
 use super::{InFlight, Outcome, Shared, StopReason, metrics};
 use crate::backoff::{Doubling, pause};
-use crate::broker::{ClaimedJob, Waker};
+use crate::broker::{ClaimedJob, Waker, Woken};
 use crate::units::format_duration;
 
 /// Longest idle block before claiming again (promotion and lease recovery ride on claims).
@@ -47,20 +51,30 @@ pub(crate) struct Claimer {
     next_queue: usize,
     /// Prefetched jobs, claimed (leased, in the in-flight map) but not started.
     buffer: VecDeque<Job>,
+    /// Buffered jobs on their way to the starter.
+    starts: mpsc::UnboundedSender<Vec<Pending>>,
+    starter: Option<Starter>,
 }
 
 impl Claimer {
     pub fn new(shared: Arc<Shared>) -> Self {
         let waker = shared.broker.waker();
+        let (starts, rx) = mpsc::unbounded_channel();
+        let shared_for_starter = shared.clone();
         Claimer {
             shared,
             waker,
             next_queue: 0,
             buffer: VecDeque::new(),
+            starts,
+            starter: Some(Starter::new(shared_for_starter, rx)),
         }
     }
 
     pub async fn run(mut self, stop: CancellationToken) {
+        if let Some(starter) = self.starter.take() {
+            tokio::spawn(starter.run(stop.clone()));
+        }
         self.claim_loop(stop).await;
         // never started: back to the queue without using a retry
         self.hand_back_buffer();
@@ -146,6 +160,8 @@ impl Claimer {
                 permits.len() * self.shared.config.batch_size
             };
             let mut jobs = self.take_buffered(want);
+            // jobs from the buffer were only received: they run once Redis knows they started
+            let received = jobs.len();
             let (mut next_due, mut failed) = (None, None);
             if jobs.len() < want {
                 let extra = if admit == Admit::All {
@@ -153,9 +169,10 @@ impl Claimer {
                 } else {
                     0
                 };
-                let (claimed, due, err) = self.claim(want - jobs.len() + extra).await;
+                let run_now = want - jobs.len();
+                let (claimed, due, err) = self.claim(run_now + extra, run_now).await;
                 let mut claimed = self.register(claimed);
-                let run_now = claimed.len().min(want - jobs.len());
+                let run_now = claimed.len().min(run_now);
                 self.buffer.extend(claimed.drain(run_now..));
                 jobs.extend(claimed);
                 (next_due, failed) = (due, err);
@@ -182,15 +199,57 @@ impl Claimer {
                 backoff.reset();
             }
             if jobs.is_empty() {
-                drop(permits);
-                let wait = next_due.map_or(IDLE_BLOCK, |d| d.min(IDLE_BLOCK));
-                let queues = self.shared.config.queues.clone();
-                tokio::select! {
-                    _ = stop.cancelled() => return,
-                    r = self.waker.wait(&queues, wait) => if let Err(e) = r {
-                        tracing::debug!(error = %e, "wake-up wait failed");
-                        if !pause(&stop, backoff.next_delay()).await { return; }
-                    },
+                // idle: block on the queues, the claim riding behind each pop
+                let mut wait = next_due.map_or(IDLE_BLOCK, |d| d.min(IDLE_BLOCK));
+                let claimed = loop {
+                    if admit == Admit::All {
+                        // slots freed meanwhile join the wait's claim
+                        while let Ok(p) = self.shared.slots.clone().try_acquire_owned() {
+                            permits.push(p);
+                        }
+                    }
+                    let max = if admit == Admit::One {
+                        1
+                    } else {
+                        permits.len() * self.shared.config.batch_size
+                    };
+                    match self.wait_for_jobs(max, wait, &stop).await {
+                        Ok(w) if !w.jobs.is_empty() => break w.jobs,
+                        // the claims behind the pops were the periodic claim: wait again
+                        Ok(w) if w.claimed_all && !stop.is_cancelled() => {
+                            wait = w.next_due.map_or(IDLE_BLOCK, |d| d.min(IDLE_BLOCK));
+                        }
+                        Ok(_) => break Vec::new(),
+                        Err(e) => {
+                            tracing::debug!(error = %e, "wake-up wait failed");
+                            if !pause(&stop, backoff.next_delay()).await {
+                                return;
+                            }
+                            break Vec::new();
+                        }
+                    }
+                };
+                if claimed.is_empty() {
+                    drop(permits);
+                } else {
+                    if admit == Admit::One {
+                        self.shared.breaker.probing();
+                    }
+                    let mut claimed = self.register(claimed);
+                    if stop.is_cancelled() {
+                        // claimed as the worker stopped: back to the queue at once
+                        self.buffer.extend(claimed);
+                        return;
+                    }
+                    let run_now = claimed
+                        .len()
+                        .min(permits.len() * self.shared.config.batch_size);
+                    // a claim that raced a release may bring more than the slots take
+                    self.buffer.extend(claimed.drain(run_now..));
+                    self.dispatch(claimed, 0, permits);
+                }
+                if stop.is_cancelled() {
+                    return;
                 }
                 continue;
             }
@@ -203,19 +262,41 @@ impl Claimer {
                         _ = stop.cancelled() => break,
                         _ = tokio::time::sleep(Duration::from_millis(1).min(wait)) => {}
                     }
-                    let (more, _, _) = self.claim(want - jobs.len()).await;
+                    let n = want - jobs.len();
+                    let (more, _, _) = self.claim(n, n).await;
                     jobs.extend(self.register(more));
                 }
             }
-            self.dispatch(jobs, permits);
+            self.dispatch(jobs, received, permits);
         }
     }
 
+    /// The idle wait: blocks on the queues' wake-up lists, each pop carrying a claim of up
+    /// to `max` jobs (one round trip from a post to its job here).
+    async fn wait_for_jobs(
+        &mut self,
+        max: usize,
+        wait: Duration,
+        stop: &CancellationToken,
+    ) -> crate::Result<Woken> {
+        let config = &self.shared.config;
+        let woken = self
+            .waker
+            .wait(&config.queues, &config.id, max, config.lease, wait, stop)
+            .await?;
+        if !woken.jobs.is_empty() {
+            metrics::blocking_claim();
+        }
+        Ok(woken)
+    }
+
     /// Claims up to `want` jobs across the queues, starting with a different queue each
-    /// round so none starves.
+    /// round so none starves. The first `run_now` go straight to handlers; the rest are
+    /// for the buffer.
     async fn claim(
         &mut self,
         want: usize,
+        run_now: usize,
     ) -> (Vec<ClaimedJob>, Option<Duration>, Option<crate::Error>) {
         let queues = &self.shared.config.queues;
         let n = queues.len();
@@ -232,15 +313,19 @@ impl Claimer {
             match self
                 .shared
                 .broker
-                .claim(
+                .claim_buffering(
                     q,
                     &self.shared.config.id,
                     want - jobs.len(),
+                    run_now.saturating_sub(jobs.len()),
                     self.shared.config.lease,
                 )
                 .await
             {
                 Ok(c) => {
+                    if !c.jobs.is_empty() {
+                        metrics::claim_call();
+                    }
                     jobs.extend(c.jobs);
                     // held back by a limit: idle until it may let a job start (a finished
                     // job of the queue, or a post, wakes the wait sooner)
@@ -292,7 +377,10 @@ impl Claimer {
         prepared
     }
 
-    fn dispatch(&self, jobs: Vec<Job>, mut permits: Vec<OwnedSemaphorePermit>) {
+    /// Runs `jobs`, one batch per permit. The first `received` came from the buffer: they
+    /// start once Redis has recorded that they did (so a crash before that costs them no
+    /// stall), the others at once.
+    fn dispatch(&self, jobs: Vec<Job>, received: usize, mut permits: Vec<OwnedSemaphorePermit>) {
         let now_ms = self.shared.redis_now_ms();
         for j in &jobs {
             metrics::in_flight(j.id.queue(), 1.0);
@@ -305,11 +393,24 @@ impl Claimer {
         }
         let size = self.shared.config.batch_size;
         let mut rest = jobs;
-        while !rest.is_empty() {
-            let tail = rest.split_off(rest.len().min(size));
-            let batch = std::mem::replace(&mut rest, tail);
-            let permit = permits.pop();
-            tokio::spawn(run_batch(self.shared.clone(), batch, permit));
+        let fresh = rest.split_off(received.min(rest.len()));
+        let mut later = Vec::new();
+        for (mut list, started) in [(rest, false), (fresh, true)] {
+            while !list.is_empty() {
+                let tail = list.split_off(list.len().min(size));
+                let batch = std::mem::replace(&mut list, tail);
+                let permit = permits.pop();
+                if started {
+                    tokio::spawn(run_batch(self.shared.clone(), batch, permit));
+                } else {
+                    later.push((batch, permit));
+                }
+            }
+        }
+        if !later.is_empty() {
+            // the starter runs them once their start is recorded; it ends after the
+            // claimer, so nothing sent here is left behind
+            let _ = self.starts.send(later);
         }
     }
 }
@@ -333,7 +434,11 @@ enum End {
 }
 
 /// Runs one job (or one batch) and sends each job's outcome to the syncer.
-async fn run_batch(shared: Arc<Shared>, jobs: Vec<Job>, permit: Option<OwnedSemaphorePermit>) {
+pub(crate) async fn run_batch(
+    shared: Arc<Shared>,
+    jobs: Vec<Job>,
+    permit: Option<OwnedSemaphorePermit>,
+) {
     let ids: Vec<_> = jobs.iter().map(|j| (j.id.clone(), j.attempt)).collect();
     let tokens: Vec<_> = jobs.iter().map(|j| j.cancel.clone()).collect();
     // a batch runs under its longest limit

@@ -7,6 +7,8 @@
 //! - `mlqd_job_queue_wait_seconds{queue}`: from posting (a delayed job: from its due time)
 //!   to first start (histogram)
 //! - `mlqd_worker_jobs_in_flight{queue}`: jobs running now
+//! - `mlqd_worker_claims_total{via}`: claims that brought jobs, `pop` (an idle worker's,
+//!   riding behind its blocking pop: one round trip from post to start) or `call`
 //! - `mlqd_queue_limit_held_total{queue}`: claims a queue's limits held back (jobs waiting
 //!   for a rate token or a free `max_active` slot)
 //! - `mlqd_handler_restarts_total{handler,reason}`: exec children stopped and restarted
@@ -39,6 +41,16 @@ pub(crate) fn queue_wait(queue: &QueueName, waited: Duration) {
 
 pub(crate) fn in_flight(queue: &QueueName, delta: f64) {
     metrics::gauge!("mlqd_worker_jobs_in_flight", "queue" => queue.to_string()).increment(delta);
+}
+
+/// An idle wait whose pop brought jobs with it (the claim rode behind the pop).
+pub(crate) fn blocking_claim() {
+    metrics::counter!("mlqd_worker_claims_total", "via" => "pop").increment(1);
+}
+
+/// A claim sent on its own.
+pub(crate) fn claim_call() {
+    metrics::counter!("mlqd_worker_claims_total", "via" => "call").increment(1);
 }
 
 pub(crate) fn limit_held(queue: &QueueName) {

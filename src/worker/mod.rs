@@ -1,8 +1,9 @@
 //! The worker: claims jobs, runs them through a handler, renews their leases and records
 //! their outcomes.
 //!
-//! Duties, one file each: `claimer` (claim batches, block on the wake-up list when idle,
-//! run jobs), `lease` (renew every in-flight lease in one call per queue), `canceller`
+//! Duties, one file each: `claimer` (claim batches, block on the wake-up lists when idle
+//! with a claim riding behind each pop, run jobs), `starter` (record that prefetched jobs
+//! reach their handlers, in batches), `lease` (renew every in-flight lease in one call per queue), `canceller`
 //! (stop handlers of cancelled jobs), `flusher` (store the chunks jobs emit, in batches,
 //! before their outcomes), `syncer` (record outcomes in batches, retrying while Redis is
 //! unavailable), `heartbeat` (the worker registry). Beside them: `breaker`
@@ -30,6 +31,7 @@ mod heartbeat;
 mod lease;
 pub mod metrics;
 pub mod protocol;
+mod starter;
 mod syncer;
 
 use std::collections::HashMap;

@@ -20,6 +20,12 @@ use crate::job::{JobId, JobState, QueueName};
 
 /// Outcomes taken per round.
 const BATCH: usize = 512;
+/// While outcomes come fast (the last round carried at least [`BUSY`]), a round waits
+/// until it holds [`GATHER`] of them or [`LINGER`] passed: each script call's fixed cost
+/// in Redis is then spread over more jobs. A lone outcome is never held back.
+const BUSY: usize = 8;
+const GATHER: usize = 64;
+const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
 
 pub(crate) struct Syncer {
     shared: Arc<Shared>,
@@ -38,6 +44,7 @@ impl Syncer {
 
     /// Runs until `flush` fires and every outcome received by then is recorded.
     pub async fn run(mut self, flush: CancellationToken) {
+        let mut last = 0;
         loop {
             let first = tokio::select! {
                 biased;
@@ -46,13 +53,34 @@ impl Syncer {
             };
             let Some(first) = first else { return };
             let mut batch = vec![first];
-            while batch.len() < BATCH {
-                match self.rx.try_recv() {
-                    Ok(o) => batch.push(o),
-                    Err(_) => break,
+            self.take_queued(&mut batch);
+            if last >= BUSY && batch.len() < GATHER && !flush.is_cancelled() {
+                let until = tokio::time::Instant::now() + LINGER;
+                while batch.len() < GATHER {
+                    tokio::select! {
+                        biased;
+                        o = self.rx.recv() => match o {
+                            Some(o) => batch.push(o),
+                            None => break,
+                        },
+                        _ = tokio::time::sleep_until(until) => break,
+                        _ = flush.cancelled() => break,
+                    }
+                    self.take_queued(&mut batch);
                 }
             }
+            last = batch.len();
             self.record(batch).await;
+        }
+    }
+
+    /// Adds what is queued already, up to a round's size.
+    fn take_queued(&mut self, batch: &mut Vec<Outcome>) {
+        while batch.len() < BATCH {
+            match self.rx.try_recv() {
+                Ok(o) => batch.push(o),
+                Err(_) => break,
+            }
         }
     }
 

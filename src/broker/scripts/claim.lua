@@ -3,6 +3,8 @@
 -- scheduled/retry jobs, recover expired leases), so a queue makes progress even when no
 -- reaper runs: when it finds nothing to hand out, and otherwise at most once per
 -- housekeeping period (throttled by a key, so busy workers do not repeat it per claim).
+-- An idle worker sends it in one pipeline right behind its blocking pop of the wake list,
+-- so Redis runs it the moment the pop returns (woken, timed out or released alike).
 -- KEYS[1] pending   LIST
 -- KEYS[2] prio      ZSET
 -- KEYS[3] seq       STRING
@@ -20,9 +22,12 @@
 -- KEYS[15] notify   LIST  callbacks for the reaper to send (jobs buried here)
 -- KEYS[16] limits   HASH  max_active; per, period (ms), burst: a token bucket of starts
 --                   (tokens, ts its last update); absent for a queue without limits
+-- KEYS[17] received ZSET  "<ulid>:<attempt>:<worker>" -> claimed at (ms): jobs handed out
+--                   that have not reached a handler yet (a lost lease then costs no stall)
 -- ARGV[1] worker id, [2] max jobs, [3] lease ms, [4] queue name, [5] events channel,
 -- [6] housekeeping limit (due jobs / expired leases handled per call), [7] dead-letter cap,
--- [8] housekeeping period ms
+-- [8] housekeeping period ms, [9] how many of the jobs handed out go straight to a handler
+-- (the first ones; the others wait in the worker's buffer and are only marked received)
 -- Returns {next_due_ms (-1 none, or jobs were handed out), paused (0/1),
 --   held_ms (-1, or: a limit holds jobs back; ask again after this long, or when woken),
 --   ulid, attempt, spec, payload|false, ...}
@@ -36,8 +41,13 @@ local MAX_ACTIVE_RECHECK = 1000
 local worker, max_jobs, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local queue, channel = ARGV[4], ARGV[5]
 local limit, dead_cap, period = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local run_now = tonumber(ARGV[9])
+local received = KEYS[17]
+-- a received mark older than this is dropped (a buffered job is held milliseconds)
+local RECEIVED_KEEP = 3600000
 
 local now = now_ms()
+K.received = received
 
 local function housekeeping()
   local promoted = promote_due(scheduled, K.specs, K.pending, K.prio, K.seq, now, limit)
@@ -47,6 +57,7 @@ local function housekeeping()
   for _, u in ipairs(requeued) do promoted[#promoted + 1] = u end
   publish(channel, 'pending', queue, promoted)
   publish(channel, 'dead', queue, buried)
+  redis.call('ZREMRANGEBYSCORE', received, '-inf', now - RECEIVED_KEEP)
 end
 
 -- Takes up to n ulids: high priorities, then priority 0 (the list), then low priorities.
@@ -160,6 +171,15 @@ end
 if #claimed > 0 then
   call_many('HSET', K.meta, metas)
   call_many('ZADD', K.active, leases)
+  if #claimed > run_now then
+    local marks = {}
+    for i = run_now + 1, #claimed do
+      local a = out[4 * i + 1] -- the attempt of the i-th job handed out
+      marks[#marks + 1] = now_s
+      marks[#marks + 1] = claimed[i] .. ':' .. a .. ':' .. worker
+    end
+    call_many('ZADD', received, marks)
+  end
   -- a full claim means work is likely left: pass the wake token on to the next idle
   -- worker (a claim that came up short emptied the queue, so nobody needs waking)
   if #ulids == max_jobs then wake(wake_key) end

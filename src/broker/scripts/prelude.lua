@@ -220,9 +220,11 @@ local function notify_final(notify, ulid, hdr_text)
 end
 
 -- The job lost its lease (expired, or its worker stopped heartbeating): count a stall and
--- requeue it at the front, or, with the stall budget spent, bury it as "worker lost".
--- K holds the key names: active pending prio seq specs payloads meta dead stats notify.
--- Returns 'pending', 'dead' or 'gone'.
+-- requeue it at the front, or, with the stall budget spent, bury it as "worker lost". A job
+-- its worker had only received (claimed into its buffer, never handed to a handler) goes
+-- back to the front as if that claim had not happened: no stall, its attempt not spent.
+-- K holds the key names: active pending prio seq specs payloads meta dead stats notify,
+-- and received (optional). Returns 'pending', 'dead' or 'gone'.
 local function requeue_lost(K, ulid, now, why, dead_cap)
   redis.call('ZREM', K.active, ulid)
   local spec = redis.call('HGET', K.specs, ulid)
@@ -232,6 +234,20 @@ local function requeue_lost(K, ulid, now, why, dead_cap)
   end
   local hdr = decode_header(spec)
   local m = load_meta(K.meta, ulid)
+  if K.received and m.w and m.a
+    and redis.call('ZREM', K.received, ulid .. ':' .. m.a .. ':' .. m.w) == 1 then
+    if m.a <= 1 and (m.f or 0) == 0 and (m.s or 0) == 0 and m.h == nil then
+      redis.call('HDEL', K.meta, ulid) -- never started at all
+    else
+      m.a = m.a - 1
+      m.w = nil
+      m.st = nil
+      save_meta(K.meta, ulid, m)
+    end
+    redis.call('HINCRBY', K.stats, 'unstarted', 1)
+    push_pending(K.pending, K.prio, K.seq, ulid, hdr.pr or 0, true)
+    return 'pending'
+  end
   m.s = (m.s or 0) + 1
   close_attempt(m, now, 'lease_lost', why)
   redis.call('HINCRBY', K.stats, 'stalled', 1)

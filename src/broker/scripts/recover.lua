@@ -13,12 +13,13 @@
 -- KEYS[9] stats    HASH
 -- KEYS[10] wake    LIST
 -- KEYS[11] notify  LIST  callbacks for the reaper to send (jobs buried here)
+-- KEYS[12] received ZSET jobs claimed into a worker's buffer, not started (no stall)
 -- ARGV[1] queue name, [2] events channel, [3] limit, [4] dead-letter cap,
 -- then the ids of workers that stopped heartbeating
 -- Returns {requeued, buried, [ulid, state]...} (state 'pending' or 'dead').
 local K = {active = KEYS[1], pending = KEYS[2], prio = KEYS[3], seq = KEYS[4],
   specs = KEYS[5], payloads = KEYS[6], meta = KEYS[7], dead = KEYS[8], stats = KEYS[9],
-  notify = KEYS[11]}
+  notify = KEYS[11], received = KEYS[12]}
 local wake_key = KEYS[10]
 local queue, channel = ARGV[1], ARGV[2]
 local limit, dead_cap = tonumber(ARGV[3]), tonumber(ARGV[4])

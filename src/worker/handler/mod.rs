@@ -176,6 +176,16 @@ pub trait Handler: Send + Sync + 'static {
     fn shutdown(&self) -> BoxFuture<'static, ()> {
         Box::pin(async {})
     }
+
+    /// Whether a job of this handler may take the worker process down with it (a child
+    /// process that kills its parent, or the OOM killer's pick). Such a handler's
+    /// prefetched jobs start only once Redis has recorded their start, so a job that kills
+    /// its worker always spends a stall and is dead after `max_stalls`; the others start
+    /// at once, their start recorded alongside. Default: false (the job runs in a task of
+    /// the worker, where a panic is caught).
+    fn may_kill_the_worker(&self) -> bool {
+        false
+    }
 }
 
 impl<F, Fut> Handler for F

@@ -89,6 +89,10 @@ impl ExecHandler {
 }
 
 impl Handler for ExecHandler {
+    fn may_kill_the_worker(&self) -> bool {
+        true
+    }
+
     fn handle(&self, job: Job) -> BoxFuture<'static, HandlerResult> {
         let pool = self.pool.clone();
         Box::pin(async move {
