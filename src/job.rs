@@ -262,6 +262,19 @@ impl JobOptions {
         {
             return Err(Error::invalid("result_ttl must be at least 1s"));
         }
+        // durations reach scripts as milliseconds, added to the clock: keep them (and their
+        // sums) in the range Redis accepts
+        for (name, d) in [
+            ("delay", self.delay),
+            ("timeout", self.timeout),
+            ("result_ttl", self.result_ttl),
+        ] {
+            if d.is_some_and(|d| d > crate::units::MAX_DURATION) {
+                return Err(Error::invalid(format!(
+                    "{name} is too long (the most is 36500d)"
+                )));
+            }
+        }
         if let Some(url) = &self.callback {
             validate_url(url)?;
         }

@@ -21,7 +21,9 @@ impl Broker {
     ) -> Result<(u64, Vec<JobStatus>)> {
         let k = self.keys.queue(queue);
         let mut call = DLQ_LIST.call(&k);
-        call.arg(offset).arg(limit);
+        // Lua writes numbers past 1e14 as 1e+17, which ZREVRANGE refuses; no set is that big
+        let bound = 1usize << 40;
+        call.arg(offset.min(bound)).arg(limit.min(bound));
         let mut it = reply::array(self.conn.invoke(call.invocation()).await?)?.into_iter();
         let total = reply::int(&reply::next(&mut it, "total")?)? as u64;
         let mut out = Vec::new();

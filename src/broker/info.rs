@@ -150,3 +150,22 @@ mod tests {
         assert!(m.starts_with("used_memory:"), "{m}");
     }
 }
+
+impl super::Broker {
+    /// The largest argument the server holding `queue` accepts (`proto-max-bulk-len`), or
+    /// None when it does not say (CONFIG renamed or disabled, as managed services do).
+    /// A larger one makes Redis close the connection, so an outcome is checked first.
+    pub async fn max_bulk_len(
+        &self,
+        queue: &crate::job::QueueName,
+    ) -> crate::error::Result<Option<u64>> {
+        let mut cmd = redis::cmd("CONFIG");
+        cmd.arg("GET").arg("proto-max-bulk-len");
+        let key = self.keys.queue(queue).pending();
+        match self.conn.query_near::<Vec<String>>(&key, &cmd).await {
+            Ok(pair) => Ok(pair.get(1).and_then(|v| v.parse().ok())),
+            Err(e) if e.is_transient() => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Hardening (SPEC part 2, issue 15): what an adversarial run broke, each against a real
+//! redis-server. One module per defect:
+//! - `limits`: numbers are checked in Rust before they reach a script (D1), and an outcome
+//!   Redis refuses fails that one job, never the worker's other outcomes.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod limits;
