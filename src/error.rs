@@ -57,6 +57,10 @@ pub enum Error {
     /// type…): the same request would get the same answer.
     #[error("redis{} answered with an error: {detail}", at(.url))]
     RedisReply { url: String, detail: String },
+    /// The Redis server is older than 7.0: mlqd's scripts carry Redis 7 flags (so each runs
+    /// whole or not at all under memory pressure), which older servers cannot load.
+    #[error("redis{} is version {version}; mlqd needs Redis 7.0 or newer", at(.url))]
+    RedisTooOld { url: String, version: String },
     /// Redis answered something mlqd did not expect (a bug, or a foreign key in our namespace).
     #[error("unexpected answer from redis: {0}")]
     Protocol(String),
@@ -88,6 +92,7 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::Unavailable { .. } => "redis_unavailable",
             Error::OutOfMemory { .. } => "redis_out_of_memory",
+            Error::RedisTooOld { .. } => "redis_too_old",
             Error::RedisReply { .. } | Error::Protocol(_) => "internal",
         }
     }

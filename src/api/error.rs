@@ -148,6 +148,14 @@ impl From<Error> for ApiError {
                 tracing::error!(error = %detail, "unexpected answer from redis");
                 Self::internal()
             }
+            Error::RedisTooOld { .. } => {
+                tracing::error!(error = %msg, "redis is too old");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    e.code(),
+                    "the job store (Redis) is older than 7.0, which mlqd needs",
+                )
+            }
         }
     }
 }

@@ -147,6 +147,29 @@ impl Broker {
         self.conn.check_tls().await
     }
 
+    /// For long-running roles at start: [`Self::check_tls`], then the server's version
+    /// (Redis 7 or newer: the scripts carry its flags). A server that does not answer
+    /// yet is not an error here: the role waits for it like for any outage.
+    pub async fn check_server(&self) -> Result<()> {
+        self.check_tls().await?;
+        let mut cmd = redis::cmd("INFO");
+        cmd.arg("server");
+        let Ok(texts) = self.conn.query_each::<String>(&cmd).await else {
+            return Ok(());
+        };
+        for text in texts {
+            if let Some(version) = info::info_field(&text, "redis_version")
+                && !info::supported_version(&version)
+            {
+                return Err(crate::Error::RedisTooOld {
+                    url: self.url().to_string(),
+                    version,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// A warning when Redis may evict keys (any `maxmemory-policy` but `noeviction`, on
     /// any master of a cluster).
     pub async fn eviction_warning(&self) -> Option<String> {

@@ -28,6 +28,7 @@ pub fn code(err: &anyhow::Error) -> u8 {
                 | Error::Unavailable { .. }
                 | Error::OutOfMemory { .. }
                 | Error::RedisReply { .. }
+                | Error::RedisTooOld { .. }
                 | Error::Protocol(_) => RUNTIME,
             };
         }

@@ -62,7 +62,7 @@ pub fn reaper_id() -> String {
 pub async fn run(g: &GlobalArgs, a: ReaperArgs) -> anyhow::Result<u8> {
     let config = a.config(reaper_id())?;
     let broker = Broker::new(super::broker_config(g))?;
-    broker.check_tls().await?;
+    broker.check_server().await?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");
     }

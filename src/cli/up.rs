@@ -76,7 +76,7 @@ async fn run_all(
     cfg.redis_url = url.to_string();
     cfg.recent_cap = a.worker.recent;
     let broker = Broker::new(cfg.clone())?;
-    broker.check_tls().await?;
+    broker.check_server().await?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");
     }

@@ -178,7 +178,7 @@ pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
     let mut config = super::broker_config(g);
     config.recent_cap = a.recent;
     let broker = Broker::new(config)?;
-    broker.check_tls().await?;
+    broker.check_server().await?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");
     }

@@ -29,6 +29,8 @@ pub(crate) struct Syncer {
     shared: Arc<Shared>,
     rx: mpsc::UnboundedReceiver<Outcome>,
     redis_down: bool,
+    /// Redis answered after being down; logged once the answer is settled.
+    came_back: bool,
 }
 
 impl Syncer {
@@ -37,6 +39,7 @@ impl Syncer {
             shared,
             rx,
             redis_down: false,
+            came_back: false,
         }
     }
 
@@ -228,6 +231,7 @@ impl Syncer {
         let e = match self.retry(|| call(items)).await {
             Ok(fences) => {
                 self.settle(queue, items, fences, outcome);
+                self.announce_return();
                 return Vec::new();
             }
             Err(e) => e,
@@ -244,7 +248,15 @@ impl Syncer {
                 Err(e) => refused.push((i, e)),
             }
         }
+        self.announce_return();
         refused
+    }
+
+    /// Logs that Redis takes outcomes again, after the outcomes it answered are settled.
+    fn announce_return(&mut self) {
+        if std::mem::take(&mut self.came_back) {
+            tracing::info!("redis takes outcomes again");
+        }
     }
 
     /// Calls until Redis answers (or answers with something other than unavailability).
@@ -273,8 +285,10 @@ impl Syncer {
                 }
                 other => {
                     if self.redis_down && other.is_ok() {
-                        tracing::info!("redis answers again; outcomes recorded");
+                        // said once the outcomes are settled (see `each`), so the log
+                        // never tells of recorded outcomes before their refusals
                         self.redis_down = false;
+                        self.came_back = true;
                     }
                     return other;
                 }

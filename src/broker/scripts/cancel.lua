@@ -1,3 +1,4 @@
+#!lua
 -- cancel.lua: cancel a job that has not finished. A running job's worker is told on the
 -- cancel channel (and its next lease renewal is refused), so its handler stops.
 -- KEYS[1] pending   LIST

@@ -1,3 +1,4 @@
+#!lua
 -- claim.lua: hand up to N jobs of one queue to a worker, each under a lease, and return
 -- their specs in the same round trip. It also does the queue's housekeeping (promote due
 -- scheduled/retry jobs, recover expired leases), so a queue makes progress even when no

@@ -1,3 +1,4 @@
+#!lua
 -- dlq_requeue.lua: bring dead jobs back to pending with a fresh retry and stall budget
 -- (attempts and history are kept).
 -- KEYS[1] dead    ZSET

@@ -1,3 +1,4 @@
+#!lua
 -- enqueue.lua: add jobs to one queue, all or none.
 -- KEYS[1] pending   LIST  ulids of priority-0 jobs, oldest first
 -- KEYS[2] specs     HASH  ulid -> header .. "\n" .. payload

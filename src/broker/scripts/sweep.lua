@@ -1,3 +1,4 @@
+#!lua
 -- sweep.lua: check that each given job sits in exactly one state structure, and repair it
 -- when not. Candidates come from a scan done outside; everything is re-checked here.
 -- KEYS[1] pending   LIST

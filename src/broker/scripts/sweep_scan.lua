@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- sweep_scan.lua (read only): one step of the invariant sweep's scan. Returns only the
 -- jobs worth a closer look, so the scan moves ulids, not payloads, over the wire.
 -- KEYS[1] pending   LIST
