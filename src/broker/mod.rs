@@ -29,6 +29,7 @@ mod jobs;
 pub mod keys;
 mod limits;
 mod maintenance;
+pub use maintenance::{Seen, SweepCheck};
 mod outcomes;
 mod payload;
 mod queues;

@@ -319,6 +319,7 @@ scripts! {
     SCHEDULE_ADVANCE: ScheduleKeys = schedule_advance [defs, next, runs];
     SWEEP: QueueKeys = sweep [
         pending, prio, seq, scheduled, retry, active, dead, specs, payloads, meta, wake,
+        stats,
     ];
     SWEEP_SCAN: QueueKeys = sweep_scan
         [pending, prio, scheduled, retry, active, dead, specs, meta];
