@@ -111,7 +111,22 @@ impl Client {
                 options,
             });
         }
-        let mut out = self.broker.enqueue(queue, &new, max_waiting).await?;
+        let mut out = match self.broker.enqueue(queue, &new, max_waiting).await {
+            Ok(out) => out,
+            // sent, and no answer: the jobs may be stored under the ids made here
+            Err(Error::Unavailable {
+                url,
+                cause,
+                maybe_applied: true,
+            }) => {
+                return Err(Error::OutcomeUnknown {
+                    url,
+                    cause,
+                    ids: new.iter().map(|j| j.id.to_string()).collect(),
+                });
+            }
+            Err(e) => return Err(e),
+        };
         for e in out.iter_mut().filter(|e| !e.created) {
             if let Some(st) = self.broker.status(&e.id).await? {
                 e.state = st.state;

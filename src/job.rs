@@ -341,10 +341,17 @@ impl Payload {
             return Err(Error::PayloadTooLarge { size, limit });
         }
         check_content_type(&self.content_type)?;
-        if self.is_json()
-            && let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&self.bytes)
-        {
-            return Err(Error::invalid(format!("payload is not valid JSON: {e}")));
+        if self.is_json() {
+            // JSON is UTF-8 (RFC 8259); skipping over a string does not check its bytes
+            let text = std::str::from_utf8(&self.bytes).map_err(|e| {
+                Error::invalid(format!(
+                    "payload is not valid JSON: invalid UTF-8 at byte {}",
+                    e.valid_up_to()
+                ))
+            })?;
+            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                return Err(Error::invalid(format!("payload is not valid JSON: {e}")));
+            }
         }
         Ok(())
     }

@@ -71,18 +71,21 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: u64) -> Result<By
     }
 }
 
-/// The request's Content-Type, if it has a readable one.
-pub fn content_type(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+/// The request's Content-Type, if any. One that is not visible ASCII is refused (400),
+/// never taken for none.
+pub fn content_type(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(None);
+    };
+    let text = v
+        .to_str()
+        .map_err(|_| ApiError::bad_request("the Content-Type header is not plain ASCII text"))?;
+    Ok(Some(text.trim().to_string()).filter(|s| !s.is_empty()))
 }
 
 /// Refuses a body whose declared Content-Type is not JSON (no Content-Type is taken as JSON).
 pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
-    match content_type(headers) {
+    match content_type(headers)? {
         Some(ct) if !job::is_json_type(&ct) => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",

@@ -324,7 +324,7 @@ async fn wait_then_answer(st: &AppState, posted: &Enqueued, wait: Duration) -> R
         (status = 415, description = "Non-JSON payload for a queue with a schema", body = ErrorBody),
         (status = 422, description = "Payload does not match the queue's JSON Schema", body = ErrorBody),
         (status = 429, description = "Queue full (--max-pending)", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+        (status = 503, description = "`redis_unavailable` / `redis_out_of_memory`: nothing was stored. `outcome_unknown`: Redis stopped answering after the job was sent, so it may be stored under the id in `X-Mlqd-Job-Id` (GET it once Redis answers; a retry with the same Idempotency-Key is safe)", body = ErrorBody, headers(("Retry-After" = u64), ("X-Mlqd-Job-Id" = String))),
     )
 )]
 pub async fn submit(
@@ -342,7 +342,7 @@ pub async fn submit(
     options.idempotency_key = idempotency_key(headers)?;
     options.validate()?;
     let bytes = read_body(headers, body, st.config.max_body).await?;
-    let payload = match content_type(headers) {
+    let payload = match content_type(headers)? {
         Some(ct) if json_sent_as_form(&ct, &bytes) => {
             return Err(bad(
                 "the body is JSON but its Content-Type is application/x-www-form-urlencoded (what `curl -d` sends by default): send Content-Type: application/json".into(),
@@ -393,7 +393,7 @@ pub async fn submit(
         (status = 415, description = "Body is not JSON", body = ErrorBody),
         (status = 422, description = "A payload does not match the queue's JSON Schema", body = ErrorBody),
         (status = 429, description = "Queue full", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+        (status = 503, description = "`redis_unavailable` / `redis_out_of_memory`: nothing was stored. `outcome_unknown`: the jobs may be stored under the comma-separated ids in `X-Mlqd-Job-Id`", body = ErrorBody, headers(("Retry-After" = u64), ("X-Mlqd-Job-Id" = String))),
     )
 )]
 pub async fn submit_batch(

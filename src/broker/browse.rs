@@ -202,6 +202,7 @@ impl Broker {
         Err(Error::Unavailable {
             url: self.url().to_string(),
             cause: "the queue changed too fast to page through; try again".into(),
+            maybe_applied: false,
         })
     }
 

@@ -26,6 +26,7 @@ pub fn code(err: &anyhow::Error) -> u8 {
                 Error::QueueFull { .. }
                 | Error::Conflict { .. }
                 | Error::Unavailable { .. }
+                | Error::OutcomeUnknown { .. }
                 | Error::OutOfMemory { .. }
                 | Error::RedisReply { .. }
                 | Error::RedisTooOld { .. }

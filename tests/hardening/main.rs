@@ -1,13 +1,17 @@
 //! Hardening (SPEC part 2, issue 15): what an adversarial run broke, each against a real
 //! redis-server. One module per defect:
+//! - `input`: HTTP bodies and headers that are not what they claim are a 400;
 //! - `limits`: numbers are checked in Rust before they reach a script (D1), and an outcome
 //!   Redis refuses fails that one job, never the worker's other outcomes.
 //! - `oom`: Redis out of memory never takes jobs from a live worker (D4).
 //! - `sweep`: no script walks the backlog, the sweep included (D2).
+//! - `unknown`: a submit whose outcome is unknown says so, with the job id (D3).
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod input;
 mod limits;
 mod oom;
 mod sweep;
+mod unknown;
