@@ -475,6 +475,8 @@ pub struct QueueTotals {
     pub stalled: u64,
     /// Dead jobs brought back.
     pub requeued: u64,
+    /// Dead jobs deleted because the queue held more than `--dead-max`.
+    pub trimmed: u64,
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC with milliseconds.

@@ -68,6 +68,9 @@ use conn::Conn;
 /// Finished jobs per queue and state that browsing can list, by default (`--recent`).
 pub const DEFAULT_RECENT: u64 = 1000;
 
+/// Dead jobs kept per queue unless `--dead-max` says otherwise.
+pub const DEFAULT_DEAD_MAX: u64 = 10_000;
+
 /// How a Broker connects.
 #[derive(Clone, Debug)]
 pub struct BrokerConfig {
@@ -75,7 +78,8 @@ pub struct BrokerConfig {
     pub namespace: String,
     /// Longest wait for one Redis answer before the call fails as unavailable.
     pub op_timeout: Duration,
-    /// Most dead jobs kept per queue; the oldest go first.
+    /// Most dead jobs kept per queue (`--dead-max`; 0: no cap); the oldest go first,
+    /// counted as `trimmed`.
     pub dead_cap: u64,
     /// For the TLS URL forms: a private CA to trust, a client certificate to present.
     pub tls: TlsFiles,
@@ -90,7 +94,7 @@ impl BrokerConfig {
             redis_url: redis_url.into(),
             namespace: namespace.into(),
             op_timeout: Duration::from_secs(5),
-            dead_cap: 10_000,
+            dead_cap: DEFAULT_DEAD_MAX,
             tls: TlsFiles::default(),
             recent_cap: DEFAULT_RECENT,
         }

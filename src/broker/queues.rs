@@ -88,6 +88,7 @@ impl Broker {
                 cancelled: t("cancelled"),
                 stalled: t("stalled"),
                 requeued: t("requeued"),
+                trimmed: t("trimmed"),
             },
         })
     }

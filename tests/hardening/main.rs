@@ -1,5 +1,6 @@
 //! Hardening (SPEC part 2, issue 15): what an adversarial run broke, each against a real
 //! redis-server. One module per defect:
+//! - `dead_max`: the dead-letter cap is a setting; what it trims is counted and logged;
 //! - `input`: HTTP bodies and headers that are not what they claim are a 400;
 //! - `limits`: numbers are checked in Rust before they reach a script (D1), and an outcome
 //!   Redis refuses fails that one job, never the worker's other outcomes.
@@ -10,6 +11,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod dead_max;
 mod input;
 mod limits;
 mod oom;

@@ -209,8 +209,11 @@ local function bury(dead, specs, payloads, meta, stats, ulid, m, now, reason, ca
   if cap > 0 then
     local n = redis.call('ZCARD', dead)
     if n > cap then
-      local old = redis.call('ZPOPMIN', dead, n - cap)
+      -- at most 100 per call (a lowered cap is reached over several burials, so no call
+      -- deletes thousands of jobs at once); counted, and logged by the janitor
+      local old = redis.call('ZPOPMIN', dead, math.min(n - cap, 100))
       for i = 1, #old, 2 do forget(specs, payloads, meta, old[i]) end
+      redis.call('HINCRBY', stats, 'trimmed', #old / 2)
     end
   end
 end
