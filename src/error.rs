@@ -170,19 +170,14 @@ impl From<redis::RedisError> for Error {
     }
 }
 
-/// Whether a request that failed with `e` may have been applied: a refusing reply or a
-/// refused connection means it was not; a dropped connection or a timeout after sending
-/// leaves it open.
+/// Whether a request that failed with `e` may have been applied: a connection dropped
+/// mid-exchange or a timeout leaves it open; a refusing reply, or a connection that could
+/// not be made (refused, unknown host, TLS), means it was not sent.
 fn maybe_applied(e: &redis::RedisError) -> bool {
-    if e.is_connection_refusal() {
+    if e.is_connection_refusal() || tls_failure(e).is_some() {
         return false;
     }
-    !matches!(
-        e.kind(),
-        redis::ErrorKind::Server(_)
-            | redis::ErrorKind::Extension
-            | redis::ErrorKind::AuthenticationFailed
-    )
+    e.is_timeout() || e.is_connection_dropped()
 }
 
 #[derive(Debug, PartialEq, Eq)]

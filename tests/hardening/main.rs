@@ -4,6 +4,7 @@
 //! - `input`: HTTP bodies and headers that are not what they claim are a 400;
 //! - `limits`: numbers are checked in Rust before they reach a script (D1), and an outcome
 //!   Redis refuses fails that one job, never the worker's other outcomes.
+//! - `messages`: out of memory and outages each said once, plainly;
 //! - `oom`: Redis out of memory never takes jobs from a live worker (D4).
 //! - `sweep`: no script walks the backlog, the sweep included (D2).
 //! - `unknown`: a submit whose outcome is unknown says so, with the job id (D3).
@@ -14,6 +15,7 @@ mod common;
 mod dead_max;
 mod input;
 mod limits;
+mod messages;
 mod oom;
 mod sweep;
 mod unknown;
