@@ -45,19 +45,27 @@ impl Broker {
         Ok((total, out))
     }
 
-    /// Requeues dead jobs with a fresh retry budget. Returns their ids.
+    /// Requeues dead jobs with a fresh retry budget. Returns their ids. "All" is the jobs
+    /// dead when the call starts: one requeued here that dies again meanwhile stays dead.
     pub async fn dlq_requeue(&self, queue: &QueueName, which: &Selection) -> Result<Vec<JobId>> {
         let k = self.keys.queue(queue);
+        let cutoff: i64 = match which {
+            Selection::All => {
+                let t: Vec<i64> = self.conn.query_near(&k.dead(), &redis::cmd("TIME")).await?;
+                t.first().copied().unwrap_or(0) * 1000 + t.get(1).copied().unwrap_or(0) / 1000
+            }
+            Selection::Ids(_) => 0,
+        };
         let mut all = Vec::new();
         loop {
             let mut call = DLQ_REQUEUE.call(&k);
             call.arg(queue.as_str()).arg(self.keys.events_channel());
             match which {
                 Selection::All => {
-                    call.arg("all").arg(CHUNK);
+                    call.arg("all").arg(CHUNK).arg(cutoff);
                 }
                 Selection::Ids(ids) => {
-                    call.arg("ids").arg(0);
+                    call.arg("ids").arg(0).arg("");
                     for id in ids {
                         call.arg(id.as_str());
                     }
