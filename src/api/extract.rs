@@ -31,7 +31,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuer
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        match Query::<T>::try_from_uri(&parts.uri) {
+        let trimmed = without_empty_params(&parts.uri);
+        match Query::<T>::try_from_uri(trimmed.as_ref().unwrap_or(&parts.uri)) {
             Ok(Query(v)) => Ok(ApiQuery(v)),
             Err(e) => Err(ApiError::bad_request(
                 e.body_text()
@@ -39,6 +40,19 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuer
             )),
         }
     }
+}
+
+/// The URI without its empty query parameters (`?priority=&delay=5s` reads as
+/// `?delay=5s`): an empty value means "not given", as HTML forms send it. None when there
+/// is nothing to drop.
+fn without_empty_params(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
+    let query = uri.query()?;
+    let given = |p: &&str| p.split_once('=').is_some_and(|(_, v)| !v.is_empty());
+    if query.split('&').all(|p| given(&p)) {
+        return None;
+    }
+    let kept: Vec<&str> = query.split('&').filter(given).collect();
+    format!("{}?{}", uri.path(), kept.join("&")).parse().ok()
 }
 
 fn too_large(size: Option<u64>, limit: u64) -> ApiError {

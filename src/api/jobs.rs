@@ -597,6 +597,8 @@ pub async fn result(
     responses(
         (status = 200, description = "The result bytes", content_type = "*/*", body = Vec<u8>),
         (status = 202, description = "Not finished yet", body = Submitted, headers(("Retry-After" = u64))),
+        (status = 400, description = "Malformed id, extension or wait", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "No such job", body = ErrorBody),
         (status = 409, description = "The job is dead or cancelled: no result", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),

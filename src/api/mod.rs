@@ -19,6 +19,7 @@ mod extract;
 mod health;
 mod jobs;
 pub mod openapi;
+mod openapi_rules;
 pub mod overview;
 mod payload;
 mod queues;
@@ -149,6 +150,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// True when `/v1` routes want a bearer token (`--token`).
+    pub fn wants_token(&self) -> bool {
+        self.config.token.is_some()
+    }
+
     /// State over a client (its broker's `op_timeout` bounds every Redis call a request
     /// makes, so keep it short for an API: about 1 s). The client's `max_payload` should be
     /// at least `config.max_body`.
