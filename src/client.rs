@@ -165,7 +165,10 @@ impl Client {
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut watcher = self.events().watch(id);
         loop {
-            let status = self.status(id).await?;
+            // boxed: a read's future (the script call, the reply) is large, and without the
+            // box every waiter would hold its space for the whole wait (a server parks
+            // thousands of waiters)
+            let status = Box::pin(self.status(id)).await?;
             on_update(&status);
             if status.state.is_terminal() {
                 return Ok(status);

@@ -275,10 +275,12 @@ async fn wait_then_answer(st: &AppState, posted: &Enqueued, wait: Duration) -> R
         _ = st.stopping.cancelled() => Err(Error::WaitTimeout(id.to_string())),
     };
     match waited {
-        Ok(status) if status.state == JobState::Succeeded => match st.client.result(id).await {
-            Ok((_, result)) => result_bytes(id, result, None),
-            Err(_) => accepted(id, status.state),
-        },
+        Ok(status) if status.state == JobState::Succeeded => {
+            match Box::pin(st.client.result(id)).await {
+                Ok((_, result)) => result_bytes(id, result, None),
+                Err(_) => accepted(id, status.state),
+            }
+        }
         Ok(status) => {
             let mut res = (StatusCode::CONFLICT, Json(status)).into_response();
             res.headers_mut()
@@ -353,15 +355,14 @@ pub async fn submit(
         None => Payload::bytes(bytes.to_vec(), "application/octet-stream"),
     };
     st.check_schema(&queue, &payload, "")?;
-    let posted = st
-        .client
-        .post_limited(
-            &queue,
-            payload,
-            options,
-            st.config.max_pending.limit(&queue),
-        )
-        .await?;
+    // boxed, so a request that then waits does not hold room for the post (see wait_with)
+    let posted = Box::pin(st.client.post_limited(
+        &queue,
+        payload,
+        options,
+        st.config.max_pending.limit(&queue),
+    ))
+    .await?;
     AppState::count_enqueued(&queue, std::slice::from_ref(&posted));
     Ok(match wait {
         None => submitted(&posted),
@@ -551,7 +552,8 @@ async fn result_impl(st: AppState, id: &str, ext: Option<&str>, q: WaitQuery) ->
             Err(e) => return Err(e.into()),
         }
     }
-    match st.client.result(&id).await {
+    // boxed, so a parked waiter does not hold room for the result read (see wait_with)
+    match Box::pin(st.client.result(&id)).await {
         Ok((_, result)) => Ok(result_bytes(&id, result, ext.map(ext_content_type))),
         Err(Error::NotFinished { state, .. }) => Ok(accepted(&id, state)),
         Err(e) => Err(e.into()),

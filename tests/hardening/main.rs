@@ -9,6 +9,7 @@
 //! - `requeue`: requeue --all takes each dead job once, even as they die again;
 //! - `sweep`: no script walks the backlog, the sweep included (D2).
 //! - `unknown`: a submit whose outcome is unknown says so, with the job id (D3).
+//! - `waiters`: hundreds of parked `?wait=` requests each get their own answer.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -21,3 +22,4 @@ mod oom;
 mod requeue;
 mod sweep;
 mod unknown;
+mod waiters;
