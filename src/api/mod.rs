@@ -2,9 +2,11 @@
 //! `mlqd up` embeds it next to a worker and the reaper, so nothing here is global except the
 //! process's Prometheus recorder.
 //!
-//! One file per resource (`jobs`, `payload`, `events`, `stream`, `queues`, `browse`,
-//! `schedules`, `overview`, `dead`, `workers`, `health`), the error shape in `error`, request reading in `extract`, payload
-//! schemas in `schema`, the OpenAPI document in `openapi`, and the web dashboard (`/ui`, its
+//! One file per resource (`jobs`: submit, status, cancel; `result`, `payload`, `events`,
+//! `stream`, `queues`, `browse`, `schedules`, `overview`, `dead`, `workers`, `health`), the
+//! error shape in `error`, request reading in `extract`, payload schemas in `schema`, the
+//! OpenAPI document in `openapi` (with `openapi_rules`: what each parameter accepts, raw
+//! bodies and event streams typed), and the web dashboard (`/ui`, its
 //! files embedded) in `ui`. Every route is registered through `utoipa_axum::routes!`,
 //! so the router and `/openapi.json` are built from the same list.
 //!
@@ -23,6 +25,7 @@ mod openapi_rules;
 pub mod overview;
 mod payload;
 mod queues;
+mod result;
 mod schedules;
 pub mod schema;
 mod stream;
@@ -182,8 +185,8 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::submit))
         .routes(routes!(jobs::submit_batch))
         .routes(routes!(jobs::status, jobs::cancel))
-        .routes(routes!(jobs::result))
-        .routes(routes!(jobs::result_ext))
+        .routes(routes!(result::result))
+        .routes(routes!(result::result_ext))
         .routes(routes!(payload::payload))
         .routes(routes!(events::events))
         .routes(routes!(stream::stream))
