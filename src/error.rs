@@ -174,10 +174,25 @@ impl From<redis::RedisError> for Error {
 /// mid-exchange or a timeout leaves it open; a refusing reply, or a connection that could
 /// not be made (refused, unknown host, TLS), means it was not sent.
 fn maybe_applied(e: &redis::RedisError) -> bool {
+    use std::io::ErrorKind as Io;
     if e.is_connection_refusal() || tls_failure(e).is_some() {
         return false;
     }
-    e.is_timeout() || e.is_connection_dropped()
+    if e.is_timeout() {
+        return true;
+    }
+    // a connection that broke under a request (a failure to connect is not that)
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                Io::BrokenPipe | Io::ConnectionReset | Io::ConnectionAborted | Io::UnexpectedEof
+            );
+        }
+        source = s.source();
+    }
+    false
 }
 
 #[derive(Debug, PartialEq, Eq)]
