@@ -316,6 +316,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l retry-backoff-max -
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l worker-id -d 'Worker id (default host-pid-random)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l callback-secret -d 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l metrics-listen -d 'Serve Prometheus metrics at http://ADDR/metrics' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l dead-max -d 'Most dead jobs kept per queue; past it the oldest are deleted, counted in the queue\'s totals (`trimmed`) and logged (0: no cap)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l recent -d 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l breaker-threshold -d 'Stop claiming after this many failed jobs in a row (0 = never)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand worker" -l breaker-cooldown -d 'How long claiming stops when the breaker opens, before one trial job' -r
@@ -335,6 +336,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l leader-ttl -d 'Lead
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l worker-timeout -d 'A worker silent this long is gone and its running jobs are requeued at once' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l sweep-interval -d 'How often the invariant sweep runs (it reads every live job, so not too often)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l dead-retention -d 'How long dead jobs are kept' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l dead-max -d 'Most dead jobs kept per queue; past it the oldest are deleted, counted in the queue\'s totals (`trimmed`) and logged (0: no cap)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l callback-secret -d 'Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l metrics-listen -d 'Serve Prometheus metrics (leadership, reaper actions, queue depth) at http://ADDR/metrics' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand reaper" -l redis-url -d 'Redis URL: redis:// or rediss:// (TLS) for one server, redis+sentinel://HOST:PORT[,…]/MASTER for Sentinel, redis+cluster://HOST:PORT[,…] for a Cluster (rediss+… for TLS) [default: the URL `mlqd up` left in ./.mlqd/redis.url when there is one, else redis://127.0.0.1:6379; `mlqd up` runs its own Redis when none is given]' -r
@@ -373,6 +375,7 @@ complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l retry-backoff-max -d 'L
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l worker-id -d 'Worker id (default host-pid-random)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l callback-secret -d 'Sign callbacks with this secret: X-Mlqd-Signature: sha256=<hex HMAC-SHA256 of the body>' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l metrics-listen -d 'Serve Prometheus metrics at http://ADDR/metrics' -r
+complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l dead-max -d 'Most dead jobs kept per queue; past it the oldest are deleted, counted in the queue\'s totals (`trimmed`) and logged (0: no cap)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l recent -d 'Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the dashboard, newest first (0: none); older ones stay readable by id until they expire' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l breaker-threshold -d 'Stop claiming after this many failed jobs in a row (0 = never)' -r
 complete -c mlqd -n "__fish_mlqd_using_subcommand up" -l breaker-cooldown -d 'How long claiming stops when the breaker opens, before one trial job' -r

@@ -111,7 +111,22 @@ impl Client {
                 options,
             });
         }
-        let mut out = self.broker.enqueue(queue, &new, max_waiting).await?;
+        let mut out = match self.broker.enqueue(queue, &new, max_waiting).await {
+            Ok(out) => out,
+            // sent, and no answer: the jobs may be stored under the ids made here
+            Err(Error::Unavailable {
+                url,
+                cause,
+                maybe_applied: true,
+            }) => {
+                return Err(Error::OutcomeUnknown {
+                    url,
+                    cause,
+                    ids: new.iter().map(|j| j.id.to_string()).collect(),
+                });
+            }
+            Err(e) => return Err(e),
+        };
         for e in out.iter_mut().filter(|e| !e.created) {
             if let Some(st) = self.broker.status(&e.id).await? {
                 e.state = st.state;
@@ -150,7 +165,10 @@ impl Client {
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut watcher = self.events().watch(id);
         loop {
-            let status = self.status(id).await?;
+            // boxed: a read's future (the script call, the reply) is large, and without the
+            // box every waiter would hold its space for the whole wait (a server parks
+            // thousands of waiters)
+            let status = Box::pin(self.status(id)).await?;
             on_update(&status);
             if status.state.is_terminal() {
                 return Ok(status);

@@ -48,6 +48,19 @@ pub enum Error {
         /// The URL tried, without its password (empty when unknown).
         url: String,
         cause: String,
+        /// The request may have reached Redis and been applied: it was sent (or partly
+        /// sent) and then no answer came. False when Redis refused it or it was never sent
+        /// (connection refused, a refusing reply such as BUSY or LOADING).
+        maybe_applied: bool,
+    },
+    /// A submit whose outcome is unknown: the jobs were sent to Redis and no answer came.
+    /// They may be stored; reading them by id tells, once Redis answers.
+    #[error("redis{} did not answer ({cause}); the job may have been stored: check {}", at(.url), .ids.join(", "))]
+    OutcomeUnknown {
+        url: String,
+        cause: String,
+        /// The ids the jobs were sent under (made before sending).
+        ids: Vec<String>,
     },
     /// Redis refused a write because it reached `maxmemory`. Worth retrying once memory
     /// is freed (jobs drained, results expired, or the limit raised).
@@ -57,6 +70,10 @@ pub enum Error {
     /// type…): the same request would get the same answer.
     #[error("redis{} answered with an error: {detail}", at(.url))]
     RedisReply { url: String, detail: String },
+    /// The Redis server is older than 7.0: mlqd's scripts carry Redis 7 flags (so each runs
+    /// whole or not at all under memory pressure), which older servers cannot load.
+    #[error("redis{} is version {version}; mlqd needs Redis 7.0 or newer", at(.url))]
+    RedisTooOld { url: String, version: String },
     /// Redis answered something mlqd did not expect (a bug, or a foreign key in our namespace).
     #[error("unexpected answer from redis: {0}")]
     Protocol(String),
@@ -87,7 +104,9 @@ impl Error {
             Error::WaitTimeout(_) => "wait_timeout",
             Error::Conflict { .. } => "conflict",
             Error::Unavailable { .. } => "redis_unavailable",
+            Error::OutcomeUnknown { .. } => "outcome_unknown",
             Error::OutOfMemory { .. } => "redis_out_of_memory",
+            Error::RedisTooOld { .. } => "redis_too_old",
             Error::RedisReply { .. } | Error::Protocol(_) => "internal",
         }
     }
@@ -99,14 +118,20 @@ impl Error {
 
     /// True when Redis could not be reached or cannot serve right now.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Error::Unavailable { .. })
+        matches!(
+            self,
+            Error::Unavailable { .. } | Error::OutcomeUnknown { .. }
+        )
     }
 
     /// True when the same call may succeed later unchanged (Redis unavailable or out of
     /// memory); what retry loops check. An error reply is not transient: retrying the
     /// same request gets the same answer.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Unavailable { .. } | Error::OutOfMemory { .. })
+        matches!(
+            self,
+            Error::Unavailable { .. } | Error::OutOfMemory { .. } | Error::OutcomeUnknown { .. }
+        )
     }
 
     /// Redis gave no answer within `limit`.
@@ -114,6 +139,7 @@ impl Error {
         Error::Unavailable {
             url: url.to_string(),
             cause: format!("no answer within {limit:?}"),
+            maybe_applied: true,
         }
     }
 
@@ -124,6 +150,7 @@ impl Error {
             Class::Unavailable => Error::Unavailable {
                 url,
                 cause: cause(e),
+                maybe_applied: maybe_applied(e),
             },
             Class::OutOfMemory => Error::OutOfMemory {
                 url,
@@ -141,6 +168,31 @@ impl From<redis::RedisError> for Error {
     fn from(e: redis::RedisError) -> Self {
         Error::from_redis(&e, "")
     }
+}
+
+/// Whether a request that failed with `e` may have been applied: a connection dropped
+/// mid-exchange or a timeout leaves it open; a refusing reply, or a connection that could
+/// not be made (refused, unknown host, TLS), means it was not sent.
+fn maybe_applied(e: &redis::RedisError) -> bool {
+    use std::io::ErrorKind as Io;
+    if e.is_connection_refusal() || tls_failure(e).is_some() {
+        return false;
+    }
+    if e.is_timeout() {
+        return true;
+    }
+    // a connection that broke under a request (a failure to connect is not that)
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                Io::BrokenPipe | Io::ConnectionReset | Io::ConnectionAborted | Io::UnexpectedEof
+            );
+        }
+        source = s.source();
+    }
+    false
 }
 
 #[derive(Debug, PartialEq, Eq)]

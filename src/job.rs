@@ -262,6 +262,19 @@ impl JobOptions {
         {
             return Err(Error::invalid("result_ttl must be at least 1s"));
         }
+        // durations reach scripts as milliseconds, added to the clock: keep them (and their
+        // sums) in the range Redis accepts
+        for (name, d) in [
+            ("delay", self.delay),
+            ("timeout", self.timeout),
+            ("result_ttl", self.result_ttl),
+        ] {
+            if d.is_some_and(|d| d > crate::units::MAX_DURATION) {
+                return Err(Error::invalid(format!(
+                    "{name} is too long (the most is 36500d)"
+                )));
+            }
+        }
         if let Some(url) = &self.callback {
             validate_url(url)?;
         }
@@ -328,10 +341,17 @@ impl Payload {
             return Err(Error::PayloadTooLarge { size, limit });
         }
         check_content_type(&self.content_type)?;
-        if self.is_json()
-            && let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&self.bytes)
-        {
-            return Err(Error::invalid(format!("payload is not valid JSON: {e}")));
+        if self.is_json() {
+            // JSON is UTF-8 (RFC 8259); skipping over a string does not check its bytes
+            let text = std::str::from_utf8(&self.bytes).map_err(|e| {
+                Error::invalid(format!(
+                    "payload is not valid JSON: invalid UTF-8 at byte {}",
+                    e.valid_up_to()
+                ))
+            })?;
+            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                return Err(Error::invalid(format!("payload is not valid JSON: {e}")));
+            }
         }
         Ok(())
     }
@@ -455,6 +475,8 @@ pub struct QueueTotals {
     pub stalled: u64,
     /// Dead jobs brought back.
     pub requeued: u64,
+    /// Dead jobs deleted because the queue held more than `--dead-max`.
+    pub trimmed: u64,
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC with milliseconds.

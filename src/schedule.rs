@@ -156,10 +156,13 @@ impl Timing {
 pub struct ScheduleOptions {
     /// -100..=100, higher first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -100, maximum = 100)]
     pub priority: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1000)]
     pub max_retries: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100)]
     pub max_stalls: Option<u32>,
     /// Execution limit per attempt, like `30s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,6 +219,7 @@ pub struct ScheduleSpec {
     pub tz: Option<String>,
     /// The queue the runs are posted to (default `default`).
     #[serde(default = "default_queue")]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub queue: String,
     /// The JSON payload of each run (default `{}`).
     #[serde(default = "empty_object")]

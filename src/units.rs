@@ -3,8 +3,22 @@
 
 use std::time::Duration;
 
+/// The longest duration mlqd takes anywhere (100 years): every delay, TTL and timeout
+/// reaches Redis as milliseconds, and sums of them (now + delay, a TTL's deadline) must
+/// stay integers Redis and its Lua accept.
+pub const MAX_DURATION: Duration = Duration::from_secs(36_500 * 86_400);
+
 /// Parses a duration such as `500ms`, `2s`, `1m30s` or `1h`. A bare number is seconds.
+/// Anything over [`MAX_DURATION`] (100 years, `36500d`) is refused.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let total = parse_unbounded(text)?;
+    if total > MAX_DURATION {
+        return Err(format!("{text:?} is too long (the most is 36500d)"));
+    }
+    Ok(total)
+}
+
+fn parse_unbounded(text: &str) -> Result<Duration, String> {
     let s = text.trim();
     if s.is_empty() {
         return Err("empty duration; write it like 500ms, 2s, 5m or 1h".into());
@@ -45,10 +59,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             }
         };
         let secs = value * scale;
-        if !secs.is_finite() || secs > 1e12 {
-            return Err(format!("{text:?} is too long"));
+        if !secs.is_finite() || secs > MAX_DURATION.as_secs_f64() {
+            return Err(format!("{text:?} is too long (the most is 36500d)"));
         }
-        total += Duration::from_secs_f64(secs);
+        // each part is capped, and so is their sum (saturating: it is checked after)
+        total = total.saturating_add(Duration::from_secs_f64(secs));
         rest = &after[unit_len..];
     }
     Ok(total)
@@ -150,6 +165,11 @@ mod tests {
         assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
         assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("36500d").unwrap(), MAX_DURATION);
+        assert!(parse_duration("36501d").is_err());
+        assert!(parse_duration("36500d1ms").is_err());
+        assert!(parse_duration(&"11574074d".repeat(9300)).is_err());
+        assert!(parse_duration("18446744073709551615").is_err());
         assert_eq!(parse_duration("7").unwrap(), Duration::from_secs(7));
     }
 

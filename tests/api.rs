@@ -8,8 +8,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{
-    RedisServer, Server, assert_error, eventually, header, http, http_with, mlqd, namespace,
-    post_json, queue_keys, read_events, status_of, submit, worker,
+    RedisServer, Server, assert_error, assert_error_in, eventually, header, http, http_with, mlqd,
+    namespace, post_json, queue_keys, read_events, status_of, submit, worker,
 };
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
@@ -781,7 +781,20 @@ fn redis_outage_answers_503_fast_and_serve_recovers_by_itself() {
                 "{method} {path} took {took:?} (round {round})"
             );
             assert_eq!(header(&res, "retry-after"), "1", "{method} {path}");
-            assert_error(res, 503, "redis_unavailable");
+            // a submit that went out on the connection Redis dropped may have been applied
+            // (outcome_unknown, with the id); once the connection is refused, nothing was
+            let job_id = header(&res, "x-mlqd-job-id");
+            let body = assert_error_in(res, 503, &["redis_unavailable", "outcome_unknown"]);
+            if body["error"]["code"] == "outcome_unknown" {
+                assert!(
+                    method == &"POST" && path.contains("jobs"),
+                    "{method} {path}"
+                );
+                assert!(
+                    job_id.starts_with("default."),
+                    "{method} {path}: {job_id:?}"
+                );
+            }
         }
     }
     // the process is alive
@@ -861,14 +874,30 @@ fn hung_redis_answers_503_within_the_timeout_not_a_hang() {
         answers.push((method, path, started.elapsed(), res));
     }
     signal("CONT");
+    let mut sent = String::new();
     for (method, path, took, res) in answers {
         let res = res.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         assert!(
             took < Duration::from_secs(2),
             "{method} {path} took {took:?}"
         );
-        assert_error(res, 503, "redis_unavailable");
+        if method == "POST" {
+            // sent to a frozen server: it runs the command once it thaws, so the answer is
+            // "outcome unknown", with the id to look up
+            sent = header(&res, "x-mlqd-job-id");
+            assert_error(res, 503, "outcome_unknown");
+        } else {
+            assert_error(res, 503, "redis_unavailable");
+        }
     }
+    let stored = eventually(Duration::from_secs(15), || {
+        let res = c.get(s.url(&format!("/v1/jobs/{sent}"))).send().ok()?;
+        (res.status() == StatusCode::OK).then_some(())
+    });
+    assert!(
+        stored.is_some(),
+        "the job sent to the frozen server is stored: {sent}"
+    );
     let back = eventually(Duration::from_secs(15), || {
         let res = post_json(&c, &s.url("/v1/queues/default/jobs"), &json!({})).status();
         (res == StatusCode::CREATED).then_some(())

@@ -66,6 +66,10 @@ fn parse_queue(queue: &str) -> ApiResult<QueueName> {
     Ok(QueueName::new(queue)?)
 }
 
+/// The largest paging offset taken: past any dead-letter set, and a number Lua still
+/// writes as digits.
+const MAX_OFFSET: usize = 1_000_000_000;
+
 fn number(name: &str, v: &Option<String>, default: usize) -> ApiResult<usize> {
     match v {
         None => Ok(default),
@@ -100,6 +104,11 @@ pub async fn list(
     if limit > MAX_PAGE {
         return Err(ApiError::bad_request(format!(
             "limit {limit} is over {MAX_PAGE}"
+        )));
+    }
+    if offset > MAX_OFFSET {
+        return Err(ApiError::bad_request(format!(
+            "offset {offset} is over {MAX_OFFSET}"
         )));
     }
     let (total, jobs) = st.client.broker().dlq_list(&queue, offset, limit).await?;

@@ -10,6 +10,9 @@ use utoipa::ToSchema;
 
 use crate::error::Error;
 
+/// The header naming the job(s) a submit with an unknown outcome was sent under.
+pub const JOB_ID_HEADER: &str = "x-mlqd-job-id";
+
 /// Seconds a client should wait before retrying after a 429 or 503.
 pub const RETRY_AFTER_SECS: u64 = 1;
 
@@ -26,7 +29,8 @@ pub struct ErrorDetail {
     /// `method_not_allowed`, `read_only`, `conflict`, `job_dead`, `job_cancelled`,
     /// `payload_gone`, `payload_too_large`,
     /// `unsupported_media_type`, `schema_violation`, `queue_full`, `redis_unavailable`,
-    /// `redis_out_of_memory`, `shutting_down`, `internal`.
+    /// `redis_out_of_memory`, `outcome_unknown` (the job may be stored: its id is in
+    /// `X-Mlqd-Job-Id`), `redis_too_old`, `shutting_down`, `internal`.
     pub code: &'static str,
     pub message: String,
     /// Schema violations: one entry per failing field.
@@ -133,6 +137,20 @@ impl From<Error> for ApiError {
                     "the job store (Redis) is unavailable; try again shortly",
                 )
             }
+            Error::OutcomeUnknown { ids, .. } => {
+                log_unavailable(&msg);
+                let mut api = Self::unavailable(
+                    e.code(),
+                    format!(
+                        "the job store (Redis) stopped answering after the job was sent: it may be stored. GET /v1/jobs/{} tells once Redis answers; a retry with the same Idempotency-Key is safe",
+                        ids.first().map_or("", String::as_str)
+                    ),
+                );
+                if let Ok(v) = HeaderValue::from_str(&ids.join(",")) {
+                    api = api.with_header(HeaderName::from_static(JOB_ID_HEADER), v);
+                }
+                api
+            }
             Error::OutOfMemory { .. } => {
                 log_unavailable(&msg);
                 Self::unavailable(
@@ -147,6 +165,14 @@ impl From<Error> for ApiError {
             Error::Protocol(detail) => {
                 tracing::error!(error = %detail, "unexpected answer from redis");
                 Self::internal()
+            }
+            Error::RedisTooOld { .. } => {
+                tracing::error!(error = %msg, "redis is too old");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    e.code(),
+                    "the job store (Redis) is older than 7.0, which mlqd needs",
+                )
             }
         }
     }
@@ -250,6 +276,7 @@ mod tests {
                 Error::Unavailable {
                     url: "redis://10.1.2.3:6379".into(),
                     cause: "connection refused".into(),
+                    maybe_applied: false,
                 },
                 "redis_unavailable",
             ),

@@ -31,7 +31,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuer
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        match Query::<T>::try_from_uri(&parts.uri) {
+        let trimmed = without_empty_params(&parts.uri);
+        match Query::<T>::try_from_uri(trimmed.as_ref().unwrap_or(&parts.uri)) {
             Ok(Query(v)) => Ok(ApiQuery(v)),
             Err(e) => Err(ApiError::bad_request(
                 e.body_text()
@@ -39,6 +40,19 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuer
             )),
         }
     }
+}
+
+/// The URI without its empty query parameters (`?priority=&delay=5s` reads as
+/// `?delay=5s`): an empty value means "not given", as HTML forms send it. None when there
+/// is nothing to drop.
+fn without_empty_params(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
+    let query = uri.query()?;
+    let given = |p: &&str| p.split_once('=').is_some_and(|(_, v)| !v.is_empty());
+    if query.split('&').all(|p| given(&p)) {
+        return None;
+    }
+    let kept: Vec<&str> = query.split('&').filter(given).collect();
+    format!("{}?{}", uri.path(), kept.join("&")).parse().ok()
 }
 
 fn too_large(size: Option<u64>, limit: u64) -> ApiError {
@@ -71,18 +85,21 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: u64) -> Result<By
     }
 }
 
-/// The request's Content-Type, if it has a readable one.
-pub fn content_type(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+/// The request's Content-Type, if any. One that is not visible ASCII is refused (400),
+/// never taken for none.
+pub fn content_type(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(None);
+    };
+    let text = v
+        .to_str()
+        .map_err(|_| ApiError::bad_request("the Content-Type header is not plain ASCII text"))?;
+    Ok(Some(text.trim().to_string()).filter(|s| !s.is_empty()))
 }
 
 /// Refuses a body whose declared Content-Type is not JSON (no Content-Type is taken as JSON).
 pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
-    match content_type(headers) {
+    match content_type(headers)? {
         Some(ct) if !job::is_json_type(&ct) => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",

@@ -125,7 +125,7 @@ impl SubmitQuery {
 #[into_params(parameter_in = Query)]
 pub struct WaitQuery {
     /// Long-poll up to this long for the job to finish (`30s`).
-    wait: Option<String>,
+    pub(super) wait: Option<String>,
 }
 
 impl AppState {
@@ -217,7 +217,7 @@ fn submitted(posted: &Enqueued) -> Response {
 }
 
 /// 202 with `{"id","state"}`: the job is not finished (yet).
-fn accepted(id: &JobId, state: JobState) -> Response {
+pub(super) fn accepted(id: &JobId, state: JobState) -> Response {
     let body = Submitted {
         id: id.to_string(),
         state,
@@ -235,7 +235,7 @@ fn accepted(id: &JobId, state: JobState) -> Response {
 
 /// 200 with the result bytes. Results are the handler's bytes, so browsers are told not
 /// to sniff or run them.
-fn result_bytes(id: &JobId, result: JobResult, content_type: Option<&str>) -> Response {
+pub(super) fn result_bytes(id: &JobId, result: JobResult, content_type: Option<&str>) -> Response {
     let ct = content_type.unwrap_or(&result.content_type);
     let mut res = (StatusCode::OK, result.bytes).into_response();
     let h = res.headers_mut();
@@ -260,7 +260,7 @@ fn parse_queue(queue: &str) -> ApiResult<QueueName> {
     Ok(QueueName::new(queue)?)
 }
 
-fn parse_id(id: &str) -> ApiResult<JobId> {
+pub(super) fn parse_id(id: &str) -> ApiResult<JobId> {
     Ok(id.parse::<JobId>()?)
 }
 
@@ -275,10 +275,12 @@ async fn wait_then_answer(st: &AppState, posted: &Enqueued, wait: Duration) -> R
         _ = st.stopping.cancelled() => Err(Error::WaitTimeout(id.to_string())),
     };
     match waited {
-        Ok(status) if status.state == JobState::Succeeded => match st.client.result(id).await {
-            Ok((_, result)) => result_bytes(id, result, None),
-            Err(_) => accepted(id, status.state),
-        },
+        Ok(status) if status.state == JobState::Succeeded => {
+            match Box::pin(st.client.result(id)).await {
+                Ok((_, result)) => result_bytes(id, result, None),
+                Err(_) => accepted(id, status.state),
+            }
+        }
         Ok(status) => {
             let mut res = (StatusCode::CONFLICT, Json(status)).into_response();
             res.headers_mut()
@@ -324,7 +326,7 @@ async fn wait_then_answer(st: &AppState, posted: &Enqueued, wait: Duration) -> R
         (status = 415, description = "Non-JSON payload for a queue with a schema", body = ErrorBody),
         (status = 422, description = "Payload does not match the queue's JSON Schema", body = ErrorBody),
         (status = 429, description = "Queue full (--max-pending)", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+        (status = 503, description = "`redis_unavailable` / `redis_out_of_memory`: nothing was stored. `outcome_unknown`: Redis stopped answering after the job was sent, so it may be stored under the id in `X-Mlqd-Job-Id` (GET it once Redis answers; a retry with the same Idempotency-Key is safe)", body = ErrorBody, headers(("Retry-After" = u64), ("X-Mlqd-Job-Id" = String))),
     )
 )]
 pub async fn submit(
@@ -342,7 +344,7 @@ pub async fn submit(
     options.idempotency_key = idempotency_key(headers)?;
     options.validate()?;
     let bytes = read_body(headers, body, st.config.max_body).await?;
-    let payload = match content_type(headers) {
+    let payload = match content_type(headers)? {
         Some(ct) if json_sent_as_form(&ct, &bytes) => {
             return Err(bad(
                 "the body is JSON but its Content-Type is application/x-www-form-urlencoded (what `curl -d` sends by default): send Content-Type: application/json".into(),
@@ -353,15 +355,14 @@ pub async fn submit(
         None => Payload::bytes(bytes.to_vec(), "application/octet-stream"),
     };
     st.check_schema(&queue, &payload, "")?;
-    let posted = st
-        .client
-        .post_limited(
-            &queue,
-            payload,
-            options,
-            st.config.max_pending.limit(&queue),
-        )
-        .await?;
+    // boxed, so a request that then waits does not hold room for the post (see wait_with)
+    let posted = Box::pin(st.client.post_limited(
+        &queue,
+        payload,
+        options,
+        st.config.max_pending.limit(&queue),
+    ))
+    .await?;
     AppState::count_enqueued(&queue, std::slice::from_ref(&posted));
     Ok(match wait {
         None => submitted(&posted),
@@ -393,7 +394,7 @@ pub async fn submit(
         (status = 415, description = "Body is not JSON", body = ErrorBody),
         (status = 422, description = "A payload does not match the queue's JSON Schema", body = ErrorBody),
         (status = 429, description = "Queue full", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+        (status = 503, description = "`redis_unavailable` / `redis_out_of_memory`: nothing was stored. `outcome_unknown`: the jobs may be stored under the comma-separated ids in `X-Mlqd-Job-Id`", body = ErrorBody, headers(("Retry-After" = u64), ("X-Mlqd-Job-Id" = String))),
     )
 )]
 pub async fn submit_batch(
@@ -509,107 +510,6 @@ pub async fn cancel(State(st): State<AppState>, ApiPath(id): ApiPath<String>) ->
     .into_response())
 }
 
-/// The content type a result file extension asks for.
-fn ext_content_type(ext: &str) -> &'static str {
-    match ext.to_ascii_lowercase().as_str() {
-        "json" => "application/json",
-        "txt" | "text" | "log" => "text/plain; charset=utf-8",
-        "csv" => "text/csv",
-        "html" | "htm" => "text/html; charset=utf-8",
-        "xml" => "application/xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "svg" => "image/svg+xml",
-        "tif" | "tiff" => "image/tiff",
-        "pdf" => "application/pdf",
-        "wav" => "audio/wav",
-        "mp3" => "audio/mpeg",
-        "ogg" => "audio/ogg",
-        "flac" => "audio/flac",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        "zip" => "application/zip",
-        "gz" => "application/gzip",
-        "parquet" => "application/vnd.apache.parquet",
-        "jsonl" | "ndjson" => "application/x-ndjson",
-        _ => "application/octet-stream",
-    }
-}
-
-async fn result_impl(st: AppState, id: &str, ext: Option<&str>, q: WaitQuery) -> ApiResult {
-    let id = parse_id(id)?;
-    let wait = st.wait_for(&q.wait)?;
-    if let Some(w) = wait {
-        let waited = tokio::select! {
-            r = st.client.wait(&id, Some(w)) => r,
-            _ = st.stopping.cancelled() => Err(Error::WaitTimeout(id.to_string())),
-        };
-        match waited {
-            Ok(_) | Err(Error::WaitTimeout(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    match st.client.result(&id).await {
-        Ok((_, result)) => Ok(result_bytes(&id, result, ext.map(ext_content_type))),
-        Err(Error::NotFinished { state, .. }) => Ok(accepted(&id, state)),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// A finished job's result bytes, with the content type the handler gave them.
-#[utoipa::path(
-    get,
-    path = "/v1/jobs/{id}/result",
-    tag = "jobs",
-    params(("id" = String, Path, description = "Job id (QUEUE.ULID)"), WaitQuery),
-    responses(
-        (status = 200, description = "The result bytes", content_type = "*/*", body = Vec<u8>,
-            headers(("X-Mlqd-Job-Id" = String))),
-        (status = 202, description = "Not finished yet", body = Submitted,
-            headers(("Retry-After" = u64), ("Location" = String))),
-        (status = 400, description = "Malformed id or wait", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 404, description = "No such job", body = ErrorBody),
-        (status = 409, description = "The job is dead or cancelled: no result", body = ErrorBody),
-        (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
-    )
-)]
-pub async fn result(
-    State(st): State<AppState>,
-    ApiPath(id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<WaitQuery>,
-) -> ApiResult {
-    result_impl(st, &id, None, q).await
-}
-
-/// The result served with the content type of a file extension (`result.png`).
-#[utoipa::path(
-    get,
-    path = "/v1/jobs/{id}/result.{ext}",
-    tag = "jobs",
-    params(
-        ("id" = String, Path, description = "Job id (QUEUE.ULID)"),
-        ("ext" = String, Path, description = "File extension: json, txt, csv, png, jpg, webp, wav, mp3, mp4, pdf, …; unknown ones are application/octet-stream"),
-        WaitQuery
-    ),
-    responses(
-        (status = 200, description = "The result bytes", content_type = "*/*", body = Vec<u8>),
-        (status = 202, description = "Not finished yet", body = Submitted, headers(("Retry-After" = u64))),
-        (status = 404, description = "No such job", body = ErrorBody),
-        (status = 409, description = "The job is dead or cancelled: no result", body = ErrorBody),
-        (status = 503, description = "Redis unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
-    )
-)]
-pub async fn result_ext(
-    State(st): State<AppState>,
-    ApiPath((id, ext)): ApiPath<(String, String)>,
-    ApiQuery(q): ApiQuery<WaitQuery>,
-) -> ApiResult {
-    result_impl(st, &id, Some(&ext), q).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -667,12 +567,5 @@ mod tests {
             assert_eq!(e.status, StatusCode::BAD_REQUEST);
             assert!(e.message.contains(word), "{}", e.message);
         }
-    }
-
-    #[test]
-    fn extensions_choose_content_types() {
-        assert_eq!(ext_content_type("PNG"), "image/png");
-        assert_eq!(ext_content_type("json"), "application/json");
-        assert_eq!(ext_content_type("weird"), "application/octet-stream");
     }
 }

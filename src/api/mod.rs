@@ -2,9 +2,11 @@
 //! `mlqd up` embeds it next to a worker and the reaper, so nothing here is global except the
 //! process's Prometheus recorder.
 //!
-//! One file per resource (`jobs`, `payload`, `events`, `stream`, `queues`, `browse`,
-//! `schedules`, `overview`, `dead`, `workers`, `health`), the error shape in `error`, request reading in `extract`, payload
-//! schemas in `schema`, the OpenAPI document in `openapi`, and the web dashboard (`/ui`, its
+//! One file per resource (`jobs`: submit, status, cancel; `result`, `payload`, `events`,
+//! `stream`, `queues`, `browse`, `schedules`, `overview`, `dead`, `workers`, `health`), the
+//! error shape in `error`, request reading in `extract`, payload schemas in `schema`, the
+//! OpenAPI document in `openapi` (with `openapi_rules`: what each parameter accepts, raw
+//! bodies and event streams typed), and the web dashboard (`/ui`, its
 //! files embedded) in `ui`. Every route is registered through `utoipa_axum::routes!`,
 //! so the router and `/openapi.json` are built from the same list.
 //!
@@ -19,9 +21,11 @@ mod extract;
 mod health;
 mod jobs;
 pub mod openapi;
+mod openapi_rules;
 pub mod overview;
 mod payload;
 mod queues;
+mod result;
 mod schedules;
 pub mod schema;
 mod stream;
@@ -149,6 +153,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// True when `/v1` routes want a bearer token (`--token`).
+    pub fn wants_token(&self) -> bool {
+        self.config.token.is_some()
+    }
+
     /// State over a client (its broker's `op_timeout` bounds every Redis call a request
     /// makes, so keep it short for an API: about 1 s). The client's `max_payload` should be
     /// at least `config.max_body`.
@@ -176,8 +185,8 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::submit))
         .routes(routes!(jobs::submit_batch))
         .routes(routes!(jobs::status, jobs::cancel))
-        .routes(routes!(jobs::result))
-        .routes(routes!(jobs::result_ext))
+        .routes(routes!(result::result))
+        .routes(routes!(result::result_ext))
         .routes(routes!(payload::payload))
         .routes(routes!(events::events))
         .routes(routes!(stream::stream))
@@ -240,7 +249,10 @@ pub async fn serve(
     // the one pub/sub subscription, made now so the first waiter finds it live
     let _ = state.client.events();
     let drain = state.config.drain_timeout;
-    let app = router(state);
+    // served as one shared service: a Router served as it is rebuilds its route table for
+    // every connection (about 11 KB each, held as long as the connection, so 2,000
+    // parked `?wait=` requests held 20 MB of route tables)
+    let app = router(state).into_make_service();
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .into_future();

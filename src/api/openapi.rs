@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -41,14 +42,84 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The document for every route the API serves.
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The document for every route the API serves. Bearer auth is declared only when the
+/// server wants a token (`--token`): without one, no route asks for it.
+pub fn document(with_token: bool) -> utoipa::openapi::OpenApi {
     let mut doc = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(super::v1_routes())
         .merge(super::public_routes())
         .into_openapi();
     document_read_only(&mut doc);
+    document_path_patterns(&mut doc);
+    super::openapi_rules::apply(&mut doc);
+    if !with_token {
+        drop_security(&mut doc);
+    }
     doc
+}
+
+/// What the server accepts in each path parameter, so a client (or a fuzzer) knows a
+/// malformed one is a 400 before sending it.
+const PATH_PATTERNS: &[(&str, &str)] = &[
+    ("queue", "^[A-Za-z0-9_-]{1,64}$"),
+    (
+        "id",
+        "^[A-Za-z0-9_-]{1,64}\\.[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$",
+    ),
+    ("name", "^[A-Za-z0-9_.-]{1,64}$"),
+    ("ext", "^[A-Za-z0-9]{1,16}$"),
+];
+
+fn document_path_patterns(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ObjectBuilder, Type};
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            for p in op.parameters.iter_mut().flatten() {
+                let utoipa::openapi::RefOr::T(p) = p else {
+                    continue;
+                };
+                if p.parameter_in != ParameterIn::Path {
+                    continue;
+                }
+                if let Some((_, pattern)) = PATH_PATTERNS.iter().find(|(n, _)| *n == p.name) {
+                    let schema = ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(*pattern))
+                        .build();
+                    p.schema = Some(schema.into());
+                }
+            }
+        }
+    }
+}
+
+/// Takes bearer auth out of the document (a server without `--token`).
+fn drop_security(doc: &mut utoipa::openapi::OpenApi) {
+    doc.security = None;
+    if let Some(c) = doc.components.as_mut() {
+        c.security_schemes.remove("bearer");
+    }
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            op.security = None;
+            op.responses.responses.remove("401");
+        }
+    }
 }
 
 /// Adds the 403 `read_only` answer to every operation `--ui-read-only` refuses, from the
@@ -82,9 +153,15 @@ fn document_read_only(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-fn document_json() -> &'static str {
-    static JSON: OnceLock<String> = OnceLock::new();
-    JSON.get_or_init(|| document().to_pretty_json().unwrap_or_else(|_| "{}".into()))
+fn document_json(with_token: bool) -> &'static str {
+    static WITH: OnceLock<String> = OnceLock::new();
+    static WITHOUT: OnceLock<String> = OnceLock::new();
+    let cell = if with_token { &WITH } else { &WITHOUT };
+    cell.get_or_init(|| {
+        document(with_token)
+            .to_pretty_json()
+            .unwrap_or_else(|_| "{}".into())
+    })
 }
 
 /// This document.
@@ -95,8 +172,8 @@ fn document_json() -> &'static str {
     security(()),
     responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json", body = Object))
 )]
-pub async fn openapi_json() -> Response {
-    let mut res = document_json().into_response();
+pub async fn openapi_json(State(st): State<super::AppState>) -> Response {
+    let mut res = document_json(st.wants_token()).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -111,7 +188,7 @@ mod tests {
     #[test]
     fn document_lists_the_spec_routes_with_their_methods() {
         let doc: serde_json::Value =
-            serde_json::from_str(document_json()).expect("the document is JSON");
+            serde_json::from_str(document_json(true)).expect("the document is JSON");
         assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3."));
         for (method, path) in [
             ("post", "/v1/queues/{queue}/jobs"),
@@ -168,5 +245,20 @@ mod tests {
             doc["paths"]["/healthz"]["get"]["security"][0],
             serde_json::json!({})
         );
+        let pattern = &doc["paths"]["/v1/jobs/{id}"]["get"]["parameters"][0]["schema"]["pattern"];
+        let re = pattern.as_str().expect("id pattern");
+        assert!(re.starts_with('^') && re.contains("{25}"), "{re}");
+    }
+
+    #[test]
+    fn without_a_token_no_route_asks_for_one() {
+        let doc: serde_json::Value =
+            serde_json::from_str(document_json(false)).expect("the document is JSON");
+        let text = doc.to_string();
+        assert!(
+            !text.contains("\"bearer\""),
+            "bearer declared without --token"
+        );
+        assert!(doc["paths"]["/v1/queues"]["get"]["responses"]["401"].is_null());
     }
 }

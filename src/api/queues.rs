@@ -102,14 +102,14 @@ pub async fn resume(State(st): State<AppState>, ApiPath(queue): ApiPath<String>)
 #[allow(dead_code)] // read by `limits_update` from the raw JSON; here for the document
 pub struct LimitsRequest {
     /// Starts per period: `10/s`, `30/m`, `100/h`; null clears the rate (and its burst).
-    #[schema(nullable, example = "10/s")]
+    #[schema(nullable, example = "10/s", pattern = "^[1-9][0-9]{0,5} ?/ ?(s|m|h)$")]
     rate: Option<String>,
     /// Starts a rate lets save up (1 to 1,000,000; default 1); null resets it to 1.
-    #[schema(nullable)]
+    #[schema(nullable, minimum = 1, maximum = 1000000)]
     burst: Option<u64>,
     /// Most jobs of the queue running at once across every worker (1 to 1,000,000); null
     /// clears it.
-    #[schema(nullable)]
+    #[schema(nullable, minimum = 1, maximum = 1000000)]
     max_active: Option<u64>,
 }
 

@@ -77,7 +77,14 @@ fn decode(state: JobState, cursor: &str) -> Result<Place> {
         )));
     }
     let parts: Vec<&str> = place.split(':').collect();
-    let num = |s: &str| s.parse::<i64>().map_err(|_| bad_cursor());
+    // scores and indexes reach browse.lua, whose numbers are exact below 2^53 (prio
+    // scores stay under 2^52): a cursor past that was not made by mlqd
+    let num = |s: &str| {
+        s.parse::<i64>()
+            .ok()
+            .filter(|n| n.unsigned_abs() < 1 << 53)
+            .ok_or_else(bad_cursor)
+    };
     let ulid = |s: &str| {
         if ulid_ok(s) {
             Ok(s.to_string())
@@ -195,6 +202,7 @@ impl Broker {
         Err(Error::Unavailable {
             url: self.url().to_string(),
             cause: "the queue changed too fast to page through; try again".into(),
+            maybe_applied: false,
         })
     }
 

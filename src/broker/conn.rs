@@ -347,6 +347,7 @@ impl Conn {
             return Err(Error::Unavailable {
                 url: self.url.to_string(),
                 cause: "the redis master changed while subscribing".into(),
+                maybe_applied: false,
             });
         }
         let subscribed = self

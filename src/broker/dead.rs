@@ -21,7 +21,9 @@ impl Broker {
     ) -> Result<(u64, Vec<JobStatus>)> {
         let k = self.keys.queue(queue);
         let mut call = DLQ_LIST.call(&k);
-        call.arg(offset).arg(limit);
+        // Lua writes numbers past 1e14 as 1e+17, which ZREVRANGE refuses; no set is that big
+        let bound = 1usize << 40;
+        call.arg(offset.min(bound)).arg(limit.min(bound));
         let mut it = reply::array(self.conn.invoke(call.invocation()).await?)?.into_iter();
         let total = reply::int(&reply::next(&mut it, "total")?)? as u64;
         let mut out = Vec::new();
@@ -43,19 +45,27 @@ impl Broker {
         Ok((total, out))
     }
 
-    /// Requeues dead jobs with a fresh retry budget. Returns their ids.
+    /// Requeues dead jobs with a fresh retry budget. Returns their ids. "All" is the jobs
+    /// dead when the call starts: one requeued here that dies again meanwhile stays dead.
     pub async fn dlq_requeue(&self, queue: &QueueName, which: &Selection) -> Result<Vec<JobId>> {
         let k = self.keys.queue(queue);
+        let cutoff: i64 = match which {
+            Selection::All => {
+                let t: Vec<i64> = self.conn.query_near(&k.dead(), &redis::cmd("TIME")).await?;
+                t.first().copied().unwrap_or(0) * 1000 + t.get(1).copied().unwrap_or(0) / 1000
+            }
+            Selection::Ids(_) => 0,
+        };
         let mut all = Vec::new();
         loop {
             let mut call = DLQ_REQUEUE.call(&k);
             call.arg(queue.as_str()).arg(self.keys.events_channel());
             match which {
                 Selection::All => {
-                    call.arg("all").arg(CHUNK);
+                    call.arg("all").arg(CHUNK).arg(cutoff);
                 }
                 Selection::Ids(ids) => {
-                    call.arg("ids").arg(0);
+                    call.arg("ids").arg(0).arg("");
                     for id in ids {
                         call.arg(id.as_str());
                     }

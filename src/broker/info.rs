@@ -48,6 +48,15 @@ impl super::Broker {
     }
 }
 
+/// True for Redis 7.0 and newer (a version mlqd's scripts load on).
+pub fn supported_version(version: &str) -> bool {
+    version
+        .split('.')
+        .next()
+        .and_then(|m| m.trim().parse::<u32>().ok())
+        .is_none_or(|major| major >= 7)
+}
+
 /// A numeric field of `INFO` text.
 pub fn info_number<T: std::str::FromStr>(info: &str, name: &str) -> Option<T> {
     info_field(info, name)?.parse().ok()
@@ -110,8 +119,52 @@ fn combine(key: &str, old: &str, new: &str) -> Option<String> {
     None
 }
 
+impl super::Broker {
+    /// The largest argument the server holding `queue` accepts (`proto-max-bulk-len`), or
+    /// None when it does not say (CONFIG renamed or disabled, as managed services do).
+    /// A larger one makes Redis close the connection, so an outcome is checked first.
+    pub async fn max_bulk_len(
+        &self,
+        queue: &crate::job::QueueName,
+    ) -> crate::error::Result<Option<u64>> {
+        let mut cmd = redis::cmd("CONFIG");
+        cmd.arg("GET").arg("proto-max-bulk-len");
+        let key = self.keys.queue(queue).pending();
+        match self.conn.query_near::<Vec<String>>(&key, &cmd).await {
+            Ok(pair) => Ok(pair.get(1).and_then(|v| v.parse().ok())),
+            Err(e) if e.is_transient() => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+impl super::Broker {
+    /// True while some master is over its `maxmemory`: Redis refuses writes then (scripts
+    /// without `allow-oom` as a whole), so a silence is no sign of a dead worker.
+    pub async fn out_of_memory(&self) -> crate::error::Result<bool> {
+        let mut cmd = redis::cmd("INFO");
+        cmd.arg("memory");
+        let texts: Vec<String> = self.conn.query_each(&cmd).await?;
+        Ok(texts.iter().any(|t| {
+            let used: u64 = info_number(t, "used_memory").unwrap_or(0);
+            let max: u64 = info_number(t, "maxmemory").unwrap_or(0);
+            max > 0 && used >= max
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn redis_7_and_newer_are_supported() {
+        for v in ["7.0.15", "7.2.4", "8.0.0", "10.1"] {
+            assert!(super::supported_version(v), "{v}");
+        }
+        for v in ["6.2.14", "5.0.7"] {
+            assert!(!super::supported_version(v), "{v}");
+        }
+    }
+
     use super::*;
 
     #[test]

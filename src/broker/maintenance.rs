@@ -6,6 +6,25 @@ use std::time::Duration;
 use super::reply::{self, RecoveredTo};
 use super::scripts::{PROMOTE, RECOVER, SWEEP, SWEEP_SCAN};
 use super::{Broker, Flagged, Recovered, ScanTarget};
+
+/// One job for [`Broker::sweep`] to re-check, and what the scan saw of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SweepCheck {
+    pub ulid: String,
+    pub seen: Seen,
+}
+
+/// What the sweep's scan saw of a job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// In no ZSET, and not in the pending list (walked after the scan): lost, unless it
+    /// moved meanwhile, which its meta's fingerprint (from the scan) tells.
+    Nowhere(String),
+    /// Flagged by a scan of a ZSET, of the specs or of the meta.
+    Flagged,
+    /// In the pending list at this (negative) index, and in a ZSET too.
+    AlsoPending(i64),
+}
 use crate::error::Result;
 use crate::job::{JobId, QueueName};
 
@@ -109,30 +128,21 @@ impl Broker {
         Ok(((!done).then_some(next), flagged))
     }
 
-    /// A slice of the pending list (priority-0 ulids), for the sweep.
-    pub async fn pending_ulids(
-        &self,
-        queue: &QueueName,
-        start: usize,
-        count: usize,
-    ) -> Result<Vec<String>> {
-        let key = self.keys.queue(queue).pending();
-        let stop = (start + count) as isize - 1;
-        self.conn
-            .query(&redis::Cmd::lrange(key, start as isize, stop))
-            .await
-    }
-
-    /// Re-checks the given jobs and repairs any that break an invariant. Returns the
-    /// repairs made.
-    pub async fn sweep(&self, queue: &QueueName, ulids: &[String]) -> Result<Vec<Flagged>> {
-        if ulids.is_empty() {
+    /// Re-checks the given jobs (each with what the scan saw, see [`SweepCheck`]) and
+    /// repairs any that break an invariant. Returns the repairs made.
+    pub async fn sweep(&self, queue: &QueueName, checks: &[SweepCheck]) -> Result<Vec<Flagged>> {
+        if checks.is_empty() {
             return Ok(Vec::new());
         }
         let k = self.keys.queue(queue);
         let mut call = SWEEP.call(&k);
-        for u in ulids {
-            call.arg(u.as_str());
+        for c in checks {
+            let (kind, extra) = match &c.seen {
+                Seen::Nowhere(fingerprint) => ("none", fingerprint.clone()),
+                Seen::Flagged => ("check", String::new()),
+                Seen::AlsoPending(index) => ("listdup", index.to_string()),
+            };
+            call.arg(c.ulid.as_str()).arg(kind).arg(extra);
         }
         let mut it = reply::array(self.conn.invoke(call.invocation()).await?)?
             .into_iter()

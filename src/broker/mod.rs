@@ -30,6 +30,7 @@ mod jobs;
 pub mod keys;
 mod limits;
 mod maintenance;
+pub use maintenance::{Seen, SweepCheck};
 mod outcomes;
 mod payload;
 mod pops;
@@ -69,6 +70,9 @@ use conn::Conn;
 /// Finished jobs per queue and state that browsing can list, by default (`--recent`).
 pub const DEFAULT_RECENT: u64 = 1000;
 
+/// Dead jobs kept per queue unless `--dead-max` says otherwise.
+pub const DEFAULT_DEAD_MAX: u64 = 10_000;
+
 /// How a Broker connects.
 #[derive(Clone, Debug)]
 pub struct BrokerConfig {
@@ -76,7 +80,8 @@ pub struct BrokerConfig {
     pub namespace: String,
     /// Longest wait for one Redis answer before the call fails as unavailable.
     pub op_timeout: Duration,
-    /// Most dead jobs kept per queue; the oldest go first.
+    /// Most dead jobs kept per queue (`--dead-max`; 0: no cap); the oldest go first,
+    /// counted as `trimmed`.
     pub dead_cap: u64,
     /// For the TLS URL forms: a private CA to trust, a client certificate to present.
     pub tls: TlsFiles,
@@ -91,7 +96,7 @@ impl BrokerConfig {
             redis_url: redis_url.into(),
             namespace: namespace.into(),
             op_timeout: Duration::from_secs(5),
-            dead_cap: 10_000,
+            dead_cap: DEFAULT_DEAD_MAX,
             tls: TlsFiles::default(),
             recent_cap: DEFAULT_RECENT,
         }
@@ -147,6 +152,29 @@ impl Broker {
     /// certificate that does not verify), which no retry would cure.
     pub async fn check_tls(&self) -> Result<()> {
         self.conn.check_tls().await
+    }
+
+    /// For long-running roles at start: [`Self::check_tls`], then the server's version
+    /// (Redis 7 or newer: the scripts carry its flags). A server that does not answer
+    /// yet is not an error here: the role waits for it like for any outage.
+    pub async fn check_server(&self) -> Result<()> {
+        self.check_tls().await?;
+        let mut cmd = redis::cmd("INFO");
+        cmd.arg("server");
+        let Ok(texts) = self.conn.query_each::<String>(&cmd).await else {
+            return Ok(());
+        };
+        for text in texts {
+            if let Some(version) = info::info_field(&text, "redis_version")
+                && !info::supported_version(&version)
+            {
+                return Err(crate::Error::RedisTooOld {
+                    url: self.url().to_string(),
+                    version,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// A warning when Redis may evict keys (any `maxmemory-policy` but `noeviction`, on

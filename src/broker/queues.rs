@@ -72,7 +72,8 @@ impl Broker {
         let t = |name: &str| totals.get(name).copied().unwrap_or(0);
         Ok(QueueStats {
             queue: queue.to_string(),
-            pending: p + pr,
+            // entries of jobs cancelled while pending stay in the list until popped
+            pending: p.saturating_sub(t("stale")) + pr,
             scheduled: sc,
             active: ac,
             retry: rt,
@@ -87,6 +88,7 @@ impl Broker {
                 cancelled: t("cancelled"),
                 stalled: t("stalled"),
                 requeued: t("requeued"),
+                trimmed: t("trimmed"),
             },
         })
     }

@@ -325,6 +325,7 @@ scripts! {
     SCHEDULE_ADVANCE: ScheduleKeys = schedule_advance [defs, next, runs];
     SWEEP: QueueKeys = sweep [
         pending, prio, seq, scheduled, retry, active, dead, specs, payloads, meta, wake,
+        stats,
     ];
     SWEEP_SCAN: QueueKeys = sweep_scan
         [pending, prio, scheduled, retry, active, dead, specs, meta];
@@ -414,7 +415,44 @@ pub(crate) mod tests {
     }
 
     fn header(src: &str) -> Vec<&str> {
-        src.lines().take_while(|l| l.starts_with("--")).collect()
+        src.lines()
+            .skip_while(|l| l.starts_with("#!"))
+            .take_while(|l| l.starts_with("--"))
+            .collect()
+    }
+
+    /// Scripts Redis runs even while out of memory: they free memory (deletes, trims) or
+    /// keep a live process looking alive (heartbeats, lease and leadership renewals).
+    const ALLOW_OOM: &[&str] = &[
+        "heartbeat",
+        "renew",
+        "leader_acquire",
+        "leader_renew",
+        "leader_release",
+        "dlq_purge",
+        "schedule_rm",
+        "worker_leave",
+        "stream_tidy",
+    ];
+
+    #[test]
+    fn every_script_declares_its_flags_so_redis_runs_it_whole_or_not_at_all() {
+        for d in ALL {
+            let (name, src) = (d.name(), d.source());
+            let first = src.lines().next().unwrap_or_default();
+            let read_only = header(src)
+                .first()
+                .is_some_and(|l| l.contains("(read only)"));
+            let want = if read_only {
+                "#!lua flags=no-writes"
+            } else if ALLOW_OOM.contains(&name) {
+                "#!lua flags=allow-oom"
+            } else {
+                // no flags: refused as a whole while Redis is out of memory
+                "#!lua"
+            };
+            assert_eq!(first, want, "{name}: first line");
+        }
     }
 
     /// The `-- KEYS[n] role …` lines of a header: (n, variadic, role). A role written
@@ -500,7 +538,7 @@ pub(crate) mod tests {
             let head = header(src).join("\n");
             let body: String = src
                 .lines()
-                .skip_while(|l| l.starts_with("--"))
+                .skip_while(|l| l.starts_with("--") || l.starts_with("#!"))
                 .collect::<Vec<_>>()
                 .join("\n");
             assert!(

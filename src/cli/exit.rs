@@ -26,8 +26,10 @@ pub fn code(err: &anyhow::Error) -> u8 {
                 Error::QueueFull { .. }
                 | Error::Conflict { .. }
                 | Error::Unavailable { .. }
+                | Error::OutcomeUnknown { .. }
                 | Error::OutOfMemory { .. }
                 | Error::RedisReply { .. }
+                | Error::RedisTooOld { .. }
                 | Error::Protocol(_) => RUNTIME,
             };
         }
@@ -49,18 +51,47 @@ pub fn code(err: &anyhow::Error) -> u8 {
 pub fn report(err: &anyhow::Error) -> ExitCode {
     let code = code(err);
     if code != OK {
-        let msg: Vec<String> = err.chain().map(|c| c.to_string()).collect();
-        let mut line = msg.join(": ");
+        let mut line = one_line(err);
         line.retain(|c| c != '\n');
         eprintln!("mlqd: error: {line}");
     }
     ExitCode::from(code)
 }
 
+/// The error and its causes joined by ": ", each cause said once: a message that already
+/// quotes its cause (as I/O errors' wrappers often do) is not followed by it again.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::job::JobState;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot connect: {0}")]
+        struct Wrap(#[source] std::io::Error);
+        let err = anyhow::Error::new(Wrap(io)).context("posting the job");
+        assert_eq!(
+            one_line(&err),
+            "posting the job: cannot connect: Connection refused"
+        );
+    }
 
     #[test]
     fn codes_follow_the_spec() {

@@ -27,6 +27,10 @@ pub struct ReaperArgs {
     /// How long dead jobs are kept
     #[arg(long, env = "MLQD_DEAD_RETENTION", value_parser = duration_arg, default_value = "7d")]
     pub dead_retention: Duration,
+    /// Most dead jobs kept per queue; past it the oldest are deleted, counted in the queue's
+    /// totals (`trimmed`) and logged (0: no cap)
+    #[arg(long, env = "MLQD_DEAD_MAX", default_value_t = crate::broker::DEFAULT_DEAD_MAX)]
+    pub dead_max: u64,
     /// Sign the callbacks of jobs the reaper buries: X-Mlqd-Signature: sha256=<HMAC>
     #[arg(long, env = "MLQD_CALLBACK_SECRET")]
     pub callback_secret: Option<String>,
@@ -61,8 +65,10 @@ pub fn reaper_id() -> String {
 
 pub async fn run(g: &GlobalArgs, a: ReaperArgs) -> anyhow::Result<u8> {
     let config = a.config(reaper_id())?;
-    let broker = Broker::new(super::broker_config(g))?;
-    broker.check_tls().await?;
+    let mut broker_config = super::broker_config(g);
+    broker_config.dead_cap = a.dead_max;
+    let broker = Broker::new(broker_config)?;
+    broker.check_server().await?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");
     }

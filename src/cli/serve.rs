@@ -122,7 +122,7 @@ pub async fn run(g: &GlobalArgs, a: ServeArgs) -> anyhow::Result<u8> {
     if config.token.is_none() && !local.ip().to_canonical().is_loopback() {
         tracing::warn!(address = %local, "serving WITHOUT a token on a non-loopback address (--allow-unauthenticated)");
     }
-    client.broker().check_tls().await?;
+    client.broker().check_server().await?;
     if let Some(w) = client.broker().eviction_warning().await {
         tracing::warn!("{w}");
     }

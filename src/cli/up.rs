@@ -75,8 +75,9 @@ async fn run_all(
     let mut cfg = super::broker_config(g);
     cfg.redis_url = url.to_string();
     cfg.recent_cap = a.worker.recent;
+    cfg.dead_cap = a.worker.dead_max;
     let broker = Broker::new(cfg.clone())?;
-    broker.check_tls().await?;
+    broker.check_server().await?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");
     }

@@ -79,6 +79,10 @@ pub struct WorkerArgs {
     /// Serve Prometheus metrics at http://ADDR/metrics
     #[arg(long, env = "MLQD_METRICS_LISTEN", value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Most dead jobs kept per queue; past it the oldest are deleted, counted in the queue's
+    /// totals (`trimmed`) and logged (0: no cap)
+    #[arg(long, env = "MLQD_DEAD_MAX", default_value_t = crate::broker::DEFAULT_DEAD_MAX)]
+    pub dead_max: u64,
     /// Succeeded (and cancelled) jobs per queue kept listable by `mlqd jobs` and the
     /// dashboard, newest first (0: none); older ones stay readable by id until they expire
     #[arg(long, env = "MLQD_RECENT", default_value_t = crate::broker::DEFAULT_RECENT)]
@@ -177,8 +181,9 @@ pub async fn handler_from_args(
 pub async fn run(g: &GlobalArgs, a: WorkerArgs) -> anyhow::Result<u8> {
     let mut config = super::broker_config(g);
     config.recent_cap = a.recent;
+    config.dead_cap = a.dead_max;
     let broker = Broker::new(config)?;
-    broker.check_tls().await?;
+    broker.check_server().await?;
     if let Some(w) = broker.eviction_warning().await {
         tracing::warn!("{w}");
     }

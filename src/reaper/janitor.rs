@@ -2,7 +2,9 @@
 //! TTL; the dead-letter set is also capped at insert), and makes jobs' output streams
 //! follow their jobs: each stream due for a check (the `streams` index) is kept while its
 //! job lives, given the done record's TTL once the job is done, deleted once the job is
-//! gone. Runs every 30 intervals.
+//! gone. Logs dead jobs deleted past the cap (`--dead-max`). Runs every 30 intervals.
+
+use std::collections::HashMap;
 
 use tokio_util::sync::CancellationToken;
 
@@ -10,21 +12,27 @@ use super::{ReaperConfig, count};
 use crate::backoff::pause;
 use crate::broker::{Broker, StreamCheck};
 use crate::error::Result;
-use crate::job::JobId;
+use crate::job::{JobId, QueueName};
 
 const LIMIT: usize = 1000;
 
 pub(crate) struct Janitor {
     broker: Broker,
     config: ReaperConfig,
+    /// Each queue's `trimmed` total when last read: a rise is logged.
+    trimmed: HashMap<QueueName, u64>,
 }
 
 impl Janitor {
     pub fn new(broker: Broker, config: ReaperConfig) -> Self {
-        Janitor { broker, config }
+        Janitor {
+            broker,
+            config,
+            trimmed: HashMap::new(),
+        }
     }
 
-    pub async fn run(self, stop: CancellationToken) {
+    pub async fn run(mut self, stop: CancellationToken) {
         loop {
             if let Err(e) = self.tick().await {
                 tracing::warn!(error = %e, "could not trim dead jobs or expire output streams; retrying later");
@@ -35,8 +43,9 @@ impl Janitor {
         }
     }
 
-    async fn tick(&self) -> Result<()> {
+    async fn tick(&mut self) -> Result<()> {
         for queue in self.broker.queue_names().await? {
+            self.log_trimmed(&queue).await?;
             loop {
                 let n = self
                     .broker
@@ -59,6 +68,17 @@ impl Janitor {
                     break;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Logs the dead jobs a queue lost to its cap (`--dead-max`) since the last look (the
+    /// scripts that bury count them; they cannot log).
+    async fn log_trimmed(&mut self, queue: &QueueName) -> Result<()> {
+        let total = self.broker.queue_stats(queue).await?.totals.trimmed;
+        let before = self.trimmed.insert(queue.clone(), total).unwrap_or(0);
+        if total > before {
+            tracing::warn!(queue = %queue, trimmed = total - before, total, "dead jobs over the dead-letter cap (--dead-max) deleted, oldest first");
         }
         Ok(())
     }

@@ -34,6 +34,14 @@ impl Recoverer {
     }
 
     async fn tick(&self, stop: &CancellationToken) -> Result<()> {
+        // under OOM live workers' outcomes are refused while they wait: nothing is judged
+        // lost until Redis takes writes again (their leases were renewed meanwhile)
+        if self.broker.out_of_memory().await? {
+            tracing::warn!(
+                "redis is out of memory; not recovering leases nor pruning workers until it takes writes again"
+            );
+            return Ok(());
+        }
         let gone = self
             .broker
             .stale_workers(self.config.worker_timeout)

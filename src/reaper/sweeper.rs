@@ -1,19 +1,23 @@
 //! Sweeper: checks that every job sits in exactly one state structure and that every
 //! running job has a lease owner, and repairs what does not (a bug, a manual edit, a
-//! restore from an old snapshot). The scan only flags candidates; `sweep.lua` re-checks
-//! and repairs each atomically, and the repairs are logged and counted.
+//! restore from an old snapshot). The scan only flags candidates, in small steps;
+//! `sweep.lua` re-checks and repairs each by id, atomically, and the repairs are logged
+//! and counted.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use tokio_util::sync::CancellationToken;
 
 use super::{ReaperConfig, count};
 use crate::backoff::pause;
-use crate::broker::{Broker, ScanTarget};
+use crate::broker::{Broker, Flagged, ScanTarget, Seen, SweepCheck};
 use crate::error::Result;
 use crate::job::QueueName;
 
-const SCAN: usize = 500;
+/// Entries read per scan step, and jobs re-checked per repair call: a step costs Redis
+/// about a millisecond at any backlog.
+const SCAN: usize = 200;
+const REPAIR: usize = 100;
 
 pub(crate) struct Sweeper {
     broker: Broker,
@@ -51,24 +55,63 @@ impl Sweeper {
     }
 }
 
-/// One queue's sweep: scan, then re-check and repair the candidates.
+/// One queue's sweep, in steps of at most [`SCAN`] entries each (no script ever reads a
+/// whole structure, so none blocks Redis long at any backlog):
+/// 1. the specs: jobs in no ZSET are remembered with their meta's fingerprint (fine if
+///    the pending list holds them), jobs in several ZSETs or active without a lease are
+///    flagged;
+/// 2. the pending list, from its tail, started after step 1: every job seen there is
+///    not lost. Workers pop the head and new jobs join the tail or the head, so an
+///    index counted from the tail never skips an entry that stays in the list; a job
+///    that left it was claimed, which rewrites its meta, so `sweep.lua` sees it moved;
+/// 3. the ZSETs and the meta, for entries whose job is gone;
+/// 4. `sweep.lua` re-checks each candidate by id and repairs.
 pub async fn sweep_queue(broker: &Broker, queue: &QueueName) -> Result<usize> {
-    // the pending list, as 16-byte ulids (a backlog of millions stays tens of MB here)
-    let mut in_pending: HashSet<u128> = HashSet::new();
-    let mut start = 0;
-    loop {
-        let chunk = broker.pending_ulids(queue, start, 5000).await?;
-        let n = chunk.len();
-        in_pending.extend(chunk.iter().filter_map(|u| ulid_bits(u)));
-        if n < 5000 {
-            break;
+    let mut checks: Vec<SweepCheck> = Vec::new();
+    // jobs in no ZSET, by their 128 bits: a backlog of millions stays tens of MB here
+    let mut nowhere: HashMap<u128, u64> = HashMap::new();
+    let mut odd_ids: Vec<(String, String)> = Vec::new();
+    scan(broker, queue, ScanTarget::Specs, |f| {
+        match f.note.strip_prefix("none:") {
+            Some(fp) => match ulid_bits(&f.ulid) {
+                Some(bits) => {
+                    nowhere.insert(bits, fingerprint_bits(fp));
+                }
+                None => odd_ids.push((f.ulid, fp.to_string())),
+            },
+            None => checks.push(SweepCheck {
+                ulid: f.ulid,
+                seen: Seen::Flagged,
+            }),
         }
-        start += n;
+    })
+    .await?;
+    scan(broker, queue, ScanTarget::Pending, |f| {
+        if let Some(bits) = ulid_bits(&f.ulid) {
+            nowhere.remove(&bits);
+        }
+        odd_ids.retain(|(u, _)| *u != f.ulid);
+        if let Some(index) = f.note.strip_prefix("many:").and_then(|i| i.parse().ok()) {
+            checks.push(SweepCheck {
+                ulid: f.ulid,
+                seen: Seen::AlsoPending(index),
+            });
+        }
+    })
+    .await?;
+    for (bits, fp) in nowhere {
+        checks.push(SweepCheck {
+            ulid: ulid::Ulid::from(bits).to_string(),
+            seen: Seen::Nowhere(fingerprint_text(fp)),
+        });
     }
-    let mut candidates: Vec<String> = Vec::new();
+    for (ulid, fp) in odd_ids {
+        checks.push(SweepCheck {
+            ulid,
+            seen: Seen::Nowhere(fp),
+        });
+    }
     for target in [
-        ScanTarget::Specs,
-        ScanTarget::Pending,
         ScanTarget::Prio,
         ScanTarget::Scheduled,
         ScanTarget::Retry,
@@ -76,26 +119,18 @@ pub async fn sweep_queue(broker: &Broker, queue: &QueueName) -> Result<usize> {
         ScanTarget::Dead,
         ScanTarget::Meta,
     ] {
-        let mut cursor = "0".to_string();
-        loop {
-            let (next, flagged) = broker.sweep_scan(queue, target, &cursor, SCAN).await?;
-            for f in flagged {
-                // a job in no ZSET is fine when the pending list holds it
-                if f.note == "none" && ulid_bits(&f.ulid).is_some_and(|u| in_pending.contains(&u)) {
-                    continue;
-                }
-                candidates.push(f.ulid);
-            }
-            match next {
-                Some(c) => cursor = c,
-                None => break,
-            }
-        }
+        scan(broker, queue, target, |f| {
+            checks.push(SweepCheck {
+                ulid: f.ulid,
+                seen: Seen::Flagged,
+            })
+        })
+        .await?;
     }
-    candidates.sort();
-    candidates.dedup();
+    checks.sort_by(|a, b| a.ulid.cmp(&b.ulid));
+    checks.dedup();
     let mut repairs = 0;
-    for chunk in candidates.chunks(200) {
+    for chunk in checks.chunks(REPAIR) {
         for r in broker.sweep(queue, chunk).await? {
             tracing::warn!(queue = %queue, job = %r.ulid, repair = %r.note, "invariant repaired");
             repairs += 1;
@@ -103,6 +138,38 @@ pub async fn sweep_queue(broker: &Broker, queue: &QueueName) -> Result<usize> {
     }
     count("repaired", repairs);
     Ok(repairs)
+}
+
+/// Every step of one scan, each flagged entry handed to `each`.
+async fn scan(
+    broker: &Broker,
+    queue: &QueueName,
+    target: ScanTarget,
+    mut each: impl FnMut(Flagged),
+) -> Result<()> {
+    let mut cursor = "0".to_string();
+    loop {
+        let (next, flagged) = broker.sweep_scan(queue, target, &cursor, SCAN).await?;
+        flagged.into_iter().for_each(&mut each);
+        match next {
+            Some(c) => cursor = c,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// A meta fingerprint (16 hex digits, or '' for none) as a number: 0 for none.
+fn fingerprint_bits(text: &str) -> u64 {
+    u64::from_str_radix(text, 16).map_or(0, |n| n.max(1))
+}
+
+/// The fingerprint as `sweep.lua` compares it.
+fn fingerprint_text(bits: u64) -> String {
+    if bits == 0 {
+        String::new()
+    } else {
+        format!("{bits:016x}")
+    }
 }
 
 /// A ulid as its 128 bits (None for text that is not one: such an entry is never taken

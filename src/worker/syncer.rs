@@ -27,10 +27,16 @@ const BUSY: usize = 8;
 const GATHER: usize = 64;
 const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
 
+/// Results from this size on are recorded alone, after a check of the server's limit
+/// (Redis accepts no `proto-max-bulk-len` under 1 MiB, so smaller ones always fit).
+const SOLO: usize = 1024 * 1024 - 4096;
+
 pub(crate) struct Syncer {
     shared: Arc<Shared>,
     rx: mpsc::UnboundedReceiver<Outcome>,
     redis_down: bool,
+    /// Redis answered after being down; logged once the answer is settled.
+    came_back: bool,
 }
 
 impl Syncer {
@@ -39,6 +45,7 @@ impl Syncer {
             shared,
             rx,
             redis_down: false,
+            came_back: false,
         }
     }
 
@@ -142,23 +149,64 @@ impl Syncer {
     /// Records successes in one call. A call that gets an error reply is repeated one job at
     /// a time, so only a job whose outcome Redis keeps refusing is affected: that job is
     /// failed for good, with the reason.
+    ///
+    /// A result Redis may refuse for its size (over [`SOLO`]) is sent alone, after the
+    /// others: Redis answers an oversized argument by closing the connection, which looks
+    /// like an outage and would hold up every outcome sent with it. Its size is checked
+    /// against the server's limit first.
     async fn complete(&mut self, queue: &QueueName, items: Vec<Success>) {
         let broker = self.shared.broker.clone();
         let worker = self.shared.config.id.clone();
-        let refused = self
-            .each(queue, &items, "succeeded", |some| {
+        let (small, big): (Vec<Success>, Vec<Success>) =
+            items.into_iter().partition(|s| s.result.len() < SOLO);
+        let mut refused: Vec<(Success, Error)> = Vec::new();
+        let mut taken = self
+            .each(queue, &small, "succeeded", |some| {
                 broker.complete(queue, &worker, some)
             })
             .await;
+        // highest index first, so each removal leaves the others' indexes alone
+        taken.sort_by_key(|(i, _)| std::cmp::Reverse(*i));
+        let mut small = small;
+        for (i, e) in taken {
+            refused.push((small.swap_remove(i), e));
+        }
+        for s in big {
+            let limit = match self.retry_value(|| broker.max_bulk_len(queue)).await {
+                Ok(limit) => limit,
+                Err(e) => {
+                    refused.push((s, e));
+                    continue;
+                }
+            };
+            if let Some(limit) = limit
+                && s.result.len() as u64 > limit
+            {
+                let e = Error::invalid(format!(
+                    "result of {} bytes is larger than Redis accepts (its proto-max-bulk-len is {limit})",
+                    s.result.len()
+                ));
+                refused.push((s, e));
+                continue;
+            }
+            let one = std::slice::from_ref(&s);
+            let mut r = self
+                .each(queue, one, "succeeded", |some| {
+                    broker.complete(queue, &worker, some)
+                })
+                .await;
+            if let Some((_, e)) = r.pop() {
+                refused.push((s, e));
+            }
+        }
         let failures: Vec<Failure> = refused
             .into_iter()
-            .map(|(i, e)| {
-                let s = &items[i];
+            .map(|(s, e)| {
                 tracing::error!(job = %JobId::from_parts(queue, &s.ulid), error = %e, "redis refused the job's result; failing the job");
                 Failure {
-                    ulid: s.ulid.clone(),
+                    error: unrecordable(&s, &e),
+                    ulid: s.ulid,
                     attempt: s.attempt,
-                    error: unrecordable(s, &e),
                     retryable: false,
                 }
             })
@@ -211,6 +259,7 @@ impl Syncer {
         let e = match self.retry(|| call(items)).await {
             Ok(fences) => {
                 self.settle(queue, items, fences, outcome);
+                self.announce_return();
                 return Vec::new();
             }
             Err(e) => e,
@@ -227,14 +276,30 @@ impl Syncer {
                 Err(e) => refused.push((i, e)),
             }
         }
+        self.announce_return();
         refused
     }
 
+    /// Logs that Redis takes outcomes again, after the outcomes it answered are settled.
+    fn announce_return(&mut self) {
+        if std::mem::take(&mut self.came_back) {
+            tracing::info!("redis takes outcomes again");
+        }
+    }
+
     /// Calls until Redis answers (or answers with something other than unavailability).
-    async fn retry<F, Fut>(&mut self, mut call: F) -> Result<Vec<Fence>>
+    async fn retry<F, Fut>(&mut self, call: F) -> Result<Vec<Fence>>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<Vec<Fence>>>,
+    {
+        self.retry_value(call).await
+    }
+
+    async fn retry_value<V, F, Fut>(&mut self, mut call: F) -> Result<V>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<V>>,
     {
         let mut backoff = Doubling::redis();
         loop {
@@ -248,8 +313,10 @@ impl Syncer {
                 }
                 other => {
                     if self.redis_down && other.is_ok() {
-                        tracing::info!("redis answers again; outcomes recorded");
+                        // said once the outcomes are settled (see `each`), so the log
+                        // never tells of recorded outcomes before their refusals
                         self.redis_down = false;
+                        self.came_back = true;
                     }
                     return other;
                 }
@@ -338,6 +405,7 @@ impl Ulid for (String, u32) {
 /// Why a job's result could not be stored, for its record.
 fn unrecordable(s: &Success, e: &Error) -> String {
     match e {
+        Error::Invalid(msg) => msg.clone(),
         Error::RedisReply { detail, .. } if detail.contains("invalid bulk length") => format!(
             "result of {} bytes is larger than Redis accepts (its proto-max-bulk-len)",
             s.result.len()

@@ -93,6 +93,22 @@ pub fn assert_error(res: Response, status: u16, code: &str) -> Value {
     body
 }
 
+/// Like [`assert_error`], for an answer that may carry any of `codes`.
+#[track_caller]
+pub fn assert_error_in(res: Response, status: u16, codes: &[&str]) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status for {codes:?}");
+    let body: Value = res.json().expect("error JSON");
+    let code = body["error"]["code"].as_str().unwrap_or_default();
+    assert!(codes.contains(&code), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    body
+}
+
 /// Posts a job and returns its id.
 #[track_caller]
 pub fn submit(c: &Client, s: &Server, queue: &str, body: &Value) -> String {

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- browse.lua (read only): one page of a queue's jobs in one state, after a cursor. A page
 -- costs O(limit) reads (plus O(log n) to find where the cursor left off): it never walks
 -- the queue. Cursors name the last job shown and where it stood, so paging never repeats

@@ -1,6 +1,7 @@
+#!lua
 -- cancel.lua: cancel a job that has not finished. A running job's worker is told on the
 -- cancel channel (and its next lease renewal is refused), so its handler stops.
--- KEYS[1] pending   LIST
+-- KEYS[1] pending   LIST  (read for nothing: a cancelled priority-0 job's entry stays)
 -- KEYS[2] prio      ZSET
 -- KEYS[3] scheduled ZSET
 -- KEYS[4] retry     ZSET
@@ -44,7 +45,10 @@ elseif redis.call('ZREM', retry, ulid) == 1 then
 elseif redis.call('ZREM', prio, ulid) == 1 then
   was = 'pending'
 else
-  redis.call('LREM', pending, 1, ulid)
+  -- a priority-0 job stays in the pending list (finding it there would walk the
+  -- backlog): claim skips a ulid whose job is gone, and the queue counts such entries
+  -- ('stale') so its pending count stays true
+  redis.call('HINCRBY', stats, 'stale', 1)
   was = 'pending'
 end
 m.ft = now

@@ -1,3 +1,4 @@
+#!lua
 -- claim.lua: hand up to N jobs of one queue to a worker, each under a lease, and return
 -- their specs in the same round trip. It also does the queue's housekeeping (promote due
 -- scheduled/retry jobs, recover expired leases), so a queue makes progress even when no
@@ -135,7 +136,7 @@ local now_s = tostring(now)
 local spec_of = call_many('HMGET', K.specs, ulids)
 local meta_of = call_many('HMGET', K.meta, ulids)
 local first_meta = first_meta_prefix(cjson.encode(worker))
-local metas, leases, claimed = {}, {}, {}
+local metas, leases, claimed, skipped = {}, {}, {}, 0
 for i, ulid in ipairs(ulids) do
   local spec = spec_of[i]
   if spec then
@@ -163,7 +164,15 @@ for i, ulid in ipairs(ulids) do
     out[#out + 1] = spec
     out[#out + 1] = payload
     claimed[#claimed + 1] = ulid
+  else
+    skipped = skipped + 1
   end
+end
+-- entries of jobs cancelled while pending (cancel.lua leaves them in the list): jobs
+-- may wait behind them, so an idle worker is woken to look
+if skipped > 0 then
+  drop_stale(K.stats, skipped)
+  wake(wake_key)
 end
 if tokens and #claimed > 0 then
   redis.call('HSET', limits, 'tokens', tostring(tokens - #claimed), 'ts', now_s)

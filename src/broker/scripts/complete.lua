@@ -1,3 +1,4 @@
+#!lua
 -- complete.lua: record the results of jobs that succeeded, fenced by their lease. Reads and
 -- deletes are batched over all the jobs of the call (one command each), so a batch costs
 -- little more per job than its done record.

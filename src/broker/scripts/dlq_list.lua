@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- dlq_list.lua (read only): the newest entries of one queue's dead-letter set.
 -- KEYS[1] dead  ZSET  ulid -> died at (ms)
 -- KEYS[2] specs HASH

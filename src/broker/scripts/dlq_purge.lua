@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- dlq_purge.lua: delete dead jobs for good. Also the janitor's trim: with a cutoff, only
 -- entries that died before it go.
 -- KEYS[1] dead     ZSET

@@ -1,3 +1,4 @@
+#!lua
 -- dlq_requeue.lua: bring dead jobs back to pending with a fresh retry and stall budget
 -- (attempts and history are kept).
 -- KEYS[1] dead    ZSET
@@ -8,18 +9,20 @@
 -- KEYS[6] meta    HASH
 -- KEYS[7] stats   HASH
 -- KEYS[8] wake    LIST
--- ARGV[1] queue name, [2] events channel, [3] 'all' or 'ids', [4] limit (with 'all'),
--- then the ulids (with 'ids')
+-- ARGV[1] queue name, [2] events channel, [3] 'all' or 'ids', [4] limit and [5] cutoff
+-- (with 'all': the oldest jobs that died at or before the cutoff, ms, so paging through
+-- the set never meets a job this operation requeued and that died again), then the ulids
+-- (with 'ids', from ARGV[6])
 -- Returns the requeued ulids.
 local dead, pending, prio, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local specs, meta, stats, wake_key = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local queue, channel, mode = ARGV[1], ARGV[2], ARGV[3]
 local ulids
 if mode == 'all' then
-  ulids = redis.call('ZRANGE', dead, 0, tonumber(ARGV[4]) - 1)
+  ulids = redis.call('ZRANGE', dead, '-inf', ARGV[5], 'BYSCORE', 'LIMIT', 0, ARGV[4])
 else
   ulids = {}
-  for i = 5, #ARGV do ulids[#ulids + 1] = ARGV[i] end
+  for i = 6, #ARGV do ulids[#ulids + 1] = ARGV[i] end
 end
 local back = {}
 for _, ulid in ipairs(ulids) do

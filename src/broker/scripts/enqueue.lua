@@ -1,3 +1,4 @@
+#!lua
 -- enqueue.lua: add jobs to one queue, all or none.
 -- KEYS[1] pending   LIST  ulids of priority-0 jobs, oldest first
 -- KEYS[2] specs     HASH  ulid -> header .. "\n" .. payload
@@ -75,7 +76,7 @@ if with_idem then
 end
 local max_waiting = tonumber(ARGV[1])
 if max_waiting > 0 and new_jobs > 0 then
-  local waiting = pending_count(pending, prio) + redis.call('ZCARD', scheduled)
+  local waiting = pending_count(pending, prio, stats) + redis.call('ZCARD', scheduled)
     + redis.call('ZCARD', retry)
   if waiting + new_jobs > max_waiting then return {'full', waiting} end
 end

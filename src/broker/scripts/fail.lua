@@ -1,3 +1,4 @@
+#!lua
 -- fail.lua: record failed attempts, fenced by their lease. A retryable failure with retries
 -- left waits out an exponential backoff in the retry set; otherwise the job is dead.
 -- KEYS[1] active   ZSET

@@ -1,3 +1,4 @@
+#!lua
 -- handback.lua: a draining worker returns jobs it will not finish. They go to the front of
 -- pending without using a retry or a stall; the history says "handed_back".
 -- KEYS[1] active  ZSET

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- heartbeat.lua: a worker says it is alive and what it is doing.
 -- KEYS[1] workers  ZSET  worker id -> last heartbeat (ms, Redis clock)
 -- KEYS[2] worker   HASH  this worker's description, expiring with its heartbeat

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- leader_acquire.lua: take the reaper leadership if nobody holds it (or keep it).
 -- KEYS[1] leader STRING holder token, with a TTL
 -- ARGV[1] token, [2] ttl ms

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- leader_release.lua: give the leadership up on a clean exit, if the caller holds it.
 -- KEYS[1] leader STRING
 -- ARGV[1] token

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- leader_renew.lua: extend the leadership, only while the caller's token still holds it
 -- (a leader whose key expired must not take it back silently: it stops its duties first).
 -- KEYS[1] leader STRING

@@ -1,3 +1,4 @@
+#!lua
 -- limits.lua: change a queue's limits (rate, burst, max_active) in one step. A new or
 -- changed rate keeps the tokens already saved (up to the new burst); a first rate starts
 -- with a full bucket. Wakes an idle worker, since looser limits may let a job start.

@@ -153,8 +153,29 @@ local function push_pending(pending, prio, seq, ulid, priority, front)
   end
 end
 
-local function pending_count(pending, prio)
-  return redis.call('LLEN', pending) + redis.call('ZCARD', prio)
+-- Pending jobs: the list's entries but those of jobs already gone (stale: cancelled
+-- while pending, see cancel.lua), and the prio ZSET.
+local function pending_count(pending, prio, stats)
+  local stale = tonumber(redis.call('HGET', stats, 'stale') or '0')
+  return math.max(0, redis.call('LLEN', pending) - stale) + redis.call('ZCARD', prio)
+end
+
+-- n stale entries (see pending_count) left the pending list.
+local function drop_stale(stats, n)
+  local left = tonumber(redis.call('HGET', stats, 'stale') or '0') - n
+  if left > 0 then
+    redis.call('HSET', stats, 'stale', left)
+  else
+    redis.call('HDEL', stats, 'stale')
+  end
+end
+
+-- What the sweep compares to tell whether a job moved between its scan and its repair:
+-- a digest of its meta (every claim rewrites it), '' before its first start.
+local function meta_fingerprint(meta, ulid)
+  local m = redis.call('HGET', meta, ulid)
+  if not m then return '' end
+  return string.sub(redis.sha1hex(m), 1, 16)
 end
 
 -- One token in the wake list wakes one idle worker, which passes it on if work remains.
@@ -188,8 +209,11 @@ local function bury(dead, specs, payloads, meta, stats, ulid, m, now, reason, ca
   if cap > 0 then
     local n = redis.call('ZCARD', dead)
     if n > cap then
-      local old = redis.call('ZPOPMIN', dead, n - cap)
+      -- at most 100 per call (a lowered cap is reached over several burials, so no call
+      -- deletes thousands of jobs at once); counted, and logged by the janitor
+      local old = redis.call('ZPOPMIN', dead, math.min(n - cap, 100))
       for i = 1, #old, 2 do forget(specs, payloads, meta, old[i]) end
+      redis.call('HINCRBY', stats, 'trimmed', #old / 2)
     end
   end
 end

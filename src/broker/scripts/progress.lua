@@ -1,3 +1,4 @@
+#!lua
 -- progress.lua: store a running job's progress, fenced by its lease, and announce it.
 -- KEYS[1] active ZSET
 -- KEYS[2] meta   HASH

@@ -1,3 +1,4 @@
+#!lua
 -- promote.lua: move due scheduled and retry jobs of one queue to pending.
 -- KEYS[1] scheduled ZSET
 -- KEYS[2] retry     ZSET

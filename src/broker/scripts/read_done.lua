@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- read_done.lua (read only): the records of finished (succeeded or cancelled) jobs,
 -- without their results, for a page of browsing.
 -- KEYS[1..] done:<ulid> STRING, one per job

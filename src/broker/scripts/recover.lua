@@ -1,3 +1,4 @@
+#!lua
 -- recover.lua: the reaper's recovery pass over one queue. Requeues jobs whose lease
 -- expired and, at once, the active jobs of workers known to be gone; a spent stall budget
 -- makes a job dead ("worker lost"). Every job is re-checked here, so two reapers running

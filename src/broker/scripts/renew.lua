@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- renew.lua: extend the leases of one worker's in-flight jobs of one queue, in one call.
 -- KEYS[1] active ZSET  ulid -> lease deadline (ms)
 -- KEYS[2] meta   HASH

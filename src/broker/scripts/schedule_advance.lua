@@ -1,3 +1,4 @@
+#!lua
 -- schedule_advance.lua: after a run's job was posted (with the run's idempotency key),
 -- move the schedule to its next due time and record the run, only if nobody did it first
 -- (another leader) and the schedule was not changed or deleted meanwhile.

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- schedule_rm.lua: delete a schedule (runs already posted stay in their queue).
 -- KEYS[1] defs HASH
 -- KEYS[2] next ZSET

@@ -1,3 +1,4 @@
+#!lua
 -- schedule_set.lua: create or replace a schedule, with its first due time.
 -- KEYS[1] defs HASH  name -> spec JSON
 -- KEYS[2] next ZSET  name -> next run due (ms)

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- status.lua (read only): find a job wherever it is and return what its status is made of,
 -- without copying a large payload.
 -- KEYS[1] done:<ulid> STRING

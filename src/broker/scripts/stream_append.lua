@@ -1,3 +1,4 @@
+#!lua
 -- stream_append.lua: append chunks of running jobs' output, fenced by their lease; keep each
 -- job's stream within its byte cap (the oldest chunks go, the newest always stays); index
 -- new streams for the janitor; announce the jobs that got chunks. One call per queue per

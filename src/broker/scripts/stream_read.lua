@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- stream_read.lua (read only): a job's status parts and the chunks of its output after a
 -- position, read together: every chunk of an attempt before the status's current one is
 -- already stored (its worker flushed them before its outcome, and a lost lease refuses

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- stream_tidy.lua: the janitor's check of one job's output stream, due by its entry in the
 -- streams index. While the job lives (in any state but done, dead included) the stream is
 -- kept and checked again later; once the job is done (succeeded or cancelled) the stream

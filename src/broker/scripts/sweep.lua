@@ -1,5 +1,6 @@
--- sweep.lua: check that each given job sits in exactly one state structure, and repair it
--- when not. Candidates come from a scan done outside; everything is re-checked here.
+#!lua
+-- sweep.lua: re-check jobs the sweep's scan flagged, each by its id, and repair what
+-- breaks an invariant. Never reads the pending list beyond one entry by index.
 -- KEYS[1] pending   LIST
 -- KEYS[2] prio      ZSET
 -- KEYS[3] seq       STRING
@@ -11,15 +12,23 @@
 -- KEYS[9] payloads  HASH
 -- KEYS[10] meta     HASH
 -- KEYS[11] wake     LIST
--- ARGV: the ulids to check
--- Repairs: an index entry without a spec is dropped; a job in several structures keeps
--- the most advanced one (dead > active > retry > scheduled > pending); a job in none is
--- put back in pending; an active job without a lease owner (no meta) is requeued; meta
--- without a job is deleted.
+-- KEYS[12] stats    HASH  counts 'stale' pending entries (see pending_count)
+-- ARGV: triples (ulid, kind, extra). Kinds: 'none' (in no ZSET and not seen in the
+-- pending list by a walk that started after the scan; extra: its meta fingerprint then),
+-- 'check' (flagged by a ZSET or meta scan; extra ''), 'listdup' (in the pending list and a
+-- ZSET; extra: its negative list index).
+-- Repairs: an index entry without a spec is dropped; a job in several ZSETs keeps the most
+-- advanced one (dead > active > retry > scheduled > prio); a pending-list entry of a job
+-- that is in a ZSET too is blanked (claim skips it; counted stale); a job in no state is
+-- put back in pending, but only when its meta is what the scan saw (else it moved: a
+-- claim rewrites meta, and the next sweep looks again); an active job without a lease
+-- owner (no meta) is requeued; meta without a job is deleted.
 -- Returns {repaired, ulid, what, ...}.
 local pending, prio, seq, scheduled = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local retry, active, dead, specs = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local payloads, meta, wake_key = KEYS[9], KEYS[10], KEYS[11]
+local payloads, meta, wake_key, stats = KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+-- what a blanked pending entry holds: no job has this id, so claim skips it
+local BLANK = '-'
 local out = {0}
 local woke = false
 local function note(ulid, what)
@@ -28,35 +37,36 @@ local function note(ulid, what)
   out[#out + 1] = what
 end
 
-for i = 1, #ARGV do
-  local ulid = ARGV[i]
+for i = 1, #ARGV - 2, 3 do
+  local ulid, kind, extra = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local spec = redis.call('HGET', specs, ulid)
   local places = {}
   for _, z in ipairs({dead, active, retry, scheduled, prio}) do
     if redis.call('ZSCORE', z, ulid) then places[#places + 1] = z end
   end
-  local in_list = redis.call('LPOS', pending, ulid)
-  if in_list then places[#places + 1] = pending end
 
-  if not spec then
+  if kind == 'listdup' then
+    if spec and #places > 0 and redis.call('LINDEX', pending, extra) == ulid then
+      redis.call('LSET', pending, extra, BLANK)
+      redis.call('HINCRBY', stats, 'stale', 1)
+      note(ulid, 'duplicate state entries removed')
+    end
+  elseif not spec then
     if #places > 0 or redis.call('HEXISTS', meta, ulid) == 1 then
-      for _, p in ipairs(places) do
-        if p == pending then redis.call('LREM', pending, 0, ulid) else redis.call('ZREM', p, ulid) end
-      end
+      for _, p in ipairs(places) do redis.call('ZREM', p, ulid) end
       redis.call('HDEL', meta, ulid)
       redis.call('HDEL', payloads, ulid)
       note(ulid, 'orphan entry removed')
     end
   elseif #places == 0 then
-    push_pending(pending, prio, seq, ulid, decode_header(spec).pr or 0, true)
-    woke = true
-    note(ulid, 'job in no state requeued')
+    if kind == 'none' and meta_fingerprint(meta, ulid) == extra then
+      push_pending(pending, prio, seq, ulid, decode_header(spec).pr or 0, true)
+      woke = true
+      note(ulid, 'job in no state requeued')
+    end
   else
     -- keep the first (most advanced) place, drop the others
-    for j = 2, #places do
-      local p = places[j]
-      if p == pending then redis.call('LREM', pending, 0, ulid) else redis.call('ZREM', p, ulid) end
-    end
+    for j = 2, #places do redis.call('ZREM', places[j], ulid) end
     if #places > 1 then note(ulid, 'duplicate state entries removed') end
     if places[1] == active and redis.call('HEXISTS', meta, ulid) == 0 then
       -- running without a lease owner: nobody can finish it, requeue

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- worker_leave.lua: take workers out of the registry (a clean exit, or the reaper pruning
 -- workers whose heartbeat stopped, once their jobs are recovered).
 -- KEYS[1] workers ZSET

@@ -100,6 +100,11 @@ impl ProgressReporter {
         {
             Ok(true) => {}
             Ok(false) => tracing::debug!(job = %id, "progress refused: lease no longer held"),
+            // an outage is said by the claimer and the syncer already; progress is best
+            // effort, and a handler reporting it often would flood the log
+            Err(e) if e.is_transient() => {
+                tracing::debug!(job = %id, error = %e, "could not store progress")
+            }
             Err(e) => tracing::warn!(job = %id, error = %e, "could not store progress"),
         }
     }

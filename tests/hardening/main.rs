@@ -1,0 +1,25 @@
+//! Hardening (SPEC part 2, issue 15): what an adversarial run broke, each against a real
+//! redis-server. One module per defect:
+//! - `dead_max`: the dead-letter cap is a setting; what it trims is counted and logged;
+//! - `input`: HTTP bodies and headers that are not what they claim are a 400;
+//! - `limits`: numbers are checked in Rust before they reach a script (D1), and an outcome
+//!   Redis refuses fails that one job, never the worker's other outcomes.
+//! - `messages`: out of memory and outages each said once, plainly;
+//! - `oom`: Redis out of memory never takes jobs from a live worker (D4).
+//! - `requeue`: requeue --all takes each dead job once, even as they die again;
+//! - `sweep`: no script walks the backlog, the sweep included (D2).
+//! - `unknown`: a submit whose outcome is unknown says so, with the job id (D3).
+//! - `waiters`: hundreds of parked `?wait=` requests each get their own answer.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod dead_max;
+mod input;
+mod limits;
+mod messages;
+mod oom;
+mod requeue;
+mod sweep;
+mod unknown;
+mod waiters;

@@ -1,0 +1,58 @@
+//! `dlq requeue --all` pages through the dead set: a job it requeued that dies again while
+//! it pages is not requeued a second time (the selection is the jobs dead when it began).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use mlqd::{JobOptions, Payload};
+use serde_json::json;
+
+use crate::common::{RedisServer, client, namespace, q, quiet_worker, until};
+
+const JOBS: usize = 3000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requeue_all_requeues_each_dead_job_once_while_they_die_again() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("again");
+    for _ in 0..JOBS / 500 {
+        let jobs = (0..500)
+            .map(|_| {
+                let o = JobOptions {
+                    max_retries: Some(0),
+                    ..JobOptions::default()
+                };
+                (Payload::json(&json!({})), o)
+            })
+            .collect();
+        c.post_batch(&queue, jobs, None).await.expect("post");
+    }
+    let _w = quiet_worker(
+        &r,
+        &ns,
+        &[
+            "--builtin",
+            "fail",
+            "-q",
+            "again",
+            "-c",
+            "16",
+            "--breaker-threshold",
+            "0",
+            "--no-reaper",
+        ],
+    );
+    let stats = || async { c.broker().queue_stats(&queue).await.expect("stats") };
+    until(Duration::from_secs(60), || async {
+        (stats().await.dead == JOBS as u64).then_some(())
+    })
+    .await
+    .expect("all dead");
+    // the worker keeps failing them as they come back
+    let back = c.dlq_requeue_all(Some(&queue)).await.expect("requeue");
+    let unique: HashSet<_> = back.iter().collect();
+    assert_eq!(unique.len(), back.len(), "a job was requeued twice");
+    assert_eq!(back.len(), JOBS);
+}

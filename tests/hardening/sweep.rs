@@ -1,0 +1,130 @@
+//! D2: no script walks the backlog. With 300,000 pending jobs, the invariant sweep forced
+//! on a short interval, posts and cancels going on, no mlqd script call takes over 10 ms
+//! in Redis (its SLOWLOG), and the sweep still finds and repairs a lost job.
+
+use std::time::Duration;
+
+use mlqd::{JobOptions, JobState, Payload};
+use serde_json::json;
+
+use crate::common::{Proc, RedisServer, client, mlqd, namespace, q, queue_keys, until};
+
+const BACKLOG: usize = 300_000;
+
+/// SLOWLOG entries whose command is a script call: (microseconds, command words).
+fn slow_script_calls(r: &RedisServer) -> Vec<(i64, String)> {
+    let entries: Vec<redis::Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(1000)
+        .query(&mut r.conn())
+        .expect("SLOWLOG GET");
+    let text = |v: &redis::Value| match v {
+        redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        redis::Value::SimpleString(s) => s.clone(),
+        redis::Value::Int(n) => n.to_string(),
+        _ => String::new(),
+    };
+    let mut out = Vec::new();
+    for e in entries {
+        let redis::Value::Array(fields) = e else {
+            continue;
+        };
+        let micros = match fields.get(2) {
+            Some(redis::Value::Int(n)) => *n,
+            _ => 0,
+        };
+        let words: Vec<String> = match fields.get(3) {
+            Some(redis::Value::Array(a)) => a.iter().take(4).map(text).collect(),
+            _ => Vec::new(),
+        };
+        let cmd = words.first().map(|w| w.to_uppercase()).unwrap_or_default();
+        if cmd.starts_with("EVAL") || cmd.starts_with("FCALL") {
+            out.push((micros, words.join(" ")));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_script_blocks_redis_at_a_backlog_of_300k_with_the_sweep_on() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("big");
+    let mut ids = Vec::with_capacity(BACKLOG);
+    for _ in 0..BACKLOG / 1000 {
+        let jobs = (0..1000)
+            .map(|_| (Payload::json(&json!({})), JobOptions::default()))
+            .collect();
+        let posted = c.post_batch(&queue, jobs, None).await.expect("bulk post");
+        ids.extend(posted.into_iter().map(|e| e.id));
+    }
+    // a job in no structure: the sweep must reach it through the whole backlog
+    let lost = ulid::Ulid::generate().to_string();
+    let k = queue_keys(&ns, "big");
+    let _: () = redis::cmd("HSET")
+        .arg(k.specs())
+        .arg(&lost)
+        .arg("{\"t\":1700000000000}\n{}")
+        .query(&mut r.conn())
+        .expect("HSET");
+    let mut conn = r.conn();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg(10_000)
+        .query(&mut conn)
+        .expect("CONFIG SET");
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-max-len")
+        .arg(1000)
+        .query(&mut conn)
+        .expect("CONFIG SET");
+    let _: () = redis::cmd("SLOWLOG")
+        .arg("RESET")
+        .query(&mut conn)
+        .expect("RESET");
+
+    let mut cmd = mlqd(&r, &ns);
+    cmd.args(["reaper", "--sweep-interval", "1s", "--interval", "200ms"]);
+    let _reaper = Proc::spawn(cmd);
+    // posts and cancels deep in the backlog meanwhile
+    let started = std::time::Instant::now();
+    let mut n = 0usize;
+    let repaired = until(Duration::from_secs(240), || {
+        n += 1;
+        let (c, queue) = (c.clone(), queue.clone());
+        let deep = ids[(n * 7919) % BACKLOG].clone();
+        // the repair puts it back at the head of the list
+        let at: Option<i64> = redis::cmd("LPOS")
+            .arg(k.pending())
+            .arg(&lost)
+            .arg("MAXLEN")
+            .arg(100)
+            .query(&mut conn)
+            .expect("LPOS");
+        async move {
+            c.post(
+                &queue,
+                Payload::json(&json!({"n": n})),
+                JobOptions::default(),
+            )
+            .await
+            .expect("post while sweeping");
+            assert_eq!(c.cancel(&deep).await.expect("cancel"), JobState::Pending);
+            at.map(|_| ())
+        }
+    })
+    .await;
+    eprintln!(
+        "the sweep repaired the lost job after {:?}, {n} posts and cancels meanwhile",
+        started.elapsed()
+    );
+    assert!(repaired.is_some(), "the sweep reached the lost job");
+    let stats = c.broker().queue_stats(&queue).await.expect("stats");
+    // every post counted, every cancelled entry (still in the list) not
+    assert_eq!(stats.pending, BACKLOG as u64 + 1, "{stats:?}");
+    let slow = slow_script_calls(&r);
+    assert!(slow.is_empty(), "script calls over 10 ms: {slow:?}");
+}
