@@ -10,6 +10,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
+use super::openapi_rules::operations;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -74,14 +76,7 @@ fn document_path_patterns(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{ObjectBuilder, Type};
     for item in doc.paths.paths.values_mut() {
-        let ops = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for op in ops.into_iter().flatten() {
+        for op in operations(item) {
             for p in op.parameters.iter_mut().flatten() {
                 let utoipa::openapi::RefOr::T(p) = p else {
                     continue;
@@ -108,14 +103,7 @@ fn drop_security(doc: &mut utoipa::openapi::OpenApi) {
         c.security_schemes.remove("bearer");
     }
     for item in doc.paths.paths.values_mut() {
-        let ops = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for op in ops.into_iter().flatten() {
+        for op in operations(item) {
             op.security = None;
             op.responses.responses.remove("401");
         }

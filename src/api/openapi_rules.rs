@@ -2,7 +2,7 @@
 //! query parameter and header accepts (a client, or a fuzzer, knows which ones are a 400
 //! before sending them), raw byte bodies as any bytes, and each event of a stream.
 
-use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::openapi::path::{Operation, Parameter, ParameterIn, PathItem};
 use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
 use utoipa::openapi::{ObjectBuilder, OpenApi, RefOr, Schema, Type};
 
@@ -75,18 +75,24 @@ fn rule(path: &str, p: &Parameter) -> Option<Schema> {
     })
 }
 
+/// The operations of one path, whatever their method.
+pub(super) fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.put,
+        &mut item.patch,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// Applies the rules above to every operation, and types raw byte bodies and event
 /// streams.
 pub fn apply(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
-        let ops = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for op in ops.into_iter().flatten() {
+        for op in operations(item) {
             for p in op.parameters.iter_mut().flatten() {
                 let RefOr::T(p) = p else { continue };
                 if let Some(schema) = rule(path, p) {
