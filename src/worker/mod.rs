@@ -241,6 +241,9 @@ impl Shared {
     }
 }
 
+/// How long a starting worker waits for its cancel subscription before it claims anyway.
+const CANCELS_HEARD_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What a worker did, for logs and tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WorkerReport {
@@ -335,10 +338,19 @@ impl Worker {
         );
         let renewer =
             tokio::spawn(lease::LeaseRenewer::new(shared.clone()).run(background.clone()));
-        let canceller =
-            tokio::spawn(canceller::Canceller::new(shared.clone()).run(background.clone()));
+        let (subscribed, cancels_heard) = tokio::sync::oneshot::channel();
+        let canceller = tokio::spawn(
+            canceller::Canceller::new(shared.clone(), subscribed).run(background.clone()),
+        );
         let heartbeater =
             tokio::spawn(heartbeat::Heartbeater::new(shared.clone()).run(background.clone()));
+        // cancels are heard before the first job is taken (Redis down: claim anyway after a
+        // moment; the claimer waits for Redis on its own and lease renewal is the backstop)
+        tokio::select! {
+            _ = cancels_heard => {}
+            _ = tokio::time::sleep(CANCELS_HEARD_WAIT) => {}
+            _ = shutdown.cancelled() => {}
+        }
 
         // 1. claim until told to stop
         claimer::Claimer::new(shared.clone()).run(shutdown).await;
