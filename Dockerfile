@@ -8,8 +8,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --profile dist --locked --bin mlqd \
-    && cp target/dist/mlqd /usr/local/bin/mlqd
+    cargo build --release --locked --bin mlqd \
+    && cp target/release/mlqd /usr/local/bin/mlqd
 
 FROM debian:bookworm-slim
 RUN apt-get update \
