@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiPath, ApiQuery, parse_json, read_body, require_json};
+use super::extract::{ApiPath, ApiQuery, json_body};
 use crate::error::Error;
 use crate::job::{JobId, JobState, JobStatus, QueueName};
 
@@ -146,9 +146,7 @@ pub async fn requeue(
     body: Body,
 ) -> ApiResult {
     let queue = parse_queue(&queue)?;
-    require_json(&headers)?;
-    let bytes = read_body(&headers, body, st.config.max_body).await?;
-    let req: RequeueRequest = parse_json(&bytes)?;
+    let req: RequeueRequest = json_body(&headers, body, st.config.max_body).await?;
     let back = match (req.ids, req.all) {
         (None, Some(true)) => st.client.dlq_requeue_all(Some(&queue)).await?,
         (Some(ids), None | Some(false)) => {

@@ -98,7 +98,7 @@ pub fn content_type(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// Refuses a body whose declared Content-Type is not JSON (no Content-Type is taken as JSON).
-pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     match content_type(headers)? {
         Some(ct) if !job::is_json_type(&ct) => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -118,6 +118,17 @@ pub fn json_sent_as_form(content_type: &str, body: &[u8]) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("application/x-www-form-urlencoded")
         && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+}
+
+/// Reads a JSON body into `T`: its Content-Type checked, its size bounded by `limit`.
+pub async fn json_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    limit: u64,
+) -> Result<T, ApiError> {
+    require_json(headers)?;
+    let bytes = read_body(headers, body, limit).await?;
+    parse_json(&bytes)
 }
 
 /// Parses a JSON body into `T`, naming what is wrong.

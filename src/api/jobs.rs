@@ -13,9 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{
-    ApiPath, ApiQuery, content_type, json_sent_as_form, parse_json, read_body, require_json,
-};
+use super::extract::{ApiPath, ApiQuery, content_type, json_body, json_sent_as_form, read_body};
 use crate::broker::Enqueued;
 use crate::error::Error;
 use crate::job::{self, JobId, JobOptions, JobResult, JobState, JobStatus, Payload, QueueName};
@@ -410,9 +408,7 @@ pub async fn submit_batch(
         return Err(bad("a batch submit does not wait; leave out ?wait=".into()));
     }
     let key = idempotency_key(&headers)?;
-    require_json(&headers)?;
-    let bytes = read_body(&headers, body, st.config.max_body).await?;
-    let items: Vec<Box<RawValue>> = parse_json(&bytes)?;
+    let items: Vec<Box<RawValue>> = json_body(&headers, body, st.config.max_body).await?;
     if items.is_empty() {
         return Err(bad("a batch needs at least one payload".into()));
     }

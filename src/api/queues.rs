@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiPath, read_body, require_json};
+use super::extract::{ApiPath, json_body};
 use crate::error::Error;
 use crate::job::{QueueName, QueueStats};
 use crate::limits::{Change, LimitsUpdate, MAX_LIMIT, Rate};
@@ -114,8 +114,7 @@ pub struct LimitsRequest {
 }
 
 /// Reads a limits body: absent keeps, null clears, a value sets.
-fn limits_update(bytes: &[u8]) -> ApiResult<LimitsUpdate> {
-    let body: serde_json::Value = super::extract::parse_json(bytes)?;
+fn limits_update(body: serde_json::Value) -> ApiResult<LimitsUpdate> {
     let serde_json::Value::Object(fields) = body else {
         return Err(ApiError::bad_request(
             r#"the body is a JSON object like {"rate":"10/s","burst":10,"max_active":2}"#,
@@ -184,9 +183,7 @@ pub async fn set_limits(
     body: Body,
 ) -> ApiResult {
     let queue = parse_queue(&queue)?;
-    require_json(&headers)?;
-    let bytes = read_body(&headers, body, st.config.max_body).await?;
-    let update = limits_update(&bytes)?;
+    let update = limits_update(json_body(&headers, body, st.config.max_body).await?)?;
     st.client.broker().set_limits(&queue, &update).await?;
     stats(&st, &queue).await
 }
@@ -195,13 +192,18 @@ pub async fn set_limits(
 mod tests {
     use super::*;
 
+    /// A body as the route reads it: parsed, then read as limits.
+    fn limits_body(bytes: &[u8]) -> ApiResult<LimitsUpdate> {
+        super::super::extract::parse_json(bytes).and_then(limits_update)
+    }
+
     #[test]
     fn limits_bodies_keep_clear_or_set() {
-        let u = limits_update(br#"{"rate":"10/s","burst":10,"max_active":null}"#).unwrap();
+        let u = limits_body(br#"{"rate":"10/s","burst":10,"max_active":null}"#).unwrap();
         assert_eq!(u.rate, Change::Set("10/s".parse().unwrap()));
         assert_eq!(u.burst, Change::Set(10));
         assert_eq!(u.max_active, Change::Clear);
-        let u = limits_update(br#"{"max_active":2}"#).unwrap();
+        let u = limits_body(br#"{"max_active":2}"#).unwrap();
         assert_eq!((u.rate, u.max_active), (Change::Keep, Change::Set(2)));
         for bad in [
             r#"{"max_active":-1}"#,
@@ -215,7 +217,7 @@ mod tests {
             r#"[1]"#,
             r#"{"#,
         ] {
-            let e = limits_update(bad.as_bytes()).unwrap_err();
+            let e = limits_body(bad.as_bytes()).unwrap_err();
             assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST, "{bad}");
         }
     }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::error::{ApiResult, ErrorBody};
-use super::extract::{ApiPath, parse_json, read_body, require_json};
+use super::extract::{ApiPath, json_body};
 use crate::error::Error;
 use crate::schedule::{Schedule, ScheduleName, ScheduleSpec};
 
@@ -66,9 +66,7 @@ pub async fn put(
     body: Body,
 ) -> ApiResult {
     let name = ScheduleName::new(&name)?;
-    require_json(&headers)?;
-    let bytes = read_body(&headers, body, st.config.max_body).await?;
-    let spec: ScheduleSpec = parse_json(&bytes)?;
+    let spec: ScheduleSpec = json_body(&headers, body, st.config.max_body).await?;
     if spec.anchor.is_some() {
         return Err(Error::invalid("unknown field `anchor`: the server sets it").into());
     }

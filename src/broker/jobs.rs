@@ -1,5 +1,7 @@
 //! One job by id: read its status (and result), cancel it.
 
+use redis::Value;
+
 use super::codec::{self, RawStatus};
 use super::scripts::{CANCEL, STATUS};
 use super::{Broker, Cancelled, reply};
@@ -33,23 +35,9 @@ impl Broker {
             return Ok(None);
         }
         let mut it = items.into_iter();
-        let state: JobState = reply::string(reply::next(&mut it, "state")?)?.parse()?;
-        let header = reply::bytes(reply::next(&mut it, "header")?)?;
-        let meta = reply::opt_bytes(reply::next(&mut it, "meta")?)?;
-        let due = reply::opt_int(&reply::next(&mut it, "due")?)?;
-        let result_ct = reply::opt_string(reply::next(&mut it, "result type")?)?;
+        let (status, result_ct) = status_head(id, &mut it)?;
         let result = reply::opt_bytes(reply::next(&mut it, "result")?)?;
-        let status = codec::status(
-            id,
-            RawStatus {
-                state,
-                header: &header,
-                meta: meta.as_deref(),
-                due_ms: due,
-                result_content_type: result_ct.clone(),
-            },
-        )?;
-        let result = match (state, result) {
+        let result = match (status.state, result) {
             (JobState::Succeeded, Some(bytes)) if with_result => Some(JobResult {
                 bytes,
                 content_type: result_ct.unwrap_or_else(|| job::JSON.to_string()),
@@ -72,4 +60,28 @@ impl Broker {
         reply::cancelled(self.conn.invoke(call.invocation()).await?)?
             .ok_or_else(|| Error::NotFound(id.to_string()))
     }
+}
+
+/// The fields a script that reports a job's status answers with first (state, header,
+/// meta, due time, result type), made into the status; the result type comes back too.
+pub(super) fn status_head(
+    id: &JobId,
+    it: &mut impl Iterator<Item = Value>,
+) -> Result<(JobStatus, Option<String>)> {
+    let state: JobState = reply::string(reply::next(it, "state")?)?.parse()?;
+    let header = reply::bytes(reply::next(it, "header")?)?;
+    let meta = reply::opt_bytes(reply::next(it, "meta")?)?;
+    let due = reply::opt_int(&reply::next(it, "due")?)?;
+    let result_ct = reply::opt_string(reply::next(it, "result type")?)?;
+    let status = codec::status(
+        id,
+        RawStatus {
+            state,
+            header: &header,
+            meta: meta.as_deref(),
+            due_ms: due,
+            result_content_type: result_ct.clone(),
+        },
+    )?;
+    Ok((status, result_ct))
 }

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use super::codec::{self, RawStatus};
+use super::jobs::status_head;
 use super::scripts::{STREAM_APPEND, STREAM_READ, STREAM_TIDY};
 use super::{Broker, reply};
 use crate::error::{Error, Result};
-use crate::job::{JobId, JobState, JobStatus, QueueName};
+use crate::job::{JobId, JobStatus, QueueName};
 use crate::stream::ChunkId;
 
 /// How often the janitor looks at the stream of a job that still lives.
@@ -137,21 +137,7 @@ impl Broker {
             return Ok(None);
         }
         let mut it = items.into_iter();
-        let state: JobState = reply::string(reply::next(&mut it, "state")?)?.parse()?;
-        let header = reply::bytes(reply::next(&mut it, "header")?)?;
-        let meta = reply::opt_bytes(reply::next(&mut it, "meta")?)?;
-        let due = reply::opt_int(&reply::next(&mut it, "due")?)?;
-        let result_ct = reply::opt_string(reply::next(&mut it, "result type")?)?;
-        let status = codec::status(
-            id,
-            RawStatus {
-                state,
-                header: &header,
-                meta: meta.as_deref(),
-                due_ms: due,
-                result_content_type: result_ct,
-            },
-        )?;
+        let (status, _) = status_head(id, &mut it)?;
         let mut chunks = Vec::new();
         while let Some(cid) = it.next() {
             let cid: ChunkId = reply::string(cid)?.parse()?;
