@@ -495,7 +495,9 @@ async fn the_sweep_repairs_broken_invariants_and_counts_them() {
     let _reaper = Proc::spawn(cmd);
     let text = until(Duration::from_secs(10), || async {
         let text = std::fs::read_to_string(&log).ok()?;
-        (text.matches("invariant repaired").count() >= 5).then_some(text)
+        // the per-job lines come first, the sweep's summary line after them
+        (text.matches("invariant repaired").count() >= 5 && text.contains("repairs="))
+            .then_some(text)
     })
     .await
     .unwrap_or_else(|| std::fs::read_to_string(&log).unwrap_or_default());
