@@ -75,6 +75,27 @@ fn script_calls(r: &RedisServer) -> u64 {
         .sum()
 }
 
+/// Waits (at most 20 s) until Redis has run at least `least` scripts and none for
+/// 300 ms; returns the count then.
+fn settled_script_calls(r: &RedisServer, least: u64) -> u64 {
+    let mut last = script_calls(r);
+    let mut still_since = std::time::Instant::now();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        let now = script_calls(r);
+        if now != last {
+            last = now;
+            still_since = std::time::Instant::now();
+        } else if now >= least && still_since.elapsed() >= Duration::from_millis(300) {
+            return now;
+        }
+        if std::time::Instant::now() > deadline {
+            return now;
+        }
+    }
+}
+
 #[test]
 fn waiters_share_one_subscription_per_process_and_never_poll() {
     let r = RedisServer::start();
@@ -83,6 +104,7 @@ fn waiters_share_one_subscription_per_process_and_never_poll() {
     let b = Server::start(&r, &ns, &[]);
     let c = http();
     let id = submit(&c, &a, "idle", &json!({"n": 1}));
+    let submitted = script_calls(&r);
     // three event streams on one server, two long-polls on the other
     let streams: Vec<Response> = (0..3)
         .map(|_| {
@@ -100,7 +122,9 @@ fn waiters_share_one_subscription_per_process_and_never_poll() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(500));
+    // every waiter has made its one read of the job (5 of them) and parked; under load
+    // that takes longer than any fixed pause
+    let parked = settled_script_calls(&r, submitted + 5);
     let channel = common::keys(&ns).events_channel();
     let numsub: (String, u64) = redis::cmd("PUBSUB")
         .arg("NUMSUB")
@@ -109,9 +133,8 @@ fn waiters_share_one_subscription_per_process_and_never_poll() {
         .expect("PUBSUB NUMSUB");
     assert_eq!(numsub.1, 2, "one subscription per serve process");
     // while nothing happens to the job, nobody reads it
-    let before = script_calls(&r);
     std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(script_calls(&r), before, "a waiter polled redis");
+    assert_eq!(script_calls(&r), parked, "a waiter polled redis");
     // the job runs: every waiter hears of it
     let _w = worker(&r, &ns, &["--queue", "idle", "--builtin", "echo"]);
     for p in polls {
@@ -1103,6 +1126,7 @@ fn sigterm_lets_in_flight_requests_finish() {
     let mut s = Server::start(&r, &ns, &[]);
     let c = http();
     let id = submit(&c, &s, "idle", &json!({}));
+    let submitted = script_calls(&r);
     // a long-poll and an event stream are in flight (no worker: neither would end soon)
     let url = s.url(&format!("/v1/jobs/{id}/result?wait=60s"));
     let poll = std::thread::spawn(move || {
@@ -1116,7 +1140,8 @@ fn sigterm_lets_in_flight_requests_finish() {
         .get(s.url(&format!("/v1/jobs/{id}/events")))
         .send()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // both have read the job once and parked (a fixed pause is not enough under load)
+    settled_script_calls(&r, submitted + 2);
     s.proc.signal("TERM");
     let (status, job) = poll.join().expect("poll thread");
     assert_eq!(status, StatusCode::ACCEPTED);
