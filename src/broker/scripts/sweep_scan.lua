@@ -24,7 +24,7 @@
 -- count or spends the time budget, so a step is bounded by the count at any backlog and
 -- stays near the budget however slow the machine (or this process) is. Each sub-page
 -- checks its entries against a structure with one call (ZMSCORE, HMGET), not one per
--- entry: a 1M-entry hash costs a few µs an entry to scan, the checks about as much again.
+-- entry: HSCAN of a 1M-entry hash costs about 2 µs an entry here, the checks as much again.
 local pending, specs, meta = KEYS[1], KEYS[7], KEYS[8]
 local zsets = {KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]}
 local ACTIVE = 4 -- index of the active ZSET in zsets
