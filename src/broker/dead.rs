@@ -4,12 +4,13 @@ use std::time::Duration;
 
 use super::codec::{self, RawStatus};
 use super::scripts::{DLQ_LIST, DLQ_PURGE, DLQ_REQUEUE};
-use super::{Broker, Selection, reply};
+use super::{Broker, QueueKeys, Selection, reply};
 use crate::error::Result;
 use crate::job::{JobId, JobState, JobStatus, QueueName};
 
-/// Dead jobs requeued or purged per script call when the selection is "all".
-const CHUNK: usize = 1000;
+/// Dead jobs requeued or purged per script call when the selection is "all": a call
+/// makes a handful of Redis calls per job, so a page stays near a millisecond.
+const CHUNK: usize = 200;
 
 impl Broker {
     /// The newest dead jobs of a queue (and how many there are).
@@ -49,13 +50,7 @@ impl Broker {
     /// dead when the call starts: one requeued here that dies again meanwhile stays dead.
     pub async fn dlq_requeue(&self, queue: &QueueName, which: &Selection) -> Result<Vec<JobId>> {
         let k = self.keys.queue(queue);
-        let cutoff: i64 = match which {
-            Selection::All => {
-                let t: Vec<i64> = self.conn.query_near(&k.dead(), &redis::cmd("TIME")).await?;
-                t.first().copied().unwrap_or(0) * 1000 + t.get(1).copied().unwrap_or(0) / 1000
-            }
-            Selection::Ids(_) => 0,
-        };
+        let cutoff = self.dead_cutoff(&k, which).await?;
         let mut all = Vec::new();
         loop {
             let mut call = DLQ_REQUEUE.call(&k);
@@ -84,15 +79,18 @@ impl Broker {
         Ok(all)
     }
 
-    /// Deletes dead jobs for good. Returns how many.
+    /// Deletes dead jobs for good. Returns how many. "All" is the jobs dead when the call
+    /// starts, a page per script call: jobs that die meanwhile stay (a purge ends however
+    /// fast jobs die).
     pub async fn dlq_purge(&self, queue: &QueueName, which: &Selection) -> Result<u64> {
         let k = self.keys.queue(queue);
+        let cutoff = self.dead_cutoff(&k, which).await?;
         let mut total = 0;
         loop {
             let mut call = DLQ_PURGE.call(&k);
             match which {
                 Selection::All => {
-                    call.arg("all").arg(CHUNK);
+                    call.arg("all").arg(CHUNK).arg(cutoff);
                 }
                 Selection::Ids(ids) => {
                     call.arg("ids");
@@ -108,6 +106,18 @@ impl Broker {
             }
         }
         Ok(total)
+    }
+
+    /// Where "all" of the dead set ends: Redis's clock now (ms; the dead set's scores are
+    /// when each job died). 0 for a selection of ids.
+    async fn dead_cutoff(&self, k: &QueueKeys, which: &Selection) -> Result<i64> {
+        Ok(match which {
+            Selection::All => {
+                let t: Vec<i64> = self.conn.query_near(&k.dead(), &redis::cmd("TIME")).await?;
+                t.first().copied().unwrap_or(0) * 1000 + t.get(1).copied().unwrap_or(0) / 1000
+            }
+            Selection::Ids(_) => 0,
+        })
     }
 
     /// Deletes dead jobs that died more than `age` ago (at most `limit`).

@@ -93,14 +93,16 @@ impl Broker {
         ))
     }
 
-    /// One step of the sweep's scan. Returns the next cursor (None when done) and the
-    /// flagged ulids.
+    /// One step of the sweep's scan: at most `count` entries, fewer once the step has
+    /// run for `time` in Redis. Returns the next cursor (None when done) and the flagged
+    /// ulids.
     pub async fn sweep_scan(
         &self,
         queue: &QueueName,
         target: ScanTarget,
         cursor: &str,
         count: usize,
+        time: Duration,
     ) -> Result<(Option<String>, Vec<Flagged>)> {
         let (mode, zset) = match target {
             ScanTarget::Specs => ("specs", 0),
@@ -114,7 +116,11 @@ impl Broker {
         };
         let k = self.keys.queue(queue);
         let mut call = SWEEP_SCAN.call(&k);
-        call.arg(mode).arg(cursor).arg(count).arg(zset);
+        call.arg(mode)
+            .arg(cursor)
+            .arg(count.max(1))
+            .arg(zset)
+            .arg(time.as_micros().max(1) as u64);
         let mut it = reply::array(self.conn.invoke(call.invocation()).await?)?.into_iter();
         let next = reply::string(reply::next(&mut it, "cursor")?)?;
         let mut flagged = Vec::new();

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{ReaperConfig, count};
-use crate::backoff::pause;
+use super::{ReaperConfig, count, periodic};
 use crate::broker::Broker;
 use crate::error::Result;
 
@@ -24,20 +23,8 @@ impl Forwarder {
     }
 
     pub async fn run(self, stop: CancellationToken) {
-        loop {
-            let wait = match self.tick().await {
-                Ok(Some(next)) => next.min(self.config.interval),
-                Ok(None) => self.config.interval,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not promote due jobs; retrying");
-                    self.config.interval
-                }
-            };
-            // never spin: at least a few ms between passes
-            if !pause(&stop, wait.max(Duration::from_millis(5))).await {
-                return;
-            }
-        }
+        let failed = "could not promote due jobs; retrying";
+        periodic(&stop, self.config.interval, failed, || self.tick()).await;
     }
 
     /// Promotes what is due; returns the time until the next due job.

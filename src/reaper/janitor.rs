@@ -5,11 +5,11 @@
 //! gone. Logs dead jobs deleted past the cap (`--dead-max`). Runs every 30 intervals.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{ReaperConfig, count};
-use crate::backoff::pause;
+use super::{ReaperConfig, count, periodic};
 use crate::broker::{Broker, StreamCheck};
 use crate::error::Result;
 use crate::job::{JobId, QueueName};
@@ -19,8 +19,9 @@ const LIMIT: usize = 1000;
 pub(crate) struct Janitor {
     broker: Broker,
     config: ReaperConfig,
-    /// Each queue's `trimmed` total when last read: a rise is logged.
-    trimmed: HashMap<QueueName, u64>,
+    /// Each queue's `trimmed` total when last read: a rise is logged. (Behind a lock only
+    /// so that a pass can borrow the janitor shared.)
+    trimmed: Mutex<HashMap<QueueName, u64>>,
 }
 
 impl Janitor {
@@ -28,22 +29,19 @@ impl Janitor {
         Janitor {
             broker,
             config,
-            trimmed: HashMap::new(),
+            trimmed: Mutex::new(HashMap::new()),
         }
     }
 
-    pub async fn run(mut self, stop: CancellationToken) {
-        loop {
-            if let Err(e) = self.tick().await {
-                tracing::warn!(error = %e, "could not trim dead jobs or expire output streams; retrying later");
-            }
-            if !pause(&stop, self.config.interval * 30).await {
-                return;
-            }
-        }
+    pub async fn run(self, stop: CancellationToken) {
+        let failed = "could not trim dead jobs or expire output streams; retrying later";
+        let period = self.config.interval * 30;
+        let this = &self;
+        let tick = move || async move { this.tick().await.map(|()| None) };
+        periodic(&stop, period, failed, tick).await;
     }
 
-    async fn tick(&mut self) -> Result<()> {
+    async fn tick(&self) -> Result<()> {
         for queue in self.broker.queue_names().await? {
             self.log_trimmed(&queue).await?;
             loop {
@@ -74,9 +72,11 @@ impl Janitor {
 
     /// Logs the dead jobs a queue lost to its cap (`--dead-max`) since the last look (the
     /// scripts that bury count them; they cannot log).
-    async fn log_trimmed(&mut self, queue: &QueueName) -> Result<()> {
+    async fn log_trimmed(&self, queue: &QueueName) -> Result<()> {
         let total = self.broker.queue_stats(queue).await?.totals.trimmed;
-        let before = self.trimmed.insert(queue.clone(), total).unwrap_or(0);
+        let mut trimmed = self.trimmed.lock().unwrap_or_else(|p| p.into_inner());
+        let before = trimmed.insert(queue.clone(), total).unwrap_or(0);
+        drop(trimmed);
         if total > before {
             tracing::warn!(queue = %queue, trimmed = total - before, total, "dead jobs over the dead-letter cap (--dead-max) deleted, oldest first");
         }

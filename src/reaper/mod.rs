@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::backoff::pause;
 use crate::broker::Broker;
+use crate::error::Result;
 use crate::job::JobId;
 
 /// How the reaper runs.
@@ -139,6 +141,35 @@ const ACTIONS: [&str; 9] = [
     "scheduled",
     "streams_deleted",
 ];
+
+/// The shortest pause between two passes of a duty, so that none ever spins.
+const MIN_PAUSE: Duration = Duration::from_millis(5);
+
+/// Runs a duty until `stop` fires: a pass (`tick`), its error logged as `failed` (the duty
+/// tries again on its next pass), then a pause of `period`, or less when the pass answers
+/// the time until it is due again (never under [`MIN_PAUSE`]).
+pub(crate) async fn periodic<F, Pass>(
+    stop: &CancellationToken,
+    period: Duration,
+    failed: &'static str,
+    mut tick: F,
+) where
+    F: FnMut() -> Pass,
+    Pass: Future<Output = Result<Option<Duration>>>,
+{
+    loop {
+        let wait = match tick().await {
+            Ok(next) => next.map_or(period, |d| d.min(period)),
+            Err(e) => {
+                tracing::warn!(error = %e, "{failed}");
+                period
+            }
+        };
+        if !pause(stop, wait.max(MIN_PAUSE)).await {
+            return;
+        }
+    }
+}
 
 /// Counts one kind of reaper action.
 pub(crate) fn count(action: &'static str, n: usize) {

@@ -7,8 +7,7 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::{FinalHook, ReaperConfig, count};
-use crate::backoff::pause;
+use super::{FinalHook, ReaperConfig, count, periodic};
 use crate::broker::Broker;
 use crate::error::Result;
 
@@ -35,14 +34,10 @@ impl Notifier {
         let Some(hook) = self.hook.clone() else {
             return;
         };
-        loop {
-            if let Err(e) = self.tick(&hook, &stop).await {
-                tracing::warn!(error = %e, "could not take the jobs awaiting callbacks; retrying");
-            }
-            if !pause(&stop, self.config.interval).await {
-                return;
-            }
-        }
+        let failed = "could not take the jobs awaiting callbacks; retrying";
+        let (this, hook, stop) = (&self, &hook, &stop);
+        let tick = move || async move { this.tick(hook, stop).await.map(|()| None) };
+        periodic(stop, self.config.interval, failed, tick).await;
     }
 
     async fn tick(&self, hook: &FinalHook, stop: &CancellationToken) -> Result<()> {

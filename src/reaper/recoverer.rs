@@ -4,8 +4,7 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::{ReaperConfig, count};
-use crate::backoff::pause;
+use super::{ReaperConfig, count, periodic};
 use crate::broker::Broker;
 use crate::error::Result;
 
@@ -23,14 +22,10 @@ impl Recoverer {
     }
 
     pub async fn run(self, stop: CancellationToken) {
-        loop {
-            if let Err(e) = self.tick(&stop).await {
-                tracing::warn!(error = %e, "could not recover lost jobs; retrying");
-            }
-            if !pause(&stop, self.config.interval).await {
-                return;
-            }
-        }
+        let failed = "could not recover lost jobs; retrying";
+        let (this, stop) = (&self, &stop);
+        let tick = move || async move { this.tick(stop).await.map(|()| None) };
+        periodic(stop, self.config.interval, failed, tick).await;
     }
 
     async fn tick(&self, stop: &CancellationToken) -> Result<()> {

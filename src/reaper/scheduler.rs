@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{ReaperConfig, count};
-use crate::backoff::pause;
+use super::{ReaperConfig, count, periodic};
 use crate::broker::{Broker, NewJob, StoredSchedule};
 use crate::error::Result;
 use crate::job::{JobId, Payload};
@@ -29,19 +28,8 @@ impl Scheduler {
     }
 
     pub async fn run(self, stop: CancellationToken) {
-        loop {
-            let wait = match self.tick().await {
-                Ok(Some(next)) => next.min(self.config.interval),
-                Ok(None) => self.config.interval,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not post due schedule runs; retrying");
-                    self.config.interval
-                }
-            };
-            if !pause(&stop, wait.max(Duration::from_millis(5))).await {
-                return;
-            }
-        }
+        let failed = "could not post due schedule runs; retrying";
+        periodic(&stop, self.config.interval, failed, || self.tick()).await;
     }
 
     /// Posts every due run; returns the time until the next one is due.

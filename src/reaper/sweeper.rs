@@ -5,18 +5,22 @@
 //! and counted.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{ReaperConfig, count};
-use crate::backoff::pause;
+use super::{ReaperConfig, count, periodic};
 use crate::broker::{Broker, Flagged, ScanTarget, Seen, SweepCheck};
 use crate::error::Result;
 use crate::job::QueueName;
 
-/// Entries read per scan step, and jobs re-checked per repair call: a step costs Redis
-/// about a millisecond at any backlog.
-const SCAN: usize = 200;
+/// A scan step reads at most [`SCAN`] entries and stops early once it has run for
+/// [`STEP_TIME`] in Redis (`sweep_scan.lua` checks its clock between sub-pages of 50), so
+/// it stays near a millisecond at any backlog and on a slow or busy machine (at 1M pending
+/// on a busy 2-core VM a step read about 300 specs or 600 list entries). A repair call
+/// re-checks [`REPAIR`] jobs, by id.
+const SCAN: usize = 1000;
+const STEP_TIME: Duration = Duration::from_micros(800);
 const REPAIR: usize = 100;
 
 pub(crate) struct Sweeper {
@@ -30,16 +34,16 @@ impl Sweeper {
     }
 
     pub async fn run(self, stop: CancellationToken) {
-        loop {
-            match self.tick(&stop).await {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(repairs = n, "invariant sweep repaired jobs"),
-                Err(e) => tracing::warn!(error = %e, "invariant sweep failed; retrying later"),
+        let failed = "invariant sweep failed; retrying later";
+        let (this, stop) = (&self, &stop);
+        let tick = move || async move {
+            let n = this.tick(stop).await?;
+            if n > 0 {
+                tracing::warn!(repairs = n, "invariant sweep repaired jobs");
             }
-            if !pause(&stop, self.config.sweep_interval).await {
-                return;
-            }
-        }
+            Ok(None)
+        };
+        periodic(stop, self.config.sweep_interval, failed, tick).await;
     }
 
     /// Sweeps every queue; returns the number of repairs.
@@ -55,18 +59,22 @@ impl Sweeper {
     }
 }
 
-/// One queue's sweep, in steps of at most [`SCAN`] entries each (no script ever reads a
-/// whole structure, so none blocks Redis long at any backlog):
+/// One queue's sweep, in small steps (see [`SCAN`]; no script ever reads a whole
+/// structure, so none blocks Redis long at any backlog):
 /// 1. the specs: jobs in no ZSET are remembered with their meta's fingerprint (fine if
 ///    the pending list holds them), jobs in several ZSETs or active without a lease are
 ///    flagged;
 /// 2. the pending list, from its tail, started after step 1: every job seen there is
 ///    not lost. Workers pop the head and new jobs join the tail or the head, so an
 ///    index counted from the tail never skips an entry that stays in the list; a job
-///    that left it was claimed, which rewrites its meta, so `sweep.lua` sees it moved;
+///    that left it was claimed, which rewrites its meta, so `sweep.lua` sees it moved.
+///    An entry whose job is in a ZSET too is repaired right after its step: every post
+///    moves the index, so it must be used before many posts come (`sweep.lua` also
+///    looks a little nearer the head for it);
 /// 3. the ZSETs and the meta, for entries whose job is gone;
 /// 4. `sweep.lua` re-checks each candidate by id and repairs.
 pub async fn sweep_queue(broker: &Broker, queue: &QueueName) -> Result<usize> {
+    let mut repairs = 0;
     let mut checks: Vec<SweepCheck> = Vec::new();
     // jobs in no ZSET, by their 128 bits: a backlog of millions stays tens of MB here
     let mut nowhere: HashMap<u128, u64> = HashMap::new();
@@ -84,19 +92,19 @@ pub async fn sweep_queue(broker: &Broker, queue: &QueueName) -> Result<usize> {
                 seen: Seen::Flagged,
             }),
         }
+        None
     })
     .await?;
-    scan(broker, queue, ScanTarget::Pending, |f| {
+    repairs += scan(broker, queue, ScanTarget::Pending, |f| {
         if let Some(bits) = ulid_bits(&f.ulid) {
             nowhere.remove(&bits);
         }
         odd_ids.retain(|(u, _)| *u != f.ulid);
-        if let Some(index) = f.note.strip_prefix("many:").and_then(|i| i.parse().ok()) {
-            checks.push(SweepCheck {
-                ulid: f.ulid,
-                seen: Seen::AlsoPending(index),
-            });
-        }
+        let index = f.note.strip_prefix("many:")?.parse().ok()?;
+        Some(SweepCheck {
+            ulid: f.ulid,
+            seen: Seen::AlsoPending(index),
+        })
     })
     .await?;
     for (bits, fp) in nowhere {
@@ -123,12 +131,43 @@ pub async fn sweep_queue(broker: &Broker, queue: &QueueName) -> Result<usize> {
             checks.push(SweepCheck {
                 ulid: f.ulid,
                 seen: Seen::Flagged,
-            })
+            });
+            None
         })
         .await?;
     }
     checks.sort_by(|a, b| a.ulid.cmp(&b.ulid));
     checks.dedup();
+    repairs += repair(broker, queue, &checks).await?;
+    Ok(repairs)
+}
+
+/// Every step of one scan, each flagged entry handed to `each`; what `each` answers is
+/// repaired right after its step. Returns the number of those repairs.
+async fn scan(
+    broker: &Broker,
+    queue: &QueueName,
+    target: ScanTarget,
+    mut each: impl FnMut(Flagged) -> Option<SweepCheck>,
+) -> Result<usize> {
+    let mut cursor = "0".to_string();
+    let mut repairs = 0;
+    loop {
+        let (next, flagged) = broker
+            .sweep_scan(queue, target, &cursor, SCAN, STEP_TIME)
+            .await?;
+        let now: Vec<SweepCheck> = flagged.into_iter().filter_map(&mut each).collect();
+        repairs += repair(broker, queue, &now).await?;
+        match next {
+            Some(c) => cursor = c,
+            None => return Ok(repairs),
+        }
+    }
+}
+
+/// Re-checks jobs by id ([`REPAIR`] a call) and repairs what breaks an invariant; each
+/// repair logged and counted.
+async fn repair(broker: &Broker, queue: &QueueName, checks: &[SweepCheck]) -> Result<usize> {
     let mut repairs = 0;
     for chunk in checks.chunks(REPAIR) {
         for r in broker.sweep(queue, chunk).await? {
@@ -138,24 +177,6 @@ pub async fn sweep_queue(broker: &Broker, queue: &QueueName) -> Result<usize> {
     }
     count("repaired", repairs);
     Ok(repairs)
-}
-
-/// Every step of one scan, each flagged entry handed to `each`.
-async fn scan(
-    broker: &Broker,
-    queue: &QueueName,
-    target: ScanTarget,
-    mut each: impl FnMut(Flagged),
-) -> Result<()> {
-    let mut cursor = "0".to_string();
-    loop {
-        let (next, flagged) = broker.sweep_scan(queue, target, &cursor, SCAN).await?;
-        flagged.into_iter().for_each(&mut each);
-        match next {
-            Some(c) => cursor = c,
-            None => return Ok(()),
-        }
-    }
 }
 
 /// A meta fingerprint (16 hex digits, or '' for none) as a number: 0 for none.

@@ -6,6 +6,7 @@
 //!   Redis refuses fails that one job, never the worker's other outcomes.
 //! - `messages`: out of memory and outages each said once, plainly;
 //! - `oom`: Redis out of memory never takes jobs from a live worker (D4).
+//! - `purge`: purging all dead jobs takes those dead when it began, in pages;
 //! - `requeue`: requeue --all takes each dead job once, even as they die again;
 //! - `sweep`: no script walks the backlog, the sweep included (D2).
 //! - `unknown`: a submit whose outcome is unknown says so, with the job id (D3).
@@ -19,6 +20,7 @@ mod input;
 mod limits;
 mod messages;
 mod oom;
+mod purge;
 mod requeue;
 mod sweep;
 mod unknown;

@@ -1,13 +1,16 @@
 //! D2: no script walks the backlog. With 300,000 pending jobs, the invariant sweep forced
 //! on a short interval, posts and cancels going on, no mlqd script call takes over 10 ms
-//! in Redis (its SLOWLOG), and the sweep still finds and repairs a lost job.
+//! in Redis (its SLOWLOG), and the sweep still finds and repairs what breaks an invariant
+//! behind the whole backlog, each once, and nothing else (no job of the churn taken for
+//! a broken one).
 
+use std::process::Stdio;
 use std::time::Duration;
 
 use mlqd::{JobOptions, JobState, Payload};
 use serde_json::json;
 
-use crate::common::{Proc, RedisServer, client, mlqd, namespace, q, queue_keys, until};
+use crate::common::{Proc, RedisServer, client, mlqd, namespace, q, queue_keys, until, write_temp};
 
 const BACKLOG: usize = 300_000;
 
@@ -34,7 +37,7 @@ fn slow_script_calls(r: &RedisServer) -> Vec<(i64, String)> {
             _ => 0,
         };
         let words: Vec<String> = match fields.get(3) {
-            Some(redis::Value::Array(a)) => a.iter().take(4).map(text).collect(),
+            Some(redis::Value::Array(a)) => a.iter().take(13).map(text).collect(),
             _ => Vec::new(),
         };
         let cmd = words.first().map(|w| w.to_uppercase()).unwrap_or_default();
@@ -59,15 +62,22 @@ async fn no_script_blocks_redis_at_a_backlog_of_300k_with_the_sweep_on() {
         let posted = c.post_batch(&queue, jobs, None).await.expect("bulk post");
         ids.extend(posted.into_iter().map(|e| e.id));
     }
-    // a job in no structure: the sweep must reach it through the whole backlog
-    let lost = ulid::Ulid::generate().to_string();
+    // what the sweep must reach through the whole backlog: a job in no structure, one
+    // both at the tail of the pending list and scheduled, a retry entry without a job,
+    // meta without a job
+    let ulid = || ulid::Ulid::generate().to_string();
+    let (lost, twice, orphan, meta_only) = (ulid(), ulid(), ulid(), ulid());
     let k = queue_keys(&ns, "big");
-    let _: () = redis::cmd("HSET")
-        .arg(k.specs())
-        .arg(&lost)
-        .arg("{\"t\":1700000000000}\n{}")
+    let spec = "{\"t\":1700000000000}\n{}";
+    let _: () = redis::pipe()
+        .hset(k.specs(), &lost, spec)
+        .hset(k.specs(), &twice, spec)
+        .rpush(k.pending(), &twice)
+        .zadd(k.scheduled(), &twice, 9_999_999_999_999u64)
+        .zadd(k.retry(), &orphan, 9_999_999_999_999u64)
+        .hset(k.meta(), &meta_only, "{}")
         .query(&mut r.conn())
-        .expect("HSET");
+        .expect("break invariants");
     let mut conn = r.conn();
     let _: () = redis::cmd("CONFIG")
         .arg("SET")
@@ -86,9 +96,20 @@ async fn no_script_blocks_redis_at_a_backlog_of_300k_with_the_sweep_on() {
         .query(&mut conn)
         .expect("RESET");
 
+    let log = write_temp("sweep-300k.log", b"");
     let mut cmd = mlqd(&r, &ns);
-    cmd.args(["reaper", "--sweep-interval", "1s", "--interval", "200ms"]);
+    cmd.args(["reaper", "--sweep-interval", "1s", "--interval", "200ms"])
+        .args(["--log-level", "warn"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"));
     let _reaper = Proc::spawn(cmd);
+    let repairs = || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.lines()
+            .filter(|l| l.contains("invariant repaired"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
     // posts and cancels deep in the backlog meanwhile
     let started = std::time::Instant::now();
     let mut n = 0usize;
@@ -96,14 +117,7 @@ async fn no_script_blocks_redis_at_a_backlog_of_300k_with_the_sweep_on() {
         n += 1;
         let (c, queue) = (c.clone(), queue.clone());
         let deep = ids[(n * 7919) % BACKLOG].clone();
-        // the repair puts it back at the head of the list
-        let at: Option<i64> = redis::cmd("LPOS")
-            .arg(k.pending())
-            .arg(&lost)
-            .arg("MAXLEN")
-            .arg(100)
-            .query(&mut conn)
-            .expect("LPOS");
+        let done = repairs().len() >= 4;
         async move {
             c.post(
                 &queue,
@@ -113,18 +127,45 @@ async fn no_script_blocks_redis_at_a_backlog_of_300k_with_the_sweep_on() {
             .await
             .expect("post while sweeping");
             assert_eq!(c.cancel(&deep).await.expect("cancel"), JobState::Pending);
-            at.map(|_| ())
+            done.then_some(())
         }
     })
     .await;
     eprintln!(
-        "the sweep repaired the lost job after {:?}, {n} posts and cancels meanwhile",
+        "the sweep made its repairs after {:?}, {n} posts and cancels meanwhile",
         started.elapsed()
     );
-    assert!(repaired.is_some(), "the sweep reached the lost job");
+    let made = repairs();
+    assert!(repaired.is_some(), "the sweep reached them all: {made:#?}");
+    // each once, and nothing else
+    assert_eq!(made.len(), 4, "{made:#?}");
+    for (ulid, what) in [
+        (&lost, "job in no state requeued"),
+        (&twice, "duplicate state entries removed"),
+        (&orphan, "orphan entry removed"),
+        (&meta_only, "orphan entry removed"),
+    ] {
+        assert!(
+            made.iter()
+                .any(|l| l.contains(ulid.as_str()) && l.contains(what)),
+            "{ulid} {what}: {made:#?}"
+        );
+    }
+    // the lost job is back at the head of the list
+    let at: Option<i64> = redis::cmd("LPOS")
+        .arg(k.pending())
+        .arg(&lost)
+        .arg("MAXLEN")
+        .arg(100)
+        .query(&mut conn)
+        .expect("LPOS");
+    assert!(at.is_some(), "the lost job is pending again");
     let stats = c.broker().queue_stats(&queue).await.expect("stats");
-    // every post counted, every cancelled entry (still in the list) not
+    // every post counted, every cancelled entry (still in the list) not, the lost job
+    // requeued, the scheduled job's pending entry blanked (counted stale)
     assert_eq!(stats.pending, BACKLOG as u64 + 1, "{stats:?}");
+    assert_eq!(stats.scheduled, 1, "{stats:?}");
+    let _ = std::fs::remove_file(&log);
     let slow = slow_script_calls(&r);
     assert!(slow.is_empty(), "script calls over 10 ms: {slow:?}");
 }

@@ -1,6 +1,7 @@
 #!lua
 -- sweep.lua: re-check jobs the sweep's scan flagged, each by its id, and repair what
--- breaks an invariant. Never reads the pending list beyond one entry by index.
+-- breaks an invariant. Reads the pending list only near an index the scan saw (at most
+-- SHIFT entries).
 -- KEYS[1] pending   LIST
 -- KEYS[2] prio      ZSET
 -- KEYS[3] seq       STRING
@@ -16,7 +17,8 @@
 -- ARGV: triples (ulid, kind, extra). Kinds: 'none' (in no ZSET and not seen in the
 -- pending list by a walk that started after the scan; extra: its meta fingerprint then),
 -- 'check' (flagged by a ZSET or meta scan; extra ''), 'listdup' (in the pending list and a
--- ZSET; extra: its negative list index).
+-- ZSET; extra: its negative list index, which every post since has moved one nearer the
+-- head: the entry is looked for up to SHIFT entries further).
 -- Repairs: an index entry without a spec is dropped; a job in several ZSETs keeps the most
 -- advanced one (dead > active > retry > scheduled > prio); a pending-list entry of a job
 -- that is in a ZSET too is blanked (claim skips it; counted stale); a job in no state is
@@ -29,12 +31,26 @@ local retry, active, dead, specs = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local payloads, meta, wake_key, stats = KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 -- what a blanked pending entry holds: no job has this id, so claim skips it
 local BLANK = '-'
+local SHIFT = 100
 local out = {0}
 local woke = false
 local function note(ulid, what)
   out[1] = out[1] + 1
   out[#out + 1] = ulid
   out[#out + 1] = what
+end
+
+-- The (negative) index of ulid in the pending list, seen at `at` by the scan: there, or
+-- up to SHIFT entries nearer the head (posts since moved it). nil when not there.
+local function list_index(ulid, at)
+  if redis.call('LINDEX', pending, at) == ulid then return at end
+  local first = math.max(at - SHIFT, -redis.call('LLEN', pending))
+  if first >= at then return nil end
+  local near = redis.call('LRANGE', pending, first, at - 1)
+  for j = #near, 1, -1 do
+    if near[j] == ulid then return first + j - 1 end
+  end
+  return nil
 end
 
 for i = 1, #ARGV - 2, 3 do
@@ -46,8 +62,10 @@ for i = 1, #ARGV - 2, 3 do
   end
 
   if kind == 'listdup' then
-    if spec and #places > 0 and redis.call('LINDEX', pending, extra) == ulid then
-      redis.call('LSET', pending, extra, BLANK)
+    local at = nil
+    if spec and #places > 0 then at = list_index(ulid, tonumber(extra)) end
+    if at then
+      redis.call('LSET', pending, at, BLANK)
       redis.call('HINCRBY', stats, 'stale', 1)
       note(ulid, 'duplicate state entries removed')
     end
