@@ -1,5 +1,6 @@
 //! Hardening (SPEC part 2, issue 15): what an adversarial run broke, each against a real
-//! redis-server. One module per defect:
+//! redis-server. One module per defect (D2's backlog test is tests/backlog.rs, alone in its
+//! binary):
 //! - `dead_max`: the dead-letter cap is a setting; what it trims is counted and logged;
 //! - `input`: HTTP bodies and headers that are not what they claim are a 400;
 //! - `limits`: numbers are checked in Rust before they reach a script (D1), and an outcome
@@ -8,7 +9,6 @@
 //! - `oom`: Redis out of memory never takes jobs from a live worker (D4).
 //! - `purge`: purging all dead jobs takes those dead when it began, in pages;
 //! - `requeue`: requeue --all takes each dead job once, even as they die again;
-//! - `sweep`: no script walks the backlog, the sweep included (D2).
 //! - `unknown`: a submit whose outcome is unknown says so, with the job id (D3).
 //! - `waiters`: hundreds of parked `?wait=` requests each get their own answer.
 
@@ -22,6 +22,5 @@ mod messages;
 mod oom;
 mod purge;
 mod requeue;
-mod sweep;
 mod unknown;
 mod waiters;

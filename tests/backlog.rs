@@ -3,6 +3,11 @@
 //! in Redis (its SLOWLOG), and the sweep still finds and repairs what breaks an invariant
 //! behind the whole backlog, each once, and nothing else (no job of the churn taken for
 //! a broken one).
+//!
+//! A test binary of its own, so it runs alone: the other tests of a binary run beside it
+//! on the same cores, and a Redis starved of CPU logs even O(1) commands as slow.
+
+mod common;
 
 use std::process::Stdio;
 use std::time::Duration;
