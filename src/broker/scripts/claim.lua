@@ -135,7 +135,8 @@ local deadline = tostring(now + lease) -- numbers made text once (Lua uses sprin
 local now_s = tostring(now)
 local spec_of = call_many('HMGET', K.specs, ulids)
 local meta_of = call_many('HMGET', K.meta, ulids)
-local first_meta = first_meta_prefix(cjson.encode(worker))
+-- every fresh job of this call starts with the same meta, made once
+local fresh_meta = first_meta_prefix(cjson.encode(worker)) .. now_s .. '}'
 local metas, leases, claimed, skipped = {}, {}, {}, 0
 for i, ulid in ipairs(ulids) do
   local spec = spec_of[i]
@@ -153,7 +154,7 @@ for i, ulid in ipairs(ulids) do
       text = cjson.encode(m)
     else
       attempt = 1
-      text = first_meta .. now_s .. '}'
+      text = fresh_meta
     end
     metas[#metas + 1] = ulid
     metas[#metas + 1] = text
@@ -182,10 +183,15 @@ if #claimed > 0 then
   call_many('ZADD', K.active, leases)
   if #claimed > run_now then
     local marks = {}
+    local first = ':1:' .. worker -- a first attempt's mark ends so (number-to-text once)
     for i = run_now + 1, #claimed do
       local a = out[4 * i + 1] -- the attempt of the i-th job handed out
       marks[#marks + 1] = now_s
-      marks[#marks + 1] = claimed[i] .. ':' .. a .. ':' .. worker
+      if a == 1 then
+        marks[#marks + 1] = claimed[i] .. first
+      else
+        marks[#marks + 1] = claimed[i] .. ':' .. a .. ':' .. worker
+      end
     end
     call_many('ZADD', received, marks)
   end
