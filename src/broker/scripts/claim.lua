@@ -138,6 +138,7 @@ local meta_of = call_many('HMGET', K.meta, ulids)
 -- every fresh job of this call starts with the same meta, made once
 local fresh_meta = first_meta_prefix(cjson.encode(worker)) .. now_s .. '}'
 local metas, leases, claimed, skipped = {}, {}, {}, 0
+local n = 0 -- jobs handed out so far (counted: Lua's # operator searches the table)
 for i, ulid in ipairs(ulids) do
   local spec = spec_of[i]
   if spec then
@@ -156,15 +157,16 @@ for i, ulid in ipairs(ulids) do
       attempt = 1
       text = fresh_meta
     end
-    metas[#metas + 1] = ulid
-    metas[#metas + 1] = text
-    leases[#leases + 1] = deadline
-    leases[#leases + 1] = ulid
-    out[#out + 1] = ulid
-    out[#out + 1] = attempt
-    out[#out + 1] = spec
-    out[#out + 1] = payload
-    claimed[#claimed + 1] = ulid
+    n = n + 1
+    metas[2 * n - 1] = ulid
+    metas[2 * n] = text
+    leases[2 * n - 1] = deadline
+    leases[2 * n] = ulid
+    out[4 * n] = ulid
+    out[4 * n + 1] = attempt
+    out[4 * n + 2] = spec
+    out[4 * n + 3] = payload
+    claimed[n] = ulid
   else
     skipped = skipped + 1
   end

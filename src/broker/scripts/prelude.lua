@@ -46,8 +46,16 @@ end
 -- stay whole since 1000 is even). Returns the items of the replies, concatenated (a
 -- missing value is false).
 local function call_many(cmd, key, items)
+  local n = #items
+  if n <= 1000 then
+    -- one call (the usual case): its reply as it is, nothing copied
+    if n == 0 then return {} end
+    local r = redis.call(cmd, key, unpack(items))
+    if type(r) == 'table' then return r end
+    return {}
+  end
   local out = {}
-  for i = 1, #items, 1000 do
+  for i = 1, n, 1000 do
     local r = redis.call(cmd, key, unpack(items, i, math.min(i + 999, #items)))
     if type(r) == 'table' then
       for j = 1, #r do out[#out + 1] = r[j] end
