@@ -135,8 +135,10 @@ local deadline = tostring(now + lease) -- numbers made text once (Lua uses sprin
 local now_s = tostring(now)
 local spec_of = call_many('HMGET', K.specs, ulids)
 local meta_of = call_many('HMGET', K.meta, ulids)
-local first_meta = first_meta_prefix(cjson.encode(worker))
+-- every fresh job of this call starts with the same meta, made once
+local fresh_meta = first_meta_prefix(cjson.encode(worker)) .. now_s .. '}'
 local metas, leases, claimed, skipped = {}, {}, {}, 0
+local n = 0 -- jobs handed out so far (counted: Lua's # operator searches the table)
 for i, ulid in ipairs(ulids) do
   local spec = spec_of[i]
   if spec then
@@ -153,17 +155,18 @@ for i, ulid in ipairs(ulids) do
       text = cjson.encode(m)
     else
       attempt = 1
-      text = first_meta .. now_s .. '}'
+      text = fresh_meta
     end
-    metas[#metas + 1] = ulid
-    metas[#metas + 1] = text
-    leases[#leases + 1] = deadline
-    leases[#leases + 1] = ulid
-    out[#out + 1] = ulid
-    out[#out + 1] = attempt
-    out[#out + 1] = spec
-    out[#out + 1] = payload
-    claimed[#claimed + 1] = ulid
+    n = n + 1
+    metas[2 * n - 1] = ulid
+    metas[2 * n] = text
+    leases[2 * n - 1] = deadline
+    leases[2 * n] = ulid
+    out[4 * n] = ulid
+    out[4 * n + 1] = attempt
+    out[4 * n + 2] = spec
+    out[4 * n + 3] = payload
+    claimed[n] = ulid
   else
     skipped = skipped + 1
   end
@@ -182,10 +185,15 @@ if #claimed > 0 then
   call_many('ZADD', K.active, leases)
   if #claimed > run_now then
     local marks = {}
+    local first = ':1:' .. worker -- a first attempt's mark ends so (number-to-text once)
     for i = run_now + 1, #claimed do
       local a = out[4 * i + 1] -- the attempt of the i-th job handed out
       marks[#marks + 1] = now_s
-      marks[#marks + 1] = claimed[i] .. ':' .. a .. ':' .. worker
+      if a == 1 then
+        marks[#marks + 1] = claimed[i] .. first
+      else
+        marks[#marks + 1] = claimed[i] .. ':' .. a .. ':' .. worker
+      end
     end
     call_many('ZADD', received, marks)
   end

@@ -29,6 +29,9 @@ local meta_of = call_many('HMGET', meta, ulids)
 local spec_of = call_many('HMGET', specs, ulids)
 local worker_json = cjson.encode(worker)
 local first_meta = first_meta_prefix(worker_json)
+-- a first start's record: the parts every job of this call shares, made once
+local hist_open = ',"h":[{"w":' .. worker_json .. ',"s":'
+local hist_close = ',"f":' .. now_s .. ',"o":"succeeded"}],"ft":' .. now_s .. '}\n'
 local codes, done_ids, recorded = {}, {}, {}
 local external = {} -- jobs whose payload sits in the payloads hash
 for j, ulid in ipairs(ulids) do
@@ -41,7 +44,7 @@ for j, ulid in ipairs(ulids) do
   if not recorded[ulid] and leased[j] and meta_of[j] and spec_of[j] then
     local raw = meta_of[j]
     -- fast path: this worker's untouched first start (no progress, no earlier attempt)
-    if attempt == 1 and string.sub(raw, 1, #first_meta) == first_meta then
+    if attempt == 1 and string.find(raw, first_meta, 1, true) == 1 then
       first_st = string.match(raw, '^(%d+)}$', #first_meta + 1)
     end
     if first_st then
@@ -55,19 +58,18 @@ for j, ulid in ipairs(ulids) do
   end
   if spec then
     local hdr_text = header_of(spec)
-    local text
+    local ttl = result_ttl(hdr_text, default_ttl)
     if first_st then
-      -- what close_attempt and cjson would make of it
-      text = first_meta .. first_st .. ',"h":[{"w":' .. worker_json .. ',"s":' .. first_st
-        .. ',"f":' .. now_s .. ',"o":"succeeded"}],"ft":' .. now_s .. '}'
+      -- write_done's record, its meta what close_attempt and cjson would make, in one
+      -- concatenation
+      redis.call('SET', done, 'succeeded\n' .. hdr_text .. '\n' .. first_meta .. first_st
+        .. hist_open .. first_st .. hist_close .. ARGV[i + 3] .. '\n' .. ARGV[i + 2], 'PX', ttl)
     else
       close_attempt(m, now, 'succeeded', nil)
       m.ft = now
       m.e = nil
-      text = cjson.encode(m)
+      write_done(done, 'succeeded', hdr_text, cjson.encode(m), ARGV[i + 3], ARGV[i + 2], ttl)
     end
-    write_done(done, 'succeeded', hdr_text, text, ARGV[i + 3], ARGV[i + 2],
-      result_ttl(hdr_text, default_ttl))
     codes[j] = 1
     recorded[ulid] = true
     done_ids[#done_ids + 1] = ulid

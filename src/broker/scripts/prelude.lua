@@ -46,8 +46,16 @@ end
 -- stay whole since 1000 is even). Returns the items of the replies, concatenated (a
 -- missing value is false).
 local function call_many(cmd, key, items)
+  local n = #items
+  if n <= 1000 then
+    -- one call (the usual case): its reply as it is, nothing copied
+    if n == 0 then return {} end
+    local r = redis.call(cmd, key, unpack(items))
+    if type(r) == 'table' then return r end
+    return {}
+  end
   local out = {}
-  for i = 1, #items, 1000 do
+  for i = 1, n, 1000 do
     local r = redis.call(cmd, key, unpack(items, i, math.min(i + 999, #items)))
     if type(r) == 'table' then
       for j = 1, #r do out[#out + 1] = r[j] end
@@ -86,6 +94,7 @@ end
 -- The result ttl of a job (ms, a string of digits) from its header, else the default. The
 -- header's keys are fixed and flat, so "rt" is found without decoding it.
 local function result_ttl(hdr_text, default_ttl)
+  if not string.find(hdr_text, '"rt":', 1, true) then return default_ttl end -- most jobs
   local rt = string.match(hdr_text, '[{,]"rt":(%d+)')
   if rt and rt ~= '0' then return rt end
   return default_ttl
@@ -183,12 +192,12 @@ local function wake(wake_key)
   if redis.call('LLEN', wake_key) == 0 then redis.call('RPUSH', wake_key, '1') end
 end
 
--- One message per script call: "<kind> <queue>.<ulid> <queue>.<ulid> ...".
+-- One message per script call: "<kind> <queue>.<ulid> <queue>.<ulid> ...". Joined by
+-- table.concat with the separator, so no string is made per job.
 local function publish(channel, kind, queue, ulids)
   if channel == '' or #ulids == 0 then return end
-  local parts = {kind}
-  for i = 1, #ulids do parts[i + 1] = queue .. '.' .. ulids[i] end
-  redis.call('PUBLISH', channel, table.concat(parts, ' '))
+  local sep = ' ' .. queue .. '.'
+  redis.call('PUBLISH', channel, kind .. sep .. table.concat(ulids, sep))
 end
 
 local function forget(specs, payloads, meta, ulid)
