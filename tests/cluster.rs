@@ -276,24 +276,17 @@ fn a_tls_cluster_runs_jobs_on_every_master() {
     assert_eq!(owners.len(), 3);
 }
 
-/// Milliseconds since the epoch of an RFC 3339 time.
-fn ms(t: &str) -> i128 {
-    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-        .expect("an RFC 3339 time")
-        .unix_timestamp_nanos()
-        / 1_000_000
-}
-
 #[test]
-fn an_idle_worker_wakes_at_once_for_a_job_on_any_master() {
+fn an_idle_worker_takes_a_job_on_any_master() {
     let cluster = RedisCluster::shared();
     let ns = namespace();
     let queues = cluster.spread_queues("iq", 3);
     let args = worker_args(&queues, &["--builtin", "noop"]);
     let _w = quiet_worker(cluster, &ns, &strs(&args));
     std::thread::sleep(Duration::from_millis(1500));
-    // each job starts within a fraction of the 1 s idle block, whichever slot it lands on
-    // (one blocking pop per slot, the others released when one wakes)
+    // each job is taken, whichever slot it lands on (one blocking pop per slot, the others
+    // released when one wakes); that the wake-up token, not the pop's timeout, brings it
+    // is checked without a clock by tests/one_hop.rs (the worker's wake-up count)
     for (i, pause) in [
         (2usize, 130u64),
         (0, 470),
@@ -309,12 +302,8 @@ fn an_idle_worker_wakes_at_once_for_a_job_on_any_master() {
         let out = run(cmd);
         assert!(out.status.success(), "{}", stderr(&out));
         let s = status_json(cluster, &ns, &id);
-        let started = s["started_at"].as_str().expect("started_at");
-        let latency = ms(started) - ms(s["created_at"].as_str().expect("created_at"));
-        assert!(
-            latency < 300,
-            "{id} started {latency} ms after it was posted"
-        );
+        assert_eq!(s["state"], "succeeded", "{s}");
+        assert_eq!(s["attempts"], 1, "{s}");
     }
 }
 

@@ -103,6 +103,10 @@ fn each_job_rides_a_pop(
         (n as f64, 0.0),
         "each job should reach the idle worker with its blocking pop"
     );
+    // and each post's wake-up token ended a wait (the worker did not just come round to
+    // the job when a wait ran out its time)
+    let woken = counter(&text, "mlqd_worker_wakeups_total");
+    assert!(woken >= n as f64, "{woken} wake-ups for {n} posts");
 }
 
 #[test]

@@ -284,6 +284,9 @@ impl Claimer {
             .waker
             .wait(&config.queues, &config.id, max, config.lease, wait, stop)
             .await?;
+        if woken.woken {
+            metrics::woken();
+        }
         if !woken.jobs.is_empty() {
             metrics::blocking_claim();
         }

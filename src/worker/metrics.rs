@@ -9,6 +9,8 @@
 //! - `mlqd_worker_jobs_in_flight{queue}`: jobs running now
 //! - `mlqd_worker_claims_total{via}`: claims that brought jobs, `pop` (an idle worker's,
 //!   riding behind its blocking pop: one round trip from post to start) or `call`
+//! - `mlqd_worker_wakeups_total`: idle waits a wake-up token ended (a job was posted while
+//!   the worker was blocked), as opposed to waits that ran out their time
 //! - `mlqd_queue_limit_held_total{queue}`: claims a queue's limits held back (jobs waiting
 //!   for a rate token or a free `max_active` slot)
 //! - `mlqd_handler_restarts_total{handler,reason}`: exec children stopped and restarted
@@ -46,6 +48,11 @@ pub(crate) fn in_flight(queue: &QueueName, delta: f64) {
 /// An idle wait whose pop brought jobs with it (the claim rode behind the pop).
 pub(crate) fn blocking_claim() {
     metrics::counter!("mlqd_worker_claims_total", "via" => "pop").increment(1);
+}
+
+/// An idle wait that a wake-up token ended.
+pub(crate) fn woken() {
+    metrics::counter!("mlqd_worker_wakeups_total").increment(1);
 }
 
 /// A claim sent on its own.
