@@ -165,13 +165,15 @@ impl Client {
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let mut watcher = self.events().watch(id);
         loop {
-            // boxed: a read's future (the script call, the reply) is large, and without the
-            // box every waiter would hold its space for the whole wait (a server parks
-            // thousands of waiters)
-            let status = Box::pin(self.status(id)).await?;
-            on_update(&status);
-            if status.state.is_terminal() {
-                return Ok(status);
+            // in a block of its own, so the status read is gone before the wait: a waiter
+            // holds neither the read's future (boxed: the script call, the reply) nor the
+            // status for the whole wait (a server parks thousands of waiters)
+            {
+                let status = Box::pin(self.status(id)).await?;
+                on_update(&status);
+                if status.state.is_terminal() {
+                    return Ok(status);
+                }
             }
             let wake = async {
                 match deadline {

@@ -1,12 +1,17 @@
 //! One pub/sub subscription per process, fanned out in-process to everyone waiting on a job
 //! (`post --wait`, `?wait=`, SSE). No waiter polls Redis: it re-reads the job's status when
 //! an event names it, or when the subscription was (re)made and events may have been missed.
+//!
+//! Each watched job has one `watch` channel holding its latest event, shared by all its
+//! watchers: every watcher re-reads the job when woken, so events that come faster than
+//! it reads fold into one wake-up, and a parked watcher costs a few hundred bytes (a
+//! 64-slot broadcast channel per job cost about 3 KB).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::backoff::{Doubling, pause};
@@ -29,7 +34,8 @@ pub enum Wake {
     Resync,
 }
 
-type Senders = HashMap<String, broadcast::Sender<JobEvent>>;
+/// Per watched job: its latest event (None until one comes).
+type Senders = HashMap<String, watch::Sender<Option<JobEvent>>>;
 
 struct Inner {
     senders: Mutex<Senders>,
@@ -76,7 +82,7 @@ impl EventHub {
         let rx = {
             let mut map = self.inner.senders.lock().unwrap_or_else(|p| p.into_inner());
             map.entry(key.clone())
-                .or_insert_with(|| broadcast::channel(64).0)
+                .or_insert_with(|| watch::channel(None).0)
                 .subscribe()
         };
         Watcher {
@@ -99,19 +105,20 @@ impl EventHub {
 /// A registration for one job's events.
 pub struct Watcher {
     key: String,
-    rx: broadcast::Receiver<JobEvent>,
+    rx: watch::Receiver<Option<JobEvent>>,
     generation: watch::Receiver<u64>,
     hub: Arc<Inner>,
 }
 
 impl Watcher {
-    /// The next event for the job, or a resync.
+    /// The next event for the job (the latest, when several came since the last call), or
+    /// a resync.
     pub async fn next(&mut self) -> Wake {
         tokio::select! {
-            r = self.rx.recv() => match r {
-                Ok(e) => Wake::Event(e),
-                // lagged or closed: treat as a resync, the caller re-reads
-                Err(_) => Wake::Resync,
+            r = self.rx.changed() => match r.ok().and_then(|()| self.rx.borrow_and_update().clone()) {
+                Some(e) => Wake::Event(e),
+                // closed: treat as a resync, the caller re-reads
+                None => Wake::Resync,
             },
             r = self.generation.changed() => {
                 if r.is_err() {
@@ -146,9 +153,9 @@ fn dispatch(inner: &Inner, payload: &str) {
     }
     for id in parts {
         if let Some(tx) = map.get(id) {
-            let _ = tx.send(JobEvent {
+            tx.send_replace(Some(JobEvent {
                 kind: kind.to_string(),
-            });
+            }));
         }
     }
 }
@@ -218,5 +225,64 @@ pub async fn follow(
             }
         }
         tracing::debug!(channel, "subscription lost; reconnecting");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::QueueName;
+    use futures::FutureExt;
+
+    /// A hub without its subscriber task: events are handed to it by hand.
+    fn hub() -> EventHub {
+        let stop = CancellationToken::new();
+        EventHub {
+            inner: Arc::new(Inner {
+                senders: Mutex::default(),
+                generation: watch::channel(0).0,
+                stop: stop.clone(),
+            }),
+            _guard: Arc::new(StopOnDrop(stop)),
+        }
+    }
+
+    fn event(kind: &str) -> Option<Wake> {
+        Some(Wake::Event(JobEvent { kind: kind.into() }))
+    }
+
+    #[tokio::test]
+    async fn a_watched_job_keeps_its_latest_event_not_a_queue_of_them() {
+        let hub = hub();
+        let id = JobId::generate(&QueueName::new("q").unwrap());
+        let other = JobId::generate(&QueueName::new("q").unwrap());
+        let (mut a, mut b) = (hub.watch(&id), hub.watch(&id));
+        for kind in ["active", "progress", "progress", "succeeded"] {
+            dispatch(&hub.inner, &format!("{kind} {other} {id}"));
+        }
+        // events that came faster than the watcher woke fold into one wake-up, the latest:
+        // a waiter re-reads the job anyway, so a parked one holds one slot, not a queue
+        assert_eq!(a.next().now_or_never(), event("succeeded"));
+        assert_eq!(a.next().now_or_never(), None);
+        assert_eq!(b.next().now_or_never(), event("succeeded"));
+        dispatch(&hub.inner, &format!("dead {id}"));
+        assert_eq!(a.next().now_or_never(), event("dead"));
+        // one slot per watched job, gone with its last watcher
+        let jobs = || hub.inner.senders.lock().unwrap().len();
+        assert_eq!(jobs(), 1);
+        drop(a);
+        assert_eq!(jobs(), 1);
+        drop(b);
+        assert_eq!(jobs(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_new_subscription_wakes_every_watcher_to_re_read() {
+        let hub = hub();
+        let id = JobId::generate(&QueueName::new("q").unwrap());
+        let mut w = hub.watch(&id);
+        assert_eq!(w.next().now_or_never(), None);
+        hub.inner.generation.send_modify(|g| *g += 1);
+        assert_eq!(w.next().now_or_never(), Some(Wake::Resync));
     }
 }

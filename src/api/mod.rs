@@ -4,7 +4,8 @@
 //!
 //! One file per resource (`jobs`: submit, status, cancel; `result`, `payload`, `events`,
 //! `stream`, `queues`, `browse`, `schedules`, `overview`, `dead`, `workers`, `health`), the
-//! error shape in `error`, request reading in `extract`, payload schemas in `schema`, the
+//! error shape in `error`, request reading in `extract`, the token, read-only and metrics
+//! layers in `layers`, the accept loop in `server`, payload schemas in `schema`, the
 //! OpenAPI document in `openapi` (with `openapi_rules`: what each parameter accepts, raw
 //! bodies and event streams typed), and the web dashboard (`/ui`, its
 //! files embedded) in `ui`. Every route is registered through `utoipa_axum::routes!`,
@@ -20,6 +21,7 @@ mod events;
 mod extract;
 mod health;
 mod jobs;
+mod layers;
 pub mod openapi;
 mod openapi_rules;
 pub mod overview;
@@ -28,22 +30,18 @@ mod queues;
 mod result;
 mod schedules;
 pub mod schema;
+mod server;
 mod stream;
 pub mod ui;
 mod workers;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode, Uri, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -219,13 +217,8 @@ pub fn router(state: AppState) -> Router {
     let _ = crate::telemetry::prometheus();
     describe_metrics();
     let (v1, _) = v1_routes().split_for_parts();
-    // the last layer runs first: the token, then read-only
-    let v1 = v1
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            refuse_when_read_only,
-        ))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    // the token, then read-only
+    let v1 = v1.route_layer(layers::GuardLayer(state.clone()));
     let (public, _) = public_routes().split_for_parts();
     let mut app = v1.merge(public);
     if state.config.ui {
@@ -233,7 +226,7 @@ pub fn router(state: AppState) -> Router {
     }
     app.fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn(observe))
+        .layer(layers::ObserveLayer)
         .with_state(state)
 }
 
@@ -249,24 +242,10 @@ pub async fn serve(
     // the one pub/sub subscription, made now so the first waiter finds it live
     let _ = state.client.events();
     let drain = state.config.drain_timeout;
-    // served as one shared service: a Router served as it is rebuilds its route table for
-    // every connection (about 11 KB each, held as long as the connection, so 2,000
-    // parked `?wait=` requests held 20 MB of route tables)
-    let app = router(state).into_make_service();
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .into_future();
-    let give_up = async {
-        shutdown.cancelled().await;
-        tokio::time::sleep(drain).await;
-    };
-    tokio::select! {
-        r = server => r,
-        _ = give_up => {
-            tracing::warn!(timeout = ?drain, "requests still running after the drain timeout; stopping anyway");
-            Ok(())
-        }
-    }
+    // one router for every connection: built per connection, its route table cost about
+    // 11 KB, held as long as the connection (2,000 parked `?wait=` requests held 20 MB)
+    server::run(listener, router(state), shutdown, drain).await;
+    Ok(())
 }
 
 /// Refuses to expose an open API: a non-loopback address needs a token, unless the
@@ -308,14 +287,6 @@ fn authorized(headers: &axum::http::HeaderMap, expected: Option<&str>) -> bool {
     }
 }
 
-async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if authorized(req.headers(), state.config.token.as_deref()) {
-        next.run(req).await
-    } else {
-        ApiError::unauthorized().into_response()
-    }
-}
-
 /// Mutating `/v1` routes that stay open under `--ui-read-only`: posting jobs is what
 /// applications do, not an operator's action, and the dashboard offers it nowhere.
 const OPEN_WHEN_READ_ONLY: [&str; 2] = ["/v1/queues/{queue}/jobs", "/v1/queues/{queue}/jobs:batch"];
@@ -326,24 +297,6 @@ const OPEN_WHEN_READ_ONLY: [&str; 2] = ["/v1/queues/{queue}/jobs", "/v1/queues/{
 pub fn refused_when_read_only(method: &Method, route: &str) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
         && !OPEN_WHEN_READ_ONLY.contains(&route)
-}
-
-async fn refuse_when_read_only(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    if state.config.read_only {
-        let route = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map(|p| p.as_str())
-            .unwrap_or("");
-        if refused_when_read_only(req.method(), route) {
-            return ApiError::read_only().into_response();
-        }
-    }
-    next.run(req).await
 }
 
 async fn no_route(uri: Uri) -> ApiError {
@@ -429,34 +382,6 @@ fn status_label(status: StatusCode) -> metrics::SharedString {
         other => return metrics::SharedString::from(other.to_string()),
     };
     metrics::SharedString::const_str(s)
-}
-
-/// Metrics and a debug log line for every request; a panicking handler becomes a JSON 500
-/// instead of a dropped connection.
-async fn observe(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| route_label(p.as_str()));
-    let method = method_label(req.method());
-    let start = Instant::now();
-    let res = match AssertUnwindSafe(next.run(req)).catch_unwind().await {
-        Ok(res) => res,
-        Err(_) => {
-            tracing::error!(route = %route, "request handler panicked");
-            ApiError::internal().into_response()
-        }
-    };
-    let elapsed = start.elapsed();
-    let status = res.status();
-    metrics::counter!("mlqd_http_requests_total",
-        "method" => method, "route" => route, "status" => status_label(status))
-    .increment(1);
-    metrics::histogram!("mlqd_http_request_duration_seconds",
-        "method" => method, "route" => route)
-    .record(elapsed.as_secs_f64());
-    tracing::debug!(method, route = %route, status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64, "request");
-    res
 }
 
 #[cfg(test)]
