@@ -94,9 +94,10 @@ impl Starter {
         n
     }
 
-    /// Records the starts; the jobs run already, so after `stop` a call Redis does not
-    /// answer is given up (a lost lease will cost them no stall).
-    async fn record(&self, marks: &Marks, stop: &CancellationToken) {
+    /// Records the starts, retrying while Redis does not answer; after `stop` a call that
+    /// fails is given up (for jobs already running, a lost lease then costs no stall).
+    /// Returns whether every start was recorded.
+    async fn record(&self, marks: &Marks, stop: &CancellationToken) -> bool {
         let shared = &self.shared;
         let mut backoff = Doubling::redis();
         for (queue, jobs) in marks {
@@ -108,11 +109,12 @@ impl Starter {
                 let Err(e) = marked else { break };
                 tracing::debug!(error = %e, queue = %queue, "cannot record job starts; retrying");
                 if stop.is_cancelled() {
-                    break;
+                    return false;
                 }
                 tokio::time::sleep(backoff.next_delay()).await;
             }
         }
+        true
     }
 
     /// Records the starts, then runs the batches; after `stop`, when Redis cannot record
@@ -123,28 +125,16 @@ impl Starter {
         for (batch, _) in &batches {
             note(batch, &mut marks);
         }
-        let mut backoff = Doubling::redis();
-        for (queue, jobs) in &marks {
-            loop {
-                let marked = shared
-                    .broker
-                    .mark_started(queue, &shared.config.id, jobs)
-                    .await;
-                let Err(e) = marked else { break };
-                tracing::debug!(error = %e, queue = %queue, "cannot record job starts; retrying");
-                if stop.is_cancelled() {
-                    // never started: back to the queue, without a stall
-                    for (batch, _) in batches {
-                        for j in batch {
-                            shared.stop_job(&j.id, StopReason::Shutdown);
-                            metrics::in_flight(j.id.queue(), -1.0);
-                            let _ = shared.outcomes.send(Outcome::HandBack(j.id, j.attempt));
-                        }
-                    }
-                    return;
+        if !self.record(&marks, stop).await {
+            // never started: back to the queue, without a stall
+            for (batch, _) in batches {
+                for j in batch {
+                    shared.stop_job(&j.id, StopReason::Shutdown);
+                    metrics::in_flight(j.id.queue(), -1.0);
+                    let _ = shared.outcomes.send(Outcome::HandBack(j.id, j.attempt));
                 }
-                tokio::time::sleep(backoff.next_delay()).await;
             }
+            return;
         }
         for (batch, permit) in batches {
             tokio::spawn(run_batch(shared.clone(), batch, permit));

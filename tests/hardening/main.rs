@@ -24,3 +24,20 @@ mod purge;
 mod requeue;
 mod unknown;
 mod waiters;
+
+/// Posts `n` jobs with no retries (in batches of 500), so a failing handler kills each at
+/// its first attempt.
+async fn post_doomed(c: &mlqd::Client, queue: &mlqd::QueueName, n: usize) {
+    for start in (0..n).step_by(500) {
+        let jobs = (start..n.min(start + 500))
+            .map(|_| {
+                let o = mlqd::JobOptions {
+                    max_retries: Some(0),
+                    ..mlqd::JobOptions::default()
+                };
+                (mlqd::Payload::json(&serde_json::json!({})), o)
+            })
+            .collect();
+        c.post_batch(queue, jobs, None).await.expect("post");
+    }
+}

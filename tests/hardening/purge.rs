@@ -4,9 +4,6 @@
 
 use std::time::Duration;
 
-use mlqd::{JobOptions, Payload};
-use serde_json::json;
-
 use crate::common::{
     RedisServer, client, mlqd, namespace, q, queue_keys, quiet_worker, run, until,
 };
@@ -20,18 +17,7 @@ async fn purge_all_takes_the_jobs_dead_when_it_began() {
     let ns = namespace();
     let c = client(&r, &ns);
     let queue = q("gone");
-    for _ in 0..JOBS / 500 {
-        let jobs = (0..500)
-            .map(|_| {
-                let o = JobOptions {
-                    max_retries: Some(0),
-                    ..JobOptions::default()
-                };
-                (Payload::json(&json!({})), o)
-            })
-            .collect();
-        c.post_batch(&queue, jobs, None).await.expect("post");
-    }
+    crate::post_doomed(&c, &queue, JOBS).await;
     let w = quiet_worker(
         &r,
         &ns,

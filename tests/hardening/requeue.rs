@@ -4,9 +4,6 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use mlqd::{JobOptions, Payload};
-use serde_json::json;
-
 use crate::common::{RedisServer, client, namespace, q, quiet_worker, until};
 
 const JOBS: usize = 3000;
@@ -17,18 +14,7 @@ async fn requeue_all_requeues_each_dead_job_once_while_they_die_again() {
     let ns = namespace();
     let c = client(&r, &ns);
     let queue = q("again");
-    for _ in 0..JOBS / 500 {
-        let jobs = (0..500)
-            .map(|_| {
-                let o = JobOptions {
-                    max_retries: Some(0),
-                    ..JobOptions::default()
-                };
-                (Payload::json(&json!({})), o)
-            })
-            .collect();
-        c.post_batch(&queue, jobs, None).await.expect("post");
-    }
+    crate::post_doomed(&c, &queue, JOBS).await;
     let _w = quiet_worker(
         &r,
         &ns,
