@@ -25,9 +25,16 @@ mod requeue;
 mod unknown;
 mod waiters;
 
-/// Posts `n` jobs with no retries (in batches of 500), so a failing handler kills each at
-/// its first attempt.
-async fn post_doomed(c: &mlqd::Client, queue: &mlqd::QueueName, n: usize) {
+/// Posts `n` jobs with no retries to `queue` and starts a worker that fails each at its
+/// first attempt; returns that worker once all `n` are dead.
+async fn all_dead(
+    r: &common::RedisServer,
+    ns: &str,
+    c: &mlqd::Client,
+    queue: &str,
+    n: usize,
+) -> common::Proc {
+    let name = common::q(queue);
     for start in (0..n).step_by(500) {
         let jobs = (start..n.min(start + 500))
             .map(|_| {
@@ -38,6 +45,25 @@ async fn post_doomed(c: &mlqd::Client, queue: &mlqd::QueueName, n: usize) {
                 (mlqd::Payload::json(&serde_json::json!({})), o)
             })
             .collect();
-        c.post_batch(queue, jobs, None).await.expect("post");
+        c.post_batch(&name, jobs, None).await.expect("post");
     }
+    let args = [
+        "--builtin",
+        "fail",
+        "-q",
+        queue,
+        "-c",
+        "16",
+        "--breaker-threshold",
+        "0",
+        "--no-reaper",
+    ];
+    let w = common::quiet_worker(r, ns, &args);
+    common::until(std::time::Duration::from_secs(60), || async {
+        let stats = c.broker().queue_stats(&name).await.expect("stats");
+        (stats.dead == n as u64).then_some(())
+    })
+    .await
+    .expect("all dead");
+    w
 }

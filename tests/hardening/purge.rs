@@ -2,11 +2,7 @@
 //! a page per script call: a job that dies after it began stays, so a purge never chases
 //! jobs buried meanwhile.
 
-use std::time::Duration;
-
-use crate::common::{
-    RedisServer, client, mlqd, namespace, q, queue_keys, quiet_worker, run, until,
-};
+use crate::common::{RedisServer, client, mlqd, namespace, queue_keys, run};
 
 /// Several pages' worth.
 const JOBS: usize = 1000;
@@ -16,29 +12,7 @@ async fn purge_all_takes_the_jobs_dead_when_it_began() {
     let r = RedisServer::start();
     let ns = namespace();
     let c = client(&r, &ns);
-    let queue = q("gone");
-    crate::post_doomed(&c, &queue, JOBS).await;
-    let w = quiet_worker(
-        &r,
-        &ns,
-        &[
-            "--builtin",
-            "fail",
-            "-q",
-            "gone",
-            "-c",
-            "16",
-            "--breaker-threshold",
-            "0",
-            "--no-reaper",
-        ],
-    );
-    let stats = || async { c.broker().queue_stats(&queue).await.expect("stats") };
-    until(Duration::from_secs(60), || async {
-        (stats().await.dead == JOBS as u64).then_some(())
-    })
-    .await
-    .expect("all dead");
+    let w = crate::all_dead(&r, &ns, &c, "gone", JOBS).await;
     drop(w);
     // a job that dies after the purge began: its death time is past the purge's start
     // (a purge that took whatever is dead at each page would take it too)

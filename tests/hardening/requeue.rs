@@ -2,9 +2,8 @@
 //! it pages is not requeued a second time (the selection is the jobs dead when it began).
 
 use std::collections::HashSet;
-use std::time::Duration;
 
-use crate::common::{RedisServer, client, namespace, q, quiet_worker, until};
+use crate::common::{RedisServer, client, namespace, q};
 
 const JOBS: usize = 3000;
 
@@ -14,28 +13,7 @@ async fn requeue_all_requeues_each_dead_job_once_while_they_die_again() {
     let ns = namespace();
     let c = client(&r, &ns);
     let queue = q("again");
-    crate::post_doomed(&c, &queue, JOBS).await;
-    let _w = quiet_worker(
-        &r,
-        &ns,
-        &[
-            "--builtin",
-            "fail",
-            "-q",
-            "again",
-            "-c",
-            "16",
-            "--breaker-threshold",
-            "0",
-            "--no-reaper",
-        ],
-    );
-    let stats = || async { c.broker().queue_stats(&queue).await.expect("stats") };
-    until(Duration::from_secs(60), || async {
-        (stats().await.dead == JOBS as u64).then_some(())
-    })
-    .await
-    .expect("all dead");
+    let _w = crate::all_dead(&r, &ns, &c, "again", JOBS).await;
     // the worker keeps failing them as they come back
     let back = c.dlq_requeue_all(Some(&queue)).await.expect("requeue");
     let unique: HashSet<_> = back.iter().collect();
