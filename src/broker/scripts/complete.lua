@@ -31,7 +31,7 @@ local worker_json = cjson.encode(worker)
 local first_meta = first_meta_prefix(worker_json)
 -- a first start's record: the parts every job of this call shares, made once
 local hist_open = ',"h":[{"w":' .. worker_json .. ',"s":'
-local hist_close = ',"f":' .. now_s .. ',"o":"succeeded"}],"ft":' .. now_s .. '}\n'
+local hist_close = ',"f":' .. now_s .. ',"o":"succeeded"}],"ft":' .. now_s .. '}'
 local codes, done_ids, recorded = {}, {}, {}
 local external = {} -- jobs whose payload sits in the payloads hash
 for j, ulid in ipairs(ulids) do
@@ -58,18 +58,18 @@ for j, ulid in ipairs(ulids) do
   end
   if spec then
     local hdr_text = header_of(spec)
-    local ttl = result_ttl(hdr_text, default_ttl)
+    local text
     if first_st then
-      -- write_done's record, its meta what close_attempt and cjson would make, in one
-      -- concatenation
-      redis.call('SET', done, 'succeeded\n' .. hdr_text .. '\n' .. first_meta .. first_st
-        .. hist_open .. first_st .. hist_close .. ARGV[i + 3] .. '\n' .. ARGV[i + 2], 'PX', ttl)
+      -- what close_attempt and cjson would make of it
+      text = first_meta .. first_st .. hist_open .. first_st .. hist_close
     else
       close_attempt(m, now, 'succeeded', nil)
       m.ft = now
       m.e = nil
-      write_done(done, 'succeeded', hdr_text, cjson.encode(m), ARGV[i + 3], ARGV[i + 2], ttl)
+      text = cjson.encode(m)
     end
+    write_done(done, 'succeeded', hdr_text, text, ARGV[i + 3], ARGV[i + 2],
+      result_ttl(hdr_text, default_ttl))
     codes[j] = 1
     recorded[ulid] = true
     done_ids[#done_ids + 1] = ulid

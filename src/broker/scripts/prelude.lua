@@ -181,10 +181,13 @@ end
 
 -- What the sweep compares to tell whether a job moved between its scan and its repair:
 -- a digest of its meta (every claim rewrites it), '' before its first start.
-local function meta_fingerprint(meta, ulid)
-  local m = redis.call('HGET', meta, ulid)
+local function fingerprint_of(m)
   if not m then return '' end
   return string.sub(redis.sha1hex(m), 1, 16)
+end
+
+local function meta_fingerprint(meta, ulid)
+  return fingerprint_of(redis.call('HGET', meta, ulid))
 end
 
 -- One token in the wake list wakes one idle worker, which passes it on if work remains.

@@ -76,10 +76,8 @@ local function specs_page(at, n)
   if #ulids > 0 then metas = redis.call('HMGET', meta, unpack(ulids)) end
   for i, ulid in ipairs(ulids) do
     if where[i] == 0 then
-      -- most such jobs never started: no meta, so no second read
-      local fp = ''
-      if metas[i] then fp = meta_fingerprint(meta, ulid) end
-      flag(ulid, 'none:' .. fp)
+      -- most such jobs never started: no meta, an empty fingerprint
+      flag(ulid, 'none:' .. fingerprint_of(metas[i]))
     elseif where[i] > 1 then
       flag(ulid, 'many')
     elseif active[i] and not metas[i] then
