@@ -1,5 +1,7 @@
 //! Canceller: listens on the cancel channel and stops the handlers of this worker's jobs
-//! that were cancelled. (Lease renewal catches a missed message within a third of a lease.)
+//! that were cancelled. Each time its subscription comes (back) up it has the lease renewer
+//! renew at once, which finds the jobs cancelled while no message could be heard (a worker
+//! that claimed before its first subscription, a lost connection).
 //! The worker starts claiming once the subscription is up (or after a short wait), so a
 //! job cancelled right after a fresh worker took it is not left to the renewal.
 
@@ -36,6 +38,7 @@ impl Canceller {
                 if let Some(tx) = subscribed.take() {
                     let _ = tx.send(());
                 }
+                self.shared.renew_now.notify_one();
             },
             |payload| self.tick(payload),
         )

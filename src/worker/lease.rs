@@ -1,6 +1,8 @@
 //! LeaseRenewer: every third of a lease, extends the leases of all in-flight jobs, one call
 //! per queue. It runs apart from the handlers, so a CPU-bound model never loses its lease
-//! while its worker lives. Jobs whose lease is gone are stopped.
+//! while its worker lives. Jobs whose lease is gone (cancelled, or taken over) are stopped.
+//! It also renews at once when the cancel subscription comes (back) up: a job cancelled
+//! while it was down stops then, not up to a third of a lease later.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +10,6 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Shared, StopReason};
-use crate::backoff::pause;
 use crate::job::{JobId, QueueName};
 
 pub(crate) struct LeaseRenewer {
@@ -22,7 +23,12 @@ impl LeaseRenewer {
 
     pub async fn run(self, stop: CancellationToken) {
         let every = self.shared.config.lease / 3;
-        while pause(&stop, every).await {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+                _ = self.shared.renew_now.notified() => {}
+            }
             self.tick().await;
         }
     }

@@ -198,6 +198,9 @@ pub(crate) struct Shared {
     /// Moving average of handler run time, µs (u64::MAX until a job ran): the claimer
     /// prefetches only while jobs are fast.
     pub run_avg_us: AtomicU64,
+    /// Renew every lease now, not at the next third of a lease: the cancel subscription
+    /// came (back) up, and a cancel sent while it was down was not heard.
+    pub renew_now: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -299,6 +302,7 @@ impl Worker {
             callbacks,
             clock_offset_ms: AtomicI64::new(0),
             run_avg_us: AtomicU64::new(u64::MAX),
+            renew_now: tokio::sync::Notify::new(),
             chunks: Arc::new(flusher::Chunks::new(self.config.max_stream)),
             reporter: Arc::new(handler::ProgressReporter {
                 broker: self.broker.clone(),

@@ -1,6 +1,8 @@
 //! Hardening (SPEC part 2, issue 15): what an adversarial run broke, each against a real
 //! redis-server. One module per defect (D2's backlog test is tests/backlog.rs, alone in its
 //! binary):
+//! - `cancels`: a cancel sent while the worker's subscription was down stops the job once
+//!   the subscription is back;
 //! - `dead_max`: the dead-letter cap is a setting; what it trims is counted and logged;
 //! - `input`: HTTP bodies and headers that are not what they claim are a 400;
 //! - `limits`: numbers are checked in Rust before they reach a script (D1), and an outcome
@@ -15,6 +17,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod cancels;
 mod dead_max;
 mod input;
 mod limits;
