@@ -134,6 +134,18 @@ impl Error {
         )
     }
 
+    /// Whether the request may have been applied although it failed: it was sent and no
+    /// answer came (a connection that broke under it, a timeout).
+    pub fn maybe_applied(&self) -> bool {
+        matches!(
+            self,
+            Error::Unavailable {
+                maybe_applied: true,
+                ..
+            } | Error::OutcomeUnknown { .. }
+        )
+    }
+
     /// Redis gave no answer within `limit`.
     pub fn no_answer(url: &str, limit: std::time::Duration) -> Self {
         Error::Unavailable {
@@ -178,10 +190,10 @@ fn maybe_applied(e: &redis::RedisError) -> bool {
     if e.is_connection_refusal() || tls_failure(e).is_some() {
         return false;
     }
-    if e.is_timeout() {
+    // a connection that broke under a request (a failure to connect is not that)
+    if e.is_timeout() || e.is_connection_dropped() {
         return true;
     }
-    // a connection that broke under a request (a failure to connect is not that)
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
@@ -403,6 +415,22 @@ mod tests {
         for (e, want) in cases {
             assert_eq!(class(&e), want, "{e}");
         }
+    }
+
+    #[test]
+    fn a_connection_that_broke_under_a_request_may_have_applied_it() {
+        let io = |kind| redis::RedisError::from(std::io::Error::from(kind));
+        use std::io::ErrorKind as K;
+        for kind in [K::BrokenPipe, K::ConnectionReset, K::UnexpectedEof] {
+            let e = Error::from_redis(&io(kind), "redis://127.0.0.1:6390");
+            assert!(e.maybe_applied(), "{kind:?}: {e:?}");
+        }
+        let refused = Error::from_redis(&io(K::ConnectionRefused), "redis://127.0.0.1:6390");
+        assert!(!refused.maybe_applied(), "{refused:?}");
+        assert!(
+            Error::no_answer("redis://127.0.0.1:6390", std::time::Duration::from_secs(1))
+                .maybe_applied()
+        );
     }
 
     #[test]

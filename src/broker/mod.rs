@@ -35,6 +35,7 @@ mod outcomes;
 mod payload;
 mod pops;
 mod queues;
+mod recall;
 mod registry;
 mod reply;
 mod schedules;

@@ -293,6 +293,7 @@ scripts! {
         paused, wake, tidied, notify, limits, received,
     ];
     RENEW: QueueKeys = renew [active, meta];
+    RECALL: QueueKeys = recall [active, specs, payloads, meta];
     LIMITS: QueueKeys = limits [limits, wake];
     COMPLETE: QueueKeys = complete
         [active, specs, payloads, meta, stats, limits, wake, recent_succeeded] + done;

@@ -66,6 +66,8 @@ pub struct Woken {
     pub claimed_all: bool,
     /// When no job came: how soon a scheduled job falls due or a limit may let one start.
     pub next_due: Option<Duration>,
+    /// A queue's wait failed although others answered (its claim may have run).
+    pub failed: Option<crate::Error>,
 }
 
 /// An idle worker's wait: one connection per queue (see `pops.rs`), each blocking on the
@@ -130,6 +132,7 @@ impl Waker {
             Some(e) if out.jobs.is_empty() && !out.woken => Err(e),
             Some(e) => {
                 tracing::debug!(error = %e, "a wake-up wait failed on one queue");
+                out.failed = Some(e);
                 Ok(out)
             }
             None => Ok(out),

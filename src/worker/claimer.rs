@@ -41,6 +41,9 @@ pub(crate) const PREFETCH_BELOW: Duration = Duration::from_millis(5);
 const PREFETCH_ROUNDS: usize = 3;
 /// A fast worker holds what its slots finish within this time, at the recent average.
 const PREFETCH_HORIZON: Duration = Duration::from_millis(20);
+/// How far the lease deadlines a lost claim set may lie outside the window its call spans
+/// (the worker's estimate of the Redis clock is that good, with room to spare).
+const RECALL_SLACK: Duration = Duration::from_secs(2);
 /// The most jobs a worker prefetches by the horizon rule (each claim call carries them all,
 /// and the per-call cost in Redis is what prefetching saves).
 const PREFETCH_MAX: usize = 256;
@@ -54,6 +57,10 @@ pub(crate) struct Claimer {
     /// Buffered jobs on their way to the starter.
     starts: mpsc::UnboundedSender<Vec<Pending>>,
     starter: Option<Starter>,
+    /// Claim calls failed without telling whether Redis ran them: the earliest was sent and
+    /// the latest failed at these times (Redis clock, estimated, ms). The jobs they may have
+    /// taken are recalled once Redis answers (see [`Claimer::recall`]).
+    unsure: Option<(i64, i64)>,
 }
 
 impl Claimer {
@@ -68,6 +75,7 @@ impl Claimer {
             buffer: VecDeque::new(),
             starts,
             starter: Some(Starter::new(shared_for_starter, rx)),
+            unsure: None,
         }
     }
 
@@ -124,6 +132,9 @@ impl Claimer {
         let mut backoff = Doubling::redis();
         let mut redis_down = false;
         loop {
+            if self.unsure.is_some() {
+                self.recall().await;
+            }
             let first = tokio::select! {
                 _ = stop.cancelled() => return,
                 p = self.shared.slots.clone().acquire_owned() => match p {
@@ -202,6 +213,13 @@ impl Claimer {
                 // idle: block on the queues, the claim riding behind each pop
                 let mut wait = next_due.map_or(IDLE_BLOCK, |d| d.min(IDLE_BLOCK));
                 let claimed = loop {
+                    if self.unsure.is_some() {
+                        self.recall().await;
+                        if !self.buffer.is_empty() {
+                            // recalled jobs: the next round runs them
+                            break Vec::new();
+                        }
+                    }
                     if admit == Admit::All {
                         // slots freed meanwhile join the wait's claim
                         while let Ok(p) = self.shared.slots.clone().try_acquire_owned() {
@@ -280,10 +298,23 @@ impl Claimer {
         stop: &CancellationToken,
     ) -> crate::Result<Woken> {
         let config = &self.shared.config;
+        let sent = self.shared.redis_now_ms();
         let woken = self
             .waker
             .wait(&config.queues, &config.id, max, config.lease, wait, stop)
-            .await?;
+            .await;
+        let woken = match woken {
+            Ok(w) => {
+                if let Some(e) = &w.failed {
+                    self.note_unsure(e, sent);
+                }
+                w
+            }
+            Err(e) => {
+                self.note_unsure(&e, sent);
+                return Err(e);
+            }
+        };
         if woken.woken {
             metrics::woken();
         }
@@ -301,13 +332,15 @@ impl Claimer {
         want: usize,
         run_now: usize,
     ) -> (Vec<ClaimedJob>, Option<Duration>, Option<crate::Error>) {
-        let queues = &self.shared.config.queues;
+        let shared = self.shared.clone();
+        let queues = &shared.config.queues;
         let n = queues.len();
         let start = self.next_queue;
         self.next_queue = (self.next_queue + 1) % n;
         let mut jobs = Vec::new();
         let mut next_due: Option<Duration> = None;
         let mut failed = None;
+        let sent = self.shared.redis_now_ms();
         for i in 0..n {
             if jobs.len() >= want {
                 break;
@@ -339,10 +372,69 @@ impl Claimer {
                         next_due = Some(next_due.map_or(d, |x| x.min(d)));
                     }
                 }
-                Err(e) => failed = Some(e),
+                Err(e) => {
+                    self.note_unsure(&e, sent);
+                    failed = Some(e);
+                }
             }
         }
         (jobs, next_due, failed)
+    }
+
+    /// Notes a claim call (sent at `sent`) that failed without telling whether Redis ran it.
+    fn note_unsure(&mut self, e: &crate::Error, sent: i64) {
+        if !e.maybe_applied() {
+            return;
+        }
+        let now = self.shared.redis_now_ms();
+        self.unsure = Some(match self.unsure {
+            Some((from, to)) => (from.min(sent), to.max(now)),
+            None => (sent, now),
+        });
+    }
+
+    /// Takes back the jobs that claims whose answers were lost took: Redis ran them, and the
+    /// jobs are leased to this worker, which never saw them. They join the buffer (and start
+    /// like received jobs), in the attempt the lost claim began, instead of waiting out
+    /// their lease. While Redis does not answer, the recall waits for the next round.
+    async fn recall(&mut self) {
+        let Some((sent, failed)) = self.unsure else {
+            return;
+        };
+        let config = &self.shared.config;
+        let lease = config.lease.as_millis() as i64;
+        let slack = RECALL_SLACK.as_millis() as i64;
+        let (from, to) = (sent + lease - slack, failed + lease + slack);
+        let mut taken = 0;
+        for q in &config.queues {
+            let found = self
+                .shared
+                .broker
+                .recall(q, &config.id, from, to, config.lease)
+                .await;
+            let mut found = match found {
+                Ok(found) => found,
+                Err(e) => {
+                    // the next round asks again
+                    tracing::debug!(error = %e, queue = %q, "cannot recall lost claims yet");
+                    return;
+                }
+            };
+            {
+                let known = self.shared.inflight();
+                found.retain(|j| !known.contains_key(&j.id));
+            }
+            taken += found.len();
+            let jobs = self.register(found);
+            self.buffer.extend(jobs);
+        }
+        self.unsure = None;
+        if taken > 0 {
+            tracing::info!(
+                jobs = taken,
+                "took back jobs whose claim went through while its answer was lost"
+            );
+        }
     }
 
     /// Takes claimed jobs into the in-flight map (from here on their leases are renewed

@@ -10,6 +10,7 @@ pub mod deployment;
 pub mod http;
 pub mod library;
 pub mod poll;
+pub mod proxy;
 pub mod redis_server;
 pub mod sentinel;
 pub mod servers;

@@ -5,6 +5,8 @@
 //!   the subscription is back;
 //! - `dead_max`: the dead-letter cap is a setting; what it trims is counted and logged;
 //! - `input`: HTTP bodies and headers that are not what they claim are a 400;
+//! - `lost_answers`: a claim Redis ran whose answer was lost is recalled, not left to its
+//!   lease;
 //! - `limits`: numbers are checked in Rust before they reach a script (D1), and an outcome
 //!   Redis refuses fails that one job, never the worker's other outcomes.
 //! - `messages`: out of memory and outages each said once, plainly;
@@ -21,6 +23,7 @@ mod cancels;
 mod dead_max;
 mod input;
 mod limits;
+mod lost_answers;
 mod messages;
 mod oom;
 mod purge;
