@@ -290,21 +290,21 @@ scripts! {
         [pending, specs, stats, wake, prio, seq, scheduled, retry, payloads] + idem;
     CLAIM: QueueKeys = claim [
         pending, prio, seq, scheduled, retry, active, specs, payloads, meta, dead, stats,
-        paused, wake, tidied, notify, limits, received,
+        paused, wake, tidied, notify, limits, starts,
     ];
     RENEW: QueueKeys = renew [active, meta];
     LIMITS: QueueKeys = limits [limits, wake];
     COMPLETE: QueueKeys = complete
         [active, specs, payloads, meta, stats, limits, wake, recent_succeeded] + done;
     FAIL: QueueKeys = fail [active, retry, dead, specs, payloads, meta, stats, wake, limits];
-    HANDBACK: QueueKeys = handback [active, pending, prio, seq, specs, meta, wake, received];
+    HANDBACK: QueueKeys = handback [active, pending, prio, seq, specs, meta, wake];
     PROGRESS: QueueKeys = progress [active, meta];
     CANCEL: JobKeys = cancel [
         pending, prio, scheduled, retry, active, dead, specs, payloads, meta, stats, done,
         notify, recent_cancelled,
     ];
     RECOVER: QueueKeys = recover
-        [active, pending, prio, seq, specs, payloads, meta, dead, stats, wake, notify, received];
+        [active, pending, prio, seq, specs, payloads, meta, dead, stats, wake, notify, starts];
     PROMOTE: QueueKeys = promote [scheduled, retry, pending, prio, seq, specs, wake];
     STATUS: JobKeys = status [done, specs, meta, active, scheduled, retry, dead];
     DLQ_LIST: QueueKeys = dlq_list [dead, specs, meta];
