@@ -209,10 +209,10 @@ impl QueueKeys {
     pub fn notify(&self) -> String {
         self.key("notify")
     }
-    /// ZSET of recently succeeded ulids by finish time (ms), capped (`--recent`): what
-    /// browsing lists succeeded jobs from.
+    /// LIST of recently succeeded ulids, newest first, capped (`--recent`): what browsing
+    /// lists succeeded jobs from (stats `listed` counts the entries ever pushed).
     pub fn recent_succeeded(&self) -> String {
-        self.key("recent:succeeded")
+        self.key("recent:ok")
     }
     /// ZSET of recently cancelled ulids by cancel time (ms), capped (`--recent`).
     pub fn recent_cancelled(&self) -> String {

@@ -310,7 +310,7 @@ scripts! {
     DLQ_LIST: QueueKeys = dlq_list [dead, specs, meta];
     BROWSE: QueueKeys = browse [
         pending, prio, scheduled, retry, active, dead, specs, meta, recent_succeeded,
-        recent_cancelled,
+        recent_cancelled, stats,
     ];
     READ_DONE: QueueKeys = read_done [] + done;
     DLQ_REQUEUE: QueueKeys = dlq_requeue [dead, pending, prio, seq, specs, meta, stats, wake];

@@ -9,7 +9,8 @@
 -- KEYS[5] stats    HASH
 -- KEYS[6] limits   HASH  the queue's limits: with max_active, a freed slot wakes a worker
 -- KEYS[7] wake     LIST
--- KEYS[8] recent_succeeded ZSET  ulid -> finished at (ms), capped: what browsing lists
+-- KEYS[8] recent_succeeded LIST  ulids, newest first, capped: what browsing lists (stats
+--                  "listed" counts the entries ever pushed: browse.lua pages by it)
 -- KEYS[9..] done:<ulid> STRING, one per job in ARGV order
 -- ARGV[1] worker id, [2] queue name, [3] events channel, [4] default result ttl ms,
 -- [5] most entries kept in recent_succeeded (0: none),
@@ -97,13 +98,10 @@ if done_n > 0 then
   -- a worker held back by max_active may start a job now
   if redis.call('HEXISTS', limits, 'max_active') == 1 then wake(wake_key) end
   if recent_cap > 0 then
-    local entries = {}
-    for k, ulid in ipairs(done_ids) do
-      entries[2 * k - 1] = now_s
-      entries[2 * k] = ulid
-    end
-    call_many('ZADD', recent, entries)
-    redis.call('ZREMRANGEBYRANK', recent, 0, -(recent_cap + 1))
+    -- a list: no score to write nor skiplist to keep, and trimmed from its tail
+    call_many('LPUSH', recent, done_ids)
+    redis.call('LTRIM', recent, 0, recent_cap - 1)
+    redis.call('HINCRBY', stats, 'listed', done_n)
   end
 end
 publish(channel, 'succeeded', queue, done_ids)
