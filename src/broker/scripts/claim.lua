@@ -138,13 +138,14 @@ local meta_of = call_many('HMGET', K.meta, ulids)
 -- also holds its receipt
 local fresh_open = first_meta_prefix(cjson.encode(worker)) .. now_s
 local fresh_meta = fresh_open .. '}'
+local fresh_received = fresh_open .. ',"r":'
 local receipt = 0 -- the last receipt given (the queue's count before the first)
 if #ulids > run_now then
   receipt = tonumber(redis.call('HGET', K.stats, 'receipts') or '0')
 end
 local first_receipt = receipt + 1
--- a receipt as text, from the text of its tens made once per ten receipts (a number
--- turned into text costs about as much as a small command)
+-- a receipt as text: the text of its tens (made once per ten receipts: a number turned
+-- into text costs about as much as a small command) and its last digit
 local DIGITS = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9'}
 local tens_of, tens_text = -1, ''
 local function receipt_text(r)
@@ -154,7 +155,7 @@ local function receipt_text(r)
     tens_of = tens
     if tens > 0 then tens_text = tostring(tens) else tens_text = '' end
   end
-  return tens_text .. DIGITS[d + 1]
+  return tens_text, DIGITS[d + 1]
 end
 local metas, leases, claimed, skipped = {}, {}, {}, 0
 local n = 0 -- jobs handed out so far (counted: Lua's # operator searches the table)
@@ -182,7 +183,8 @@ for i, ulid in ipairs(ulids) do
     else
       attempt = 1
       if r > 0 then
-        text = fresh_open .. ',"r":' .. receipt_text(r) .. '}'
+        local tens, digit = receipt_text(r)
+        text = fresh_received .. tens .. digit .. '}'
       else
         text = fresh_meta
       end

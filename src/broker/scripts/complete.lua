@@ -33,6 +33,7 @@ local meta_of = call_many('HMGET', meta, ulids)
 local spec_of = call_many('HMGET', specs, ulids)
 local worker_json = cjson.encode(worker)
 local first_meta = first_meta_prefix(worker_json)
+local after_first = #first_meta + 1
 -- a first start's record: the parts every job of this call shares, made once
 local hist_open = ',"h":[{"w":' .. worker_json .. ',"s":'
 local hist_close = ',"f":' .. now_s .. ',"o":"succeeded"}],"ft":' .. now_s .. '}'
@@ -49,8 +50,9 @@ for j, ulid in ipairs(ulids) do
     local raw = meta_of[j]
     -- fast path: this worker's untouched first start (no progress, no earlier attempt)
     if attempt == 1 and string.find(raw, first_meta, 1, true) == 1 then
-      first_st = string.match(raw, '^(%d+)}$', #first_meta + 1)
-        or string.match(raw, '^(%d+),"r":%d+}$', #first_meta + 1) -- received first
+      -- received into the worker's buffer first (most jobs of a drain), or not
+      first_st = string.match(raw, '^(%d+),"r":%d+}$', after_first)
+        or string.match(raw, '^(%d+)}$', after_first)
     end
     if first_st then
       spec = spec_of[j]
