@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::cluster::RedisCluster;
 use common::{
-    Deployment, Proc, RedisServer, client, eventually, free_port, namespace, q, queue_keys,
-    quiet_worker, scrape, try_scrape,
+    Deployment, Proc, RedisServer, client, eventually, free_port, mlqd, namespace, q, queue_keys,
+    quiet, quiet_worker, scrape, try_scrape,
 };
 use mlqd::job::JobState;
 use mlqd::{JobOptions, Payload};
@@ -428,6 +428,67 @@ fn a_worker_that_stops_drops_its_start_record() {
         .query(&mut conn)
         .unwrap();
     assert_eq!(exists, 0);
+}
+
+/// An exec job that kills its worker from the worker's buffer spends its stall like any
+/// other: the worker records that it reached its handler before it runs (an exec child can
+/// take its parent down), so the poison is dead after max_stalls deaths, no more. The
+/// poison sits behind enough fast jobs for the worker to be prefetching when it comes (a
+/// worker prefetches once its jobs are seen to be fast), so it arrives in the buffer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buffered_exec_job_that_kills_its_worker_spends_its_stall() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("pills");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exec = format!(
+        "python3 {}",
+        repo.join("tests/handlers/poison.py").display()
+    );
+    let spawn = || {
+        let mut cmd = mlqd(&r, &ns);
+        cmd.args([
+            "worker", "--queue", "pills", "--exec", &exec, "--lease", "1s",
+        ])
+        .env("PYTHONPATH", repo.join("python/src"));
+        Proc::spawn(quiet(cmd))
+    };
+    let fine = post_some(&c, &queue, 300).await;
+    let poison = c
+        .post(
+            &queue,
+            Payload::json(&json!({"poison": true})),
+            JobOptions::default(),
+        )
+        .await
+        .unwrap();
+    let mut worker = spawn();
+    let mut deaths = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(_)) = worker.child.try_wait() {
+            deaths += 1;
+            worker = spawn();
+        }
+        let st = c.status(&poison.id).await.unwrap();
+        let stats = c.broker().queue_stats(&queue).await.unwrap();
+        if st.state == JobState::Dead && stats.totals.succeeded == fine.len() as u64 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "stuck: {st:?} {stats:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let st = c.status(&poison.id).await.unwrap();
+    assert_eq!((st.stalls, st.failures), (3, 0), "{st:?}");
+    assert_eq!(deaths, 3, "the pill killed a worker without a stall");
+    let mut conn = r.conn();
+    let receipts: Option<u64> = redis::cmd("HGET")
+        .arg(queue_keys(&ns, "pills").stats())
+        .arg("receipts")
+        .query(&mut conn)
+        .unwrap();
+    assert!(receipts.unwrap_or(0) > 0, "nothing was buffered");
 }
 
 /// Posts `n` small jobs, returns their ids.
