@@ -479,3 +479,72 @@ fn bad_browsing_input_is_refused() {
         assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
     }
 }
+
+/// Succeeded jobs page newest first through their recent list, and a page's cursor still
+/// finds its place after more jobs succeeded: no job is repeated or skipped; the list is
+/// capped (here 4), the oldest dropping out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn succeeded_jobs_page_from_their_recent_list_while_more_succeed() {
+    use common::Deployment as _;
+    let r = common::RedisServer::start();
+    let ns = namespace();
+    let mut cfg = r.broker_config(&ns);
+    cfg.recent_cap = 4;
+    let b = Broker::new(cfg).unwrap();
+    let c = client(&r, &ns);
+    let queue = q("ok");
+    let finish = |n: usize| {
+        let (b, c, queue) = (&b, &c, &queue);
+        async move {
+            let mut done = Vec::new();
+            for i in 0..n {
+                let id = c
+                    .post(
+                        queue,
+                        Payload::json(&json!({ "i": i })),
+                        JobOptions::default(),
+                    )
+                    .await
+                    .unwrap()
+                    .id;
+                let cl = b
+                    .claim(queue, "w", 1, Duration::from_secs(60))
+                    .await
+                    .unwrap();
+                let ok = mlqd::broker::Success {
+                    ulid: id.ulid().to_string(),
+                    attempt: cl.jobs[0].attempt,
+                    result: b"{}".to_vec(),
+                    content_type: "application/json".into(),
+                };
+                b.complete(queue, "w", &[ok]).await.unwrap();
+                done.push(id.to_string());
+            }
+            done
+        }
+    };
+    let first = finish(3).await;
+    let page = b
+        .browse(&queue, JobState::Succeeded, 2, None)
+        .await
+        .unwrap();
+    assert_eq!(ids(&page), [first[2].clone(), first[1].clone()]);
+    // one more succeeds: the cursor still points after first[1]
+    let later = finish(1).await;
+    let next = b
+        .browse(&queue, JobState::Succeeded, 2, page.next_cursor.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(ids(&next), [first[0].clone()]);
+    assert_eq!(next.next_cursor, None);
+    // capped at 4: the oldest two go as two more succeed
+    let last = finish(2).await;
+    let all = all_pages(&b, "ok", JobState::Succeeded, 3).await;
+    assert_eq!(
+        all,
+        [
+            vec![last[1].clone(), last[0].clone(), later[0].clone()],
+            vec![first[2].clone()]
+        ]
+    );
+}

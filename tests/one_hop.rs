@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::cluster::RedisCluster;
 use common::{
-    Deployment, Proc, RedisServer, client, eventually, free_port, namespace, q, queue_keys,
-    quiet_worker, scrape, try_scrape,
+    Deployment, Proc, RedisServer, client, eventually, free_port, mlqd, namespace, q, queue_keys,
+    quiet, quiet_worker, scrape, try_scrape,
 };
 use mlqd::job::JobState;
 use mlqd::{JobOptions, Payload};
@@ -262,9 +262,10 @@ fn killing_workers_right_after_they_receive_jobs_spends_no_stall_on_unstarted_jo
 }
 
 /// The rule itself, step by step: of five jobs claimed with one for a handler now, the
-/// four others are only received; one of them then reaches a handler. When the lease is
-/// lost, the two that reached a handler count a stall and keep their attempt; the three
-/// never started go back to pending as they were (no stall, no attempt, no history).
+/// four others are only received, each with a receipt; the worker then records that its
+/// buffered jobs reached a handler up to the first of them. When the lease is lost, the
+/// two that reached a handler count a stall and keep their attempt; the three never
+/// started go back to pending as they were (no stall, no attempt, no history).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_lease_costs_a_stall_only_for_jobs_that_reached_a_handler() {
     let r = RedisServer::start();
@@ -272,26 +273,17 @@ async fn a_lost_lease_costs_a_stall_only_for_jobs_that_reached_a_handler() {
     let b = common::broker(&r, &ns);
     let c = client(&r, &ns);
     let queue = q("rule");
-    for i in 0..5 {
-        c.post(
-            &queue,
-            Payload::json(&json!({ "n": i })),
-            JobOptions::default(),
-        )
-        .await
-        .unwrap();
-    }
+    post_some(&c, &queue, 5).await;
     let lease = Duration::from_millis(200);
     let claim = b.claim_buffering(&queue, "w1", 5, 1, lease).await.unwrap();
     assert_eq!(claim.jobs.len(), 5);
-    let started = &claim.jobs[1];
-    b.mark_started(
-        &queue,
-        "w1",
-        &[(started.id.ulid().to_string(), started.attempt)],
-    )
-    .await
-    .unwrap();
+    let receipts: Vec<u64> = claim.jobs.iter().map(|j| j.receipt).collect();
+    assert_eq!(receipts[0], 0, "the first went straight to a handler");
+    assert!(
+        receipts[1] > 0 && receipts.windows(2).skip(1).all(|w| w[1] == w[0] + 1),
+        "buffered jobs are numbered in order: {receipts:?}"
+    );
+    b.mark_started(&queue, "w1", receipts[1]).await.unwrap();
     tokio::time::sleep(lease + Duration::from_millis(100)).await;
     let recovered = b.recover(&queue, &[], 100).await.unwrap();
     assert_eq!(recovered.requeued.len(), 5);
@@ -326,13 +318,199 @@ async fn a_lost_lease_costs_a_stall_only_for_jobs_that_reached_a_handler() {
         2,
         "{attempts:?}"
     );
-    // nothing is left marked: a received mark goes with its job
+    assert!(again.jobs.iter().all(|j| j.receipt == 0), "none buffered");
+}
+
+/// The start record errs only the safe way: it never goes back (a late or repeated record
+/// of an earlier receipt leaves it where it was), and a worker without one (its record
+/// dropped) has every job it received counted as started. The reaper drops the records of
+/// workers it found gone, once their jobs are back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_record_only_grows_and_a_missing_one_counts_jobs_as_started() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let b = common::broker(&r, &ns);
+    let c = client(&r, &ns);
+    let queue = q("marks");
+    let starts = queue_keys(&ns, "marks").starts();
     let mut conn = r.conn();
-    let marks: u64 = redis::cmd("ZCARD")
-        .arg(queue_keys(&ns, "rule").received())
+    post_some(&c, &queue, 6).await;
+    let lease = Duration::from_millis(200);
+    let one = b.claim_buffering(&queue, "w1", 4, 0, lease).await.unwrap();
+    let two = b.claim_buffering(&queue, "w2", 2, 0, lease).await.unwrap();
+    assert_eq!((one.jobs.len(), two.jobs.len()), (4, 2));
+    b.mark_started(&queue, "w1", one.jobs[2].receipt)
+        .await
+        .unwrap();
+    b.mark_started(&queue, "w1", one.jobs[0].receipt)
+        .await
+        .unwrap();
+    let _: i64 = redis::cmd("ZREM")
+        .arg(&starts)
+        .arg("w2")
         .query(&mut conn)
         .unwrap();
-    assert_eq!(marks, 0);
+    tokio::time::sleep(lease + Duration::from_millis(100)).await;
+    let gone = ["w2".to_string()];
+    let recovered = b.recover(&queue, &gone, 100).await.unwrap();
+    assert_eq!(recovered.requeued.len(), 6);
+    let stalls = |jobs: &[mlqd::broker::ClaimedJob]| {
+        let ids: Vec<_> = jobs.iter().map(|j| j.id.clone()).collect();
+        let c = &c;
+        async move {
+            let mut out = Vec::new();
+            for id in ids {
+                out.push(c.status(&id).await.unwrap().stalls);
+            }
+            out
+        }
+    };
+    assert_eq!(stalls(&one.jobs).await, [1, 1, 1, 0], "w1 started three");
+    assert_eq!(stalls(&two.jobs).await, [1, 1], "w2 has no record");
+    let w1: Option<u64> = redis::cmd("ZSCORE")
+        .arg(&starts)
+        .arg("w1")
+        .query(&mut conn)
+        .unwrap();
+    assert!(w1.is_some(), "w1 was not reported gone");
+    let w2: Option<u64> = redis::cmd("ZSCORE")
+        .arg(&starts)
+        .arg("w2")
+        .query(&mut conn)
+        .unwrap();
+    assert_eq!(w2, None);
+    // a gone worker's record goes once its jobs are back
+    let three = b.claim_buffering(&queue, "w3", 2, 0, lease).await.unwrap();
+    assert_eq!(three.jobs.len(), 2);
+    let before = stalls(&three.jobs).await;
+    let gone = ["w1".to_string(), "w3".to_string()];
+    let recovered = b.recover(&queue, &gone, 100).await.unwrap();
+    assert_eq!(recovered.requeued.len(), 2, "w3's jobs, at once");
+    assert_eq!(stalls(&three.jobs).await, before, "w3 started none");
+    let left: u64 = redis::cmd("ZCARD").arg(&starts).query(&mut conn).unwrap();
+    assert_eq!(left, 0);
+}
+
+/// A worker that stops cleanly leaves no start record behind, though it buffered jobs.
+#[test]
+fn a_worker_that_stops_drops_its_start_record() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let _rt = rt.enter();
+    let c = client(&r, &ns);
+    let queue = q("bye");
+    let ids = rt.block_on(post_some(&c, &queue, 2000));
+    let mut worker = quiet_worker(
+        &r,
+        &ns,
+        &["--queue", "bye", "--builtin", "echo", "--concurrency", "2"],
+    );
+    eventually(Duration::from_secs(60), || {
+        let s = rt.block_on(c.broker().queue_stats(&queue)).ok()?;
+        (s.totals.succeeded == ids.len() as u64).then_some(())
+    })
+    .expect("not drained");
+    worker.signal("TERM");
+    worker
+        .wait_for(Duration::from_secs(20))
+        .expect("worker did not stop");
+    let mut conn = r.conn();
+    let k = queue_keys(&ns, "bye");
+    let receipts: Option<u64> = redis::cmd("HGET")
+        .arg(k.stats())
+        .arg("receipts")
+        .query(&mut conn)
+        .unwrap();
+    assert!(receipts.unwrap_or(0) > 0, "the worker buffered no job");
+    let exists: u64 = redis::cmd("EXISTS")
+        .arg(k.starts())
+        .query(&mut conn)
+        .unwrap();
+    assert_eq!(exists, 0);
+}
+
+/// An exec job that kills its worker from the worker's buffer spends its stall like any
+/// other: the worker records that it reached its handler before it runs (an exec child can
+/// take its parent down), so the poison is dead after max_stalls deaths, no more. The
+/// poison sits behind enough fast jobs for the worker to be prefetching when it comes (a
+/// worker prefetches once its jobs are seen to be fast), so it arrives in the buffer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buffered_exec_job_that_kills_its_worker_spends_its_stall() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("pills");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exec = format!(
+        "python3 {}",
+        repo.join("tests/handlers/poison.py").display()
+    );
+    let spawn = || {
+        let mut cmd = mlqd(&r, &ns);
+        cmd.args([
+            "worker", "--queue", "pills", "--exec", &exec, "--lease", "1s",
+        ])
+        .env("PYTHONPATH", repo.join("python/src"));
+        Proc::spawn(quiet(cmd))
+    };
+    let fine = post_some(&c, &queue, 300).await;
+    let poison = c
+        .post(
+            &queue,
+            Payload::json(&json!({"poison": true})),
+            JobOptions::default(),
+        )
+        .await
+        .unwrap();
+    let mut worker = spawn();
+    let mut deaths = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(_)) = worker.child.try_wait() {
+            deaths += 1;
+            worker = spawn();
+        }
+        let st = c.status(&poison.id).await.unwrap();
+        let stats = c.broker().queue_stats(&queue).await.unwrap();
+        if st.state == JobState::Dead && stats.totals.succeeded == fine.len() as u64 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "stuck: {st:?} {stats:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let st = c.status(&poison.id).await.unwrap();
+    assert_eq!((st.stalls, st.failures), (3, 0), "{st:?}");
+    assert_eq!(deaths, 3, "the pill killed a worker without a stall");
+    let mut conn = r.conn();
+    let receipts: Option<u64> = redis::cmd("HGET")
+        .arg(queue_keys(&ns, "pills").stats())
+        .arg("receipts")
+        .query(&mut conn)
+        .unwrap();
+    assert!(receipts.unwrap_or(0) > 0, "nothing was buffered");
+}
+
+/// Posts `n` small jobs, returns their ids.
+async fn post_some(
+    c: &mlqd::Client,
+    queue: &mlqd::job::QueueName,
+    n: usize,
+) -> Vec<mlqd::job::JobId> {
+    let mut ids = Vec::new();
+    for from in (0..n).step_by(500) {
+        let jobs = (from..n.min(from + 500))
+            .map(|i| (Payload::json(&json!({ "n": i })), JobOptions::default()))
+            .collect();
+        ids.extend(
+            c.post_batch(queue, jobs, None)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.id),
+        );
+    }
+    ids
 }
 
 fn rand_u64() -> u64 {

@@ -32,9 +32,9 @@ impl Broker {
     }
 
     /// [`Broker::claim`], where only the first `run_now` jobs handed out go straight to a
-    /// handler; the others are only received, for the worker's buffer: until
-    /// [`Broker::mark_started`] says they reached a handler, a lost lease costs them no
-    /// stall and no attempt.
+    /// handler; the others are only received, for the worker's buffer, each with a receipt
+    /// ([`ClaimedJob::receipt`]): until [`Broker::mark_started`] says they reached a
+    /// handler, a lost lease costs them no stall and no attempt.
     pub async fn claim_buffering(
         &self,
         queue: &QueueName,
@@ -71,22 +71,30 @@ impl Broker {
         call
     }
 
-    /// Records that received jobs (claimed into a worker's buffer) reach a handler now:
-    /// from here on a lost lease counts as a stall. Pairs of (ulid, attempt).
-    pub async fn mark_started(
-        &self,
-        queue: &QueueName,
-        worker: &str,
-        jobs: &[(String, u32)],
-    ) -> Result<()> {
-        if jobs.is_empty() {
+    /// Records that the jobs this worker received from `queue` (claimed into its buffer)
+    /// reach a handler now, up to the one with receipt `upto`: from here on a lost lease of
+    /// any of them counts as a stall. One command whatever the number of jobs: a worker
+    /// starts its buffered jobs of a queue in the order of their receipts, so recording
+    /// the last one covers those before it. The record only ever grows (`ZADD GT`), so a
+    /// late or repeated call never makes a started job look unstarted.
+    pub async fn mark_started(&self, queue: &QueueName, worker: &str, upto: u64) -> Result<()> {
+        if upto == 0 {
             return Ok(());
         }
+        let mut cmd = redis::cmd("ZADD");
+        cmd.arg(self.keys.queue(queue).starts())
+            .arg("GT")
+            .arg(upto)
+            .arg(worker);
+        let _: i64 = self.conn.query(&cmd).await?;
+        Ok(())
+    }
+
+    /// Forgets a worker's start record on `queue` (it stops for good): any job of it still
+    /// held then counts as started should its lease be lost, the safe way.
+    pub async fn forget_starts(&self, queue: &QueueName, worker: &str) -> Result<()> {
         let mut cmd = redis::cmd("ZREM");
-        cmd.arg(self.keys.queue(queue).received());
-        for (ulid, attempt) in jobs {
-            cmd.arg(format!("{ulid}:{attempt}:{worker}"));
-        }
+        cmd.arg(self.keys.queue(queue).starts()).arg(worker);
         let _: i64 = self.conn.query(&cmd).await?;
         Ok(())
     }
@@ -148,12 +156,14 @@ pub(super) fn parse_claim(queue: &QueueName, reply: Value) -> Result<Claim> {
         let attempt = reply::int(&reply::next(&mut it, "attempt")?)? as u32;
         let spec = reply::bytes(reply::next(&mut it, "spec")?)?;
         let external = reply::opt_bytes(reply::next(&mut it, "payload")?)?;
+        let receipt = reply::int(&reply::next(&mut it, "receipt")?)?;
         let (header, payload) = codec::decode_spec(&spec, external)?;
         jobs.push(ClaimedJob {
             id: JobId::from_parts(queue, &ulid),
             attempt,
             header,
             payload,
+            receipt: receipt.max(0) as u64,
         });
     }
     Ok(Claim {

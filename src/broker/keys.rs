@@ -198,10 +198,10 @@ impl QueueKeys {
     pub fn wake(&self) -> String {
         self.key("wake")
     }
-    /// ZSET `<ulid>:<attempt>:<worker>` -> claimed at (ms): jobs claimed into a worker's
-    /// buffer that have not reached a handler; losing such a lease costs no stall.
-    pub fn received(&self) -> String {
-        self.key("received")
+    /// ZSET worker id -> receipt (see claim.lua) of the last job claimed into its buffer
+    /// that reached a handler; losing the lease of a buffered job beyond it costs no stall.
+    pub fn starts(&self) -> String {
+        self.key("starts")
     }
     /// LIST of ulids of jobs that became terminal with no worker to send their callback
     /// (cancelled before they ran, or buried after losing their worker); the reaper
@@ -209,10 +209,10 @@ impl QueueKeys {
     pub fn notify(&self) -> String {
         self.key("notify")
     }
-    /// ZSET of recently succeeded ulids by finish time (ms), capped (`--recent`): what
-    /// browsing lists succeeded jobs from.
+    /// LIST of recently succeeded ulids, newest first, capped (`--recent`): what browsing
+    /// lists succeeded jobs from (stats `listed` counts the entries ever pushed).
     pub fn recent_succeeded(&self) -> String {
-        self.key("recent:succeeded")
+        self.key("recent:ok")
     }
     /// ZSET of recently cancelled ulids by cancel time (ms), capped (`--recent`).
     pub fn recent_cancelled(&self) -> String {
@@ -334,6 +334,7 @@ mod tests {
             q.recent_cancelled(),
             q.wake(),
             q.tidied(),
+            q.starts(),
             q.streams(),
             q.done("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
             q.stream("01ARZ3NDEKTSV4RRFFQ69G5FAV"),

@@ -290,7 +290,7 @@ scripts! {
         [pending, specs, stats, wake, prio, seq, scheduled, retry, payloads] + idem;
     CLAIM: QueueKeys = claim [
         pending, prio, seq, scheduled, retry, active, specs, payloads, meta, dead, stats,
-        paused, wake, tidied, notify, limits, received,
+        paused, wake, tidied, notify, limits, starts,
     ];
     RENEW: QueueKeys = renew [active, meta];
     RECALL: QueueKeys = recall [active, specs, payloads, meta];
@@ -298,20 +298,20 @@ scripts! {
     COMPLETE: QueueKeys = complete
         [active, specs, payloads, meta, stats, limits, wake, recent_succeeded] + done;
     FAIL: QueueKeys = fail [active, retry, dead, specs, payloads, meta, stats, wake, limits];
-    HANDBACK: QueueKeys = handback [active, pending, prio, seq, specs, meta, wake, received];
+    HANDBACK: QueueKeys = handback [active, pending, prio, seq, specs, meta, wake];
     PROGRESS: QueueKeys = progress [active, meta];
     CANCEL: JobKeys = cancel [
         pending, prio, scheduled, retry, active, dead, specs, payloads, meta, stats, done,
         notify, recent_cancelled,
     ];
     RECOVER: QueueKeys = recover
-        [active, pending, prio, seq, specs, payloads, meta, dead, stats, wake, notify, received];
+        [active, pending, prio, seq, specs, payloads, meta, dead, stats, wake, notify, starts];
     PROMOTE: QueueKeys = promote [scheduled, retry, pending, prio, seq, specs, wake];
     STATUS: JobKeys = status [done, specs, meta, active, scheduled, retry, dead];
     DLQ_LIST: QueueKeys = dlq_list [dead, specs, meta];
     BROWSE: QueueKeys = browse [
         pending, prio, scheduled, retry, active, dead, specs, meta, recent_succeeded,
-        recent_cancelled,
+        recent_cancelled, stats,
     ];
     READ_DONE: QueueKeys = read_done [] + done;
     DLQ_REQUEUE: QueueKeys = dlq_requeue [dead, pending, prio, seq, specs, meta, stats, wake];

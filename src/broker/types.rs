@@ -31,6 +31,12 @@ pub struct ClaimedJob {
     pub attempt: u32,
     pub header: Header,
     pub payload: Payload,
+    /// For a job claimed into the worker's buffer (not straight to a handler): its receipt,
+    /// the queue's running number of buffered jobs, which [`Broker::mark_started`] records
+    /// once the job reaches a handler. 0 for a job that went straight to a handler.
+    ///
+    /// [`Broker::mark_started`]: super::Broker::mark_started
+    pub receipt: u64,
 }
 
 /// What a claim brought back.

@@ -13,8 +13,11 @@
 //! held like running ones (`active` in Redis): their leases are renewed and a cancel or a
 //! lost lease drops them; on shutdown, or when the breaker opens, they are handed back at
 //! once. They are only *received* until the starter records that they reach a handler: a
-//! worker that dies holding them spends neither their stall budget nor their attempt. Slow jobs (model inference, training) are
-//! never prefetched, so a job never waits in one worker's buffer behind a long one.
+//! worker that dies holding them spends neither their stall budget nor their attempt. The
+//! buffer is first in, first out, so buffered jobs start in the order of their receipts
+//! (per queue), which is what lets the starter record "started up to receipt R". Slow jobs
+//! (model inference, training) are never prefetched, so a job never waits in one worker's
+//! buffer behind a long one.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -26,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::breaker::{Admit, Health};
 use super::handler::{HandlerError, HandlerResult, Job};
-use super::starter::{Pending, Starter};
+use super::starter::{Receipts, Starter, Starts};
 use super::{InFlight, Outcome, Shared, StopReason, metrics};
 use crate::backoff::{Doubling, pause};
 use crate::broker::{ClaimedJob, Waker, Woken};
@@ -52,10 +55,11 @@ pub(crate) struct Claimer {
     shared: Arc<Shared>,
     waker: Waker,
     next_queue: usize,
-    /// Prefetched jobs, claimed (leased, in the in-flight map) but not started.
-    buffer: VecDeque<Job>,
+    /// Prefetched jobs, claimed (leased, in the in-flight map) but not started, each with
+    /// its receipt (0: claimed as started), in the order they were claimed.
+    buffer: VecDeque<(Job, u64)>,
     /// Buffered jobs on their way to the starter.
-    starts: mpsc::UnboundedSender<Vec<Pending>>,
+    starts: mpsc::UnboundedSender<Starts>,
     starter: Option<Starter>,
     /// Claim calls failed without telling whether Redis ran them: the earliest was sent and
     /// the latest failed at these times (Redis clock, estimated, ms). The jobs they may have
@@ -102,7 +106,7 @@ impl Claimer {
 
     /// Hands every buffered job back (shutdown, breaker open).
     fn hand_back_buffer(&mut self) {
-        for job in self.buffer.drain(..) {
+        for (job, _) in self.buffer.drain(..) {
             self.shared.stop_job(&job.id, StopReason::Shutdown);
             let _ = self
                 .shared
@@ -111,21 +115,26 @@ impl Claimer {
         }
     }
 
-    /// Up to `n` buffered jobs that may still run; the others (cancelled, lease lost) are
-    /// settled on the way.
-    fn take_buffered(&mut self, n: usize) -> Vec<Job> {
+    /// Up to `n` buffered jobs that may still run, and the highest receipt per queue
+    /// among them; the others (cancelled, lease lost) are settled on the way.
+    fn take_buffered(&mut self, n: usize) -> (Vec<Job>, Receipts) {
         let mut out = Vec::new();
+        let mut upto = Receipts::new();
         while out.len() < n {
-            let Some(job) = self.buffer.pop_front() else {
+            let Some((job, receipt)) = self.buffer.pop_front() else {
                 break;
             };
             if job.is_cancelled() {
                 let _ = self.shared.outcomes.send(Outcome::Drop(job.id));
             } else {
+                if receipt > 0 {
+                    // first in, first out: each receipt of a queue is above the last
+                    upto.insert(job.id.queue().clone(), receipt);
+                }
                 out.push(job);
             }
         }
-        out
+        (out, upto)
     }
 
     async fn claim_loop(&mut self, stop: CancellationToken) {
@@ -170,7 +179,7 @@ impl Claimer {
             } else {
                 permits.len() * self.shared.config.batch_size
             };
-            let mut jobs = self.take_buffered(want);
+            let (mut jobs, upto) = self.take_buffered(want);
             // jobs from the buffer were only received: they run once Redis knows they started
             let received = jobs.len();
             let (mut next_due, mut failed) = (None, None);
@@ -185,7 +194,7 @@ impl Claimer {
                 let mut claimed = self.register(claimed);
                 let run_now = claimed.len().min(run_now);
                 self.buffer.extend(claimed.drain(run_now..));
-                jobs.extend(claimed);
+                jobs.extend(claimed.into_iter().map(|(j, _)| j));
                 (next_due, failed) = (due, err);
             }
             if admit == Admit::One && !jobs.is_empty() {
@@ -264,7 +273,8 @@ impl Claimer {
                         .min(permits.len() * self.shared.config.batch_size);
                     // a claim that raced a release may bring more than the slots take
                     self.buffer.extend(claimed.drain(run_now..));
-                    self.dispatch(claimed, 0, permits);
+                    let claimed = claimed.into_iter().map(|(j, _)| j).collect();
+                    self.dispatch(claimed, 0, Receipts::new(), permits);
                 }
                 if stop.is_cancelled() {
                     return;
@@ -282,10 +292,10 @@ impl Claimer {
                     }
                     let n = want - jobs.len();
                     let (more, _, _) = self.claim(n, n).await;
-                    jobs.extend(self.register(more));
+                    jobs.extend(self.register(more).into_iter().map(|(j, _)| j));
                 }
             }
-            self.dispatch(jobs, received, permits);
+            self.dispatch(jobs, received, upto, permits);
         }
     }
 
@@ -438,8 +448,8 @@ impl Claimer {
     }
 
     /// Takes claimed jobs into the in-flight map (from here on their leases are renewed
-    /// and a cancel reaches them) and prepares them to run.
-    fn register(&self, jobs: Vec<ClaimedJob>) -> Vec<Job> {
+    /// and a cancel reaches them) and prepares them to run. Each comes with its receipt.
+    fn register(&self, jobs: Vec<ClaimedJob>) -> Vec<(Job, u64)> {
         let mut prepared = Vec::with_capacity(jobs.len());
         let mut map = self.shared.inflight();
         for j in jobs {
@@ -458,24 +468,33 @@ impl Claimer {
                 .timeout_ms
                 .map(Duration::from_millis)
                 .or(self.shared.config.timeout);
-            prepared.push(Job {
-                id: j.id,
-                attempt: j.attempt,
-                payload: j.payload,
-                header: j.header,
-                timeout,
-                cancel,
-                reporter: Some(self.shared.reporter.clone()),
-                output: Some(self.shared.chunks.clone()),
-            });
+            prepared.push((
+                Job {
+                    id: j.id,
+                    attempt: j.attempt,
+                    payload: j.payload,
+                    header: j.header,
+                    timeout,
+                    cancel,
+                    reporter: Some(self.shared.reporter.clone()),
+                    output: Some(self.shared.chunks.clone()),
+                },
+                j.receipt,
+            ));
         }
         prepared
     }
 
-    /// Runs `jobs`, one batch per permit. The first `received` came from the buffer: they
-    /// start once Redis has recorded that they did (so a crash before that costs them no
-    /// stall), the others at once.
-    fn dispatch(&self, jobs: Vec<Job>, received: usize, mut permits: Vec<OwnedSemaphorePermit>) {
+    /// Runs `jobs`, one batch per permit. The first `received` came from the buffer (their
+    /// highest receipts per queue: `upto`): they start once Redis has recorded that they
+    /// did (so a crash before that costs them no stall), the others at once.
+    fn dispatch(
+        &self,
+        jobs: Vec<Job>,
+        received: usize,
+        upto: Receipts,
+        mut permits: Vec<OwnedSemaphorePermit>,
+    ) {
         let now_ms = self.shared.redis_now_ms();
         for j in &jobs {
             metrics::in_flight(j.id.queue(), 1.0);
@@ -505,7 +524,7 @@ impl Claimer {
         if !later.is_empty() {
             // the starter runs them once their start is recorded; it ends after the
             // claimer, so nothing sent here is left behind
-            let _ = self.starts.send(later);
+            let _ = self.starts.send((later, upto));
         }
     }
 }

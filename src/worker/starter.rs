@@ -1,6 +1,9 @@
 //! Starter: a job the claimer prefetched was only *received* (a lost lease costs it no
 //! stall); once it reaches its handler Redis is told it started, so that a worker that dies
-//! while running it spends its stall. For a handler whose job may take the worker down
+//! while running it spends its stall. Each buffered job carries a receipt, numbered per
+//! queue in the order the claims handed them out, and the claimer hands them here in that
+//! order, so one number per queue says it all: "started up to receipt R" (one command per
+//! queue and record, whatever the number of jobs). For a handler whose job may take the worker down
 //! (exec: a child can kill its parent) the batches run only once their start is recorded,
 //! so a job that kills its worker is dead after `max_stalls`: the starter records the
 //! starts of every batch waiting for it in one call per queue (while one call is under
@@ -26,22 +29,25 @@ use crate::job::QueueName;
 /// A batch of buffered jobs and the slot it will run in.
 pub(crate) type Pending = (Vec<Job>, Option<OwnedSemaphorePermit>);
 
+/// Per queue, the highest receipt among some buffered jobs (see the module's note).
+pub(crate) type Receipts = BTreeMap<QueueName, u64>;
+
+/// Batches of buffered jobs on their way to their handlers, with their receipts.
+pub(crate) type Starts = (Vec<Pending>, Receipts);
+
 /// While the last record carried at least [`BUSY`] starts, the next one waits until it
 /// holds [`GATHER`] or [`LINGER`] passed (jobs that run at once only).
 const BUSY: usize = 8;
 const GATHER: usize = 256;
 const LINGER: Duration = Duration::from_millis(1);
 
-/// Starts to record, per queue: (ulid, attempt).
-type Marks = BTreeMap<QueueName, Vec<(String, u32)>>;
-
 pub(crate) struct Starter {
     shared: Arc<Shared>,
-    rx: mpsc::UnboundedReceiver<Vec<Pending>>,
+    rx: mpsc::UnboundedReceiver<Starts>,
 }
 
 impl Starter {
-    pub fn new(shared: Arc<Shared>, rx: mpsc::UnboundedReceiver<Vec<Pending>>) -> Self {
+    pub fn new(shared: Arc<Shared>, rx: mpsc::UnboundedReceiver<Starts>) -> Self {
         Starter { shared, rx }
     }
 
@@ -49,18 +55,18 @@ impl Starter {
     /// cannot record starts after `stop`, gone back to the queue).
     pub async fn run(mut self, stop: CancellationToken) {
         if self.shared.handler.may_kill_the_worker() {
-            while let Some(first) = self.rx.recv().await {
-                let mut batches = first;
-                while let Ok(more) = self.rx.try_recv() {
+            while let Some((mut batches, mut upto)) = self.rx.recv().await {
+                while let Ok((more, more_upto)) = self.rx.try_recv() {
                     batches.extend(more);
+                    merge(&mut upto, more_upto);
                 }
-                self.start_confirmed(batches, &stop).await;
+                self.start_confirmed(batches, upto, &stop).await;
             }
             return;
         }
         let mut last = 0;
         while let Some(first) = self.rx.recv().await {
-            let mut marks = Marks::new();
+            let mut marks = Receipts::new();
             let mut n = self.launch(first, &mut marks);
             while let Ok(more) = self.rx.try_recv() {
                 n += self.launch(more, &mut marks);
@@ -85,10 +91,11 @@ impl Starter {
     }
 
     /// Runs the batches at once and notes their starts in `marks`. Returns how many jobs.
-    fn launch(&self, batches: Vec<Pending>, marks: &mut Marks) -> usize {
+    fn launch(&self, (batches, upto): Starts, marks: &mut Receipts) -> usize {
+        merge(marks, upto);
         let mut n = 0;
         for (batch, permit) in batches {
-            n += note(&batch, marks);
+            n += batch.len();
             tokio::spawn(run_batch(self.shared.clone(), batch, permit));
         }
         n
@@ -97,14 +104,14 @@ impl Starter {
     /// Records the starts, retrying while Redis does not answer; after `stop` a call that
     /// fails is given up (for jobs already running, a lost lease then costs no stall).
     /// Returns whether every start was recorded.
-    async fn record(&self, marks: &Marks, stop: &CancellationToken) -> bool {
+    async fn record(&self, marks: &Receipts, stop: &CancellationToken) -> bool {
         let shared = &self.shared;
         let mut backoff = Doubling::redis();
-        for (queue, jobs) in marks {
+        for (queue, upto) in marks {
             loop {
                 let marked = shared
                     .broker
-                    .mark_started(queue, &shared.config.id, jobs)
+                    .mark_started(queue, &shared.config.id, *upto)
                     .await;
                 let Err(e) = marked else { break };
                 tracing::debug!(error = %e, queue = %queue, "cannot record job starts; retrying");
@@ -119,13 +126,14 @@ impl Starter {
 
     /// Records the starts, then runs the batches; after `stop`, when Redis cannot record
     /// them, the jobs go back to the queue without a stall.
-    async fn start_confirmed(&self, batches: Vec<Pending>, stop: &CancellationToken) {
+    async fn start_confirmed(
+        &self,
+        batches: Vec<Pending>,
+        upto: Receipts,
+        stop: &CancellationToken,
+    ) {
         let shared = &self.shared;
-        let mut marks = Marks::new();
-        for (batch, _) in &batches {
-            note(batch, &mut marks);
-        }
-        if !self.record(&marks, stop).await {
+        if !self.record(&upto, stop).await {
             // never started: back to the queue, without a stall
             for (batch, _) in batches {
                 for j in batch {
@@ -142,13 +150,10 @@ impl Starter {
     }
 }
 
-/// Notes the starts of a batch's jobs. Returns how many.
-fn note(batch: &[Job], marks: &mut Marks) -> usize {
-    for j in batch {
-        marks
-            .entry(j.id.queue().clone())
-            .or_default()
-            .push((j.id.ulid().to_string(), j.attempt));
+/// Adds receipts to `into`, keeping the highest per queue.
+pub(crate) fn merge(into: &mut Receipts, from: Receipts) {
+    for (queue, r) in from {
+        let at = into.entry(queue).or_insert(0);
+        *at = (*at).max(r);
     }
-    batch.len()
 }

@@ -49,8 +49,19 @@ impl Syncer {
         }
     }
 
-    /// Runs until `flush` fires and every outcome received by then is recorded.
+    /// Runs until `flush` fires and every outcome received by then is recorded; then, every
+    /// job of the worker being settled, drops its start records (see the starter).
     pub async fn run(mut self, flush: CancellationToken) {
+        self.rounds(flush).await;
+        let shared = &self.shared;
+        for queue in &shared.config.queues {
+            if let Err(e) = shared.broker.forget_starts(queue, &shared.config.id).await {
+                tracing::debug!(error = %e, queue = %queue, "cannot drop the worker's start record");
+            }
+        }
+    }
+
+    async fn rounds(&mut self, flush: CancellationToken) {
         let mut last = 0;
         loop {
             let first = tokio::select! {

@@ -4,7 +4,9 @@
 -- the queue. Cursors name the last job shown and where it stood, so paging never repeats
 -- nor skips a job that stayed in the state:
 --   z:<score>:<ulid>          scheduled / retry (by due time), dead (newest first), and
---                             succeeded / cancelled (their recent index, newest first)
+--                             cancelled (its recent index, newest first); succeeded (its
+--                             recent list, newest first): the score is the entry's number
+--                             (1 = the first ever listed; stats "listed" the last)
 --   h:<score>:<ulid>          pending, high priorities (the prio ZSET below band 100)
 --   l:<index>:<ulid>:<attempts> pending, priority 0 (the list)
 --   o:<score>:<ulid>          pending, low priorities (the prio ZSET from band 100)
@@ -16,8 +18,9 @@
 -- KEYS[6] dead      ZSET
 -- KEYS[7] specs     HASH
 -- KEYS[8] meta      HASH
--- KEYS[9] recent_succeeded ZSET
+-- KEYS[9] recent_succeeded LIST
 -- KEYS[10] recent_cancelled ZSET
+-- KEYS[11] stats    HASH
 -- ARGV[1] state, [2] limit; then the cursor: [3] kind ('' from the start, z h l o), [4..6]
 -- its fields. For 'active' (ordered by start in Rust): [3..] the page's ulids instead.
 -- Returns {'page', next cursor|false, ulid, header, meta|false, due|false, ...} for the
@@ -27,6 +30,7 @@
 local pending, prio, scheduled, retry = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local active, dead, specs, meta = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local recent = {succeeded = KEYS[9], cancelled = KEYS[10]}
+local stats = KEYS[11]
 local state, limit = ARGV[1], tonumber(ARGV[2])
 local kind, ca, cb, cc = ARGV[3] or '', ARGV[4], ARGV[5], ARGV[6]
 local BAND_HI = 100 * PRIO_BAND
@@ -149,7 +153,28 @@ if state == 'active' then
   return out
 end
 
-if state == 'succeeded' or state == 'cancelled' then
+if state == 'succeeded' then
+  -- entries are only pushed at the head and trimmed from the tail: entry number t sits at
+  -- index total - t, so a cursor's place is found without a search
+  local total = tonumber(redis.call('HGET', stats, 'listed') or '0')
+  local start = 0
+  if kind == 'z' then
+    start = total - tonumber(ca) + 1
+    if start < 0 then return {'ids', false} end -- not a place in this list
+  end
+  local items = redis.call('LRANGE', recent.succeeded, start, start + limit)
+  local page = {'ids', false}
+  for i = 1, #items do
+    if i > limit then
+      page[2] = 'z:' .. (total - (start + limit - 1)) .. ':' .. items[limit]
+      break
+    end
+    page[#page + 1] = items[i]
+  end
+  return page
+end
+
+if state == 'cancelled' then
   local z = recent[state]
   local start = 0
   if kind == 'z' then start = after(z, ca, cb, true) end

@@ -23,15 +23,17 @@
 -- KEYS[15] notify   LIST  callbacks for the reaper to send (jobs buried here)
 -- KEYS[16] limits   HASH  max_active; per, period (ms), burst: a token bucket of starts
 --                   (tokens, ts its last update); absent for a queue without limits
--- KEYS[17] received ZSET  "<ulid>:<attempt>:<worker>" -> claimed at (ms): jobs handed out
---                   that have not reached a handler yet (a lost lease then costs no stall)
+-- KEYS[17] starts   ZSET  worker -> receipt of its last buffered job that reached a handler
+--                   (the jobs received beyond it cost no stall when their lease is lost)
 -- ARGV[1] worker id, [2] max jobs, [3] lease ms, [4] queue name, [5] events channel,
 -- [6] housekeeping limit (due jobs / expired leases handled per call), [7] dead-letter cap,
 -- [8] housekeeping period ms, [9] how many of the jobs handed out go straight to a handler
--- (the first ones; the others wait in the worker's buffer and are only marked received)
+-- (the first ones; the others wait in the worker's buffer and are only received: each gets
+-- a receipt, the next number of the queue's count of buffered jobs (stats "receipts"), in
+-- its meta as r, which the worker records in starts once the job reaches a handler)
 -- Returns {next_due_ms (-1 none, or jobs were handed out), paused (0/1),
 --   held_ms (-1, or: a limit holds jobs back; ask again after this long, or when woken),
---   ulid, attempt, spec, payload|false, ...}
+--   ulid, attempt, spec, payload|false, receipt (0: straight to a handler), ...}
 local K = {pending = KEYS[1], prio = KEYS[2], seq = KEYS[3], active = KEYS[6],
   specs = KEYS[7], payloads = KEYS[8], meta = KEYS[9], dead = KEYS[10], stats = KEYS[11],
   notify = KEYS[15]}
@@ -43,12 +45,10 @@ local worker, max_jobs, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local queue, channel = ARGV[4], ARGV[5]
 local limit, dead_cap, period = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local run_now = tonumber(ARGV[9])
-local received = KEYS[17]
--- a received mark older than this is dropped (a buffered job is held milliseconds)
-local RECEIVED_KEEP = 3600000
+local starts = KEYS[17]
 
 local now = now_ms()
-K.received = received
+K.starts = starts
 
 local function housekeeping()
   local promoted = promote_due(scheduled, K.specs, K.pending, K.prio, K.seq, now, limit)
@@ -58,7 +58,6 @@ local function housekeeping()
   for _, u in ipairs(requeued) do promoted[#promoted + 1] = u end
   publish(channel, 'pending', queue, promoted)
   publish(channel, 'dead', queue, buried)
-  redis.call('ZREMRANGEBYSCORE', received, '-inf', now - RECEIVED_KEEP)
 end
 
 -- Takes up to n ulids: high priorities, then priority 0 (the list), then low priorities.
@@ -135,8 +134,29 @@ local deadline = tostring(now + lease) -- numbers made text once (Lua uses sprin
 local now_s = tostring(now)
 local spec_of = call_many('HMGET', K.specs, ulids)
 local meta_of = call_many('HMGET', K.meta, ulids)
--- every fresh job of this call starts with the same meta, made once
-local fresh_meta = first_meta_prefix(cjson.encode(worker)) .. now_s .. '}'
+-- every fresh job of this call starts with the same meta, made once; a buffered one's
+-- also holds its receipt
+local fresh_open = first_meta_prefix(cjson.encode(worker)) .. now_s
+local fresh_meta = fresh_open .. '}'
+local fresh_received = fresh_open .. ',"r":'
+local receipt = 0 -- the last receipt given (the queue's count before the first)
+if #ulids > run_now then
+  receipt = tonumber(redis.call('HGET', K.stats, 'receipts') or '0')
+end
+local first_receipt = receipt + 1
+-- a receipt as text: the text of its tens (made once per ten receipts: a number turned
+-- into text costs about as much as a small command) and its last digit
+local DIGITS = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9'}
+local tens_of, tens_text = -1, ''
+local function receipt_text(r)
+  local d = r % 10
+  local tens = (r - d) / 10
+  if tens ~= tens_of then
+    tens_of = tens
+    if tens > 0 then tens_text = tostring(tens) else tens_text = '' end
+  end
+  return tens_text, DIGITS[d + 1]
+end
 local metas, leases, claimed, skipped = {}, {}, {}, 0
 local n = 0 -- jobs handed out so far (counted: Lua's # operator searches the table)
 for i, ulid in ipairs(ulids) do
@@ -144,6 +164,12 @@ for i, ulid in ipairs(ulids) do
   if spec then
     local payload = false
     if string.byte(spec, -1) == 10 then payload = redis.call('HGET', K.payloads, ulid) end
+    n = n + 1
+    local r = 0
+    if n > run_now then
+      receipt = receipt + 1
+      r = receipt
+    end
     local raw = meta_of[i]
     local attempt, text
     if raw then
@@ -151,21 +177,27 @@ for i, ulid in ipairs(ulids) do
       m.a = (m.a or 0) + 1
       m.w = worker
       m.st = now
+      if r > 0 then m.r = r else m.r = nil end
       attempt = m.a
       text = cjson.encode(m)
     else
       attempt = 1
-      text = fresh_meta
+      if r > 0 then
+        local tens, digit = receipt_text(r)
+        text = fresh_received .. tens .. digit .. '}'
+      else
+        text = fresh_meta
+      end
     end
-    n = n + 1
     metas[2 * n - 1] = ulid
     metas[2 * n] = text
     leases[2 * n - 1] = deadline
     leases[2 * n] = ulid
-    out[4 * n] = ulid
-    out[4 * n + 1] = attempt
-    out[4 * n + 2] = spec
-    out[4 * n + 3] = payload
+    out[5 * n - 1] = ulid
+    out[5 * n] = attempt
+    out[5 * n + 1] = spec
+    out[5 * n + 2] = payload
+    out[5 * n + 3] = r
     claimed[n] = ulid
   else
     skipped = skipped + 1
@@ -183,19 +215,11 @@ end
 if #claimed > 0 then
   call_many('HSET', K.meta, metas)
   call_many('ZADD', K.active, leases)
-  if #claimed > run_now then
-    local marks = {}
-    local first = ':1:' .. worker -- a first attempt's mark ends so (number-to-text once)
-    for i = run_now + 1, #claimed do
-      local a = out[4 * i + 1] -- the attempt of the i-th job handed out
-      marks[#marks + 1] = now_s
-      if a == 1 then
-        marks[#marks + 1] = claimed[i] .. first
-      else
-        marks[#marks + 1] = claimed[i] .. ':' .. a .. ':' .. worker
-      end
-    end
-    call_many('ZADD', received, marks)
+  if receipt >= first_receipt then
+    redis.call('HSET', K.stats, 'receipts', receipt)
+    -- a worker's first buffered jobs: its watermark starts below them (every job it got
+    -- before then, if any, counts as started)
+    redis.call('ZADD', starts, 'NX', first_receipt - 1, worker)
   end
   -- a full claim means work is likely left: pass the wake token on to the next idle
   -- worker (a claim that came up short emptied the queue, so nobody needs waking)

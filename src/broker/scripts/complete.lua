@@ -9,7 +9,8 @@
 -- KEYS[5] stats    HASH
 -- KEYS[6] limits   HASH  the queue's limits: with max_active, a freed slot wakes a worker
 -- KEYS[7] wake     LIST
--- KEYS[8] recent_succeeded ZSET  ulid -> finished at (ms), capped: what browsing lists
+-- KEYS[8] recent_succeeded LIST  ulids, newest first, capped: what browsing lists (stats
+--                  "listed" counts the entries ever pushed: browse.lua pages by it)
 -- KEYS[9..] done:<ulid> STRING, one per job in ARGV order
 -- ARGV[1] worker id, [2] queue name, [3] events channel, [4] default result ttl ms,
 -- [5] most entries kept in recent_succeeded (0: none),
@@ -22,17 +23,21 @@ local worker, queue, channel = ARGV[1], ARGV[2], ARGV[3]
 local default_ttl, recent_cap = ARGV[4], tonumber(ARGV[5])
 local now = now_ms()
 local now_s = tostring(now) -- made once: Lua turns numbers into text with sprintf
-local ulids = {}
-for i = 6, #ARGV, 4 do ulids[#ulids + 1] = ARGV[i] end
+local ulids, n = {}, 0
+for i = 6, #ARGV, 4 do
+  n = n + 1
+  ulids[n] = ARGV[i]
+end
 local leased = call_many('ZMSCORE', active, ulids)
 local meta_of = call_many('HMGET', meta, ulids)
 local spec_of = call_many('HMGET', specs, ulids)
 local worker_json = cjson.encode(worker)
 local first_meta = first_meta_prefix(worker_json)
+local after_first = #first_meta + 1
 -- a first start's record: the parts every job of this call shares, made once
 local hist_open = ',"h":[{"w":' .. worker_json .. ',"s":'
 local hist_close = ',"f":' .. now_s .. ',"o":"succeeded"}],"ft":' .. now_s .. '}'
-local codes, done_ids, recorded = {}, {}, {}
+local codes, done_ids, recorded, done_n = {}, {}, {}, 0
 local external = {} -- jobs whose payload sits in the payloads hash
 for j, ulid in ipairs(ulids) do
   local i = 2 + j * 4
@@ -45,7 +50,9 @@ for j, ulid in ipairs(ulids) do
     local raw = meta_of[j]
     -- fast path: this worker's untouched first start (no progress, no earlier attempt)
     if attempt == 1 and string.find(raw, first_meta, 1, true) == 1 then
-      first_st = string.match(raw, '^(%d+)}$', #first_meta + 1)
+      -- received into the worker's buffer first (most jobs of a drain), or not
+      first_st = string.match(raw, '^(%d+),"r":%d+}$', after_first)
+        or string.match(raw, '^(%d+)}$', after_first)
     end
     if first_st then
       spec = spec_of[j]
@@ -72,7 +79,8 @@ for j, ulid in ipairs(ulids) do
       result_ttl(hdr_text, default_ttl))
     codes[j] = 1
     recorded[ulid] = true
-    done_ids[#done_ids + 1] = ulid
+    done_n = done_n + 1
+    done_ids[done_n] = ulid
     if string.byte(spec, -1) == 10 then external[#external + 1] = ulid end
   else
     codes[j] = 0
@@ -83,22 +91,19 @@ for j, ulid in ipairs(ulids) do
     end
   end
 end
-if #done_ids > 0 then
+if done_n > 0 then
   call_many('HDEL', specs, done_ids)
   call_many('HDEL', payloads, external)
   call_many('HDEL', meta, done_ids)
   call_many('ZREM', active, done_ids)
-  redis.call('HINCRBY', stats, 'succeeded', #done_ids)
+  redis.call('HINCRBY', stats, 'succeeded', done_n)
   -- a worker held back by max_active may start a job now
   if redis.call('HEXISTS', limits, 'max_active') == 1 then wake(wake_key) end
   if recent_cap > 0 then
-    local entries = {}
-    for _, ulid in ipairs(done_ids) do
-      entries[#entries + 1] = now_s
-      entries[#entries + 1] = ulid
-    end
-    call_many('ZADD', recent, entries)
-    redis.call('ZREMRANGEBYRANK', recent, 0, -(recent_cap + 1))
+    -- a list: no score to write nor skiplist to keep, and trimmed from its tail
+    call_many('LPUSH', recent, done_ids)
+    redis.call('LTRIM', recent, 0, recent_cap - 1)
+    redis.call('HINCRBY', stats, 'listed', done_n)
   end
 end
 publish(channel, 'succeeded', queue, done_ids)

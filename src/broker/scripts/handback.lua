@@ -8,12 +8,10 @@
 -- KEYS[5] specs   HASH
 -- KEYS[6] meta    HASH
 -- KEYS[7] wake    LIST
--- KEYS[8] received ZSET  jobs claimed into a worker's buffer, not started: a handed-back
---                 one leaves it
 -- ARGV[1] worker id, [2] queue name, [3] events channel, then pairs: ulid, attempt
 -- Returns one code per job: 1 handed back, 0 refused (lease lost).
 local active, pending, prio, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local specs, meta, wake_key, received = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local specs, meta, wake_key = KEYS[5], KEYS[6], KEYS[7]
 local worker, queue, channel = ARGV[1], ARGV[2], ARGV[3]
 local now = now_ms()
 local codes, back = {}, {}
@@ -23,7 +21,6 @@ for i = 4, #ARGV, 2 do
   local spec = m and redis.call('HGET', specs, ulid)
   if spec then
     redis.call('ZREM', active, ulid)
-    redis.call('ZREM', received, ulid .. ':' .. attempt .. ':' .. worker)
     close_attempt(m, now, 'handed_back', 'worker shut down before the job finished')
     save_meta(meta, ulid, m)
     push_pending(pending, prio, seq, ulid, decode_header(spec).pr or 0, true)

@@ -8,7 +8,9 @@
 --                   ends at "\n"), so reading a header never copies a large payload
 --   meta      HASH  ulid -> meta JSON, from the first start on: a attempts, f failures,
 --                   s stalls, w worker, st started ms, ft finished ms, e error,
---                   p/pm progress, h history
+--                   p/pm progress, h history, r receipt (claimed into the worker's buffer:
+--                   see never_started)
+--   starts    ZSET  worker -> receipt of its last buffered job that reached a handler
 --   the state is where the ulid sits: pending LIST (priority 0) or prio ZSET (others),
 --   scheduled / retry / active / dead ZSETs
 --   done:<ulid> STRING record of a succeeded or cancelled job, with a TTL: state "\n"
@@ -148,6 +150,7 @@ local function close_attempt(m, now, outcome, err)
   m.h = h
   m.p = nil
   m.pm = nil
+  m.r = nil
 end
 
 -- Puts a job where workers take from: the list for priority 0 (memory-lean), the prio ZSET
@@ -255,12 +258,24 @@ local function notify_final(notify, ulid, hdr_text)
   end
 end
 
+-- Whether a job whose lease is lost had only been received: claimed into its worker's
+-- buffer (its meta holds r, its receipt: claim.lua numbers the jobs it buffers, per queue,
+-- in the order the worker starts them) and never handed to a handler, i.e. beyond the
+-- receipt its worker recorded as started (the starts ZSET: worker -> receipt of the last
+-- buffered job that reached a handler). With no watermark for the worker, the job counts
+-- as started: an error here only ever costs a stall, never spares one.
+local function never_started(starts, m)
+  if not (starts and m.r and m.w) then return false end
+  local upto = redis.call('ZSCORE', starts, m.w)
+  return upto ~= false and upto ~= nil and tonumber(upto) < m.r
+end
+
 -- The job lost its lease (expired, or its worker stopped heartbeating): count a stall and
 -- requeue it at the front, or, with the stall budget spent, bury it as "worker lost". A job
 -- its worker had only received (claimed into its buffer, never handed to a handler) goes
 -- back to the front as if that claim had not happened: no stall, its attempt not spent.
 -- K holds the key names: active pending prio seq specs payloads meta dead stats notify,
--- and received (optional). Returns 'pending', 'dead' or 'gone'.
+-- and starts (optional). Returns 'pending', 'dead' or 'gone'.
 local function requeue_lost(K, ulid, now, why, dead_cap)
   redis.call('ZREM', K.active, ulid)
   local spec = redis.call('HGET', K.specs, ulid)
@@ -270,14 +285,14 @@ local function requeue_lost(K, ulid, now, why, dead_cap)
   end
   local hdr = decode_header(spec)
   local m = load_meta(K.meta, ulid)
-  if K.received and m.w and m.a
-    and redis.call('ZREM', K.received, ulid .. ':' .. m.a .. ':' .. m.w) == 1 then
+  if m.a and never_started(K.starts, m) then
     if m.a <= 1 and (m.f or 0) == 0 and (m.s or 0) == 0 and m.h == nil then
       redis.call('HDEL', K.meta, ulid) -- never started at all
     else
       m.a = m.a - 1
       m.w = nil
       m.st = nil
+      m.r = nil
       save_meta(K.meta, ulid, m)
     end
     redis.call('HINCRBY', K.stats, 'unstarted', 1)

@@ -14,13 +14,14 @@
 -- KEYS[9] stats    HASH
 -- KEYS[10] wake    LIST
 -- KEYS[11] notify  LIST  callbacks for the reaper to send (jobs buried here)
--- KEYS[12] received ZSET jobs claimed into a worker's buffer, not started (no stall)
+-- KEYS[12] starts  ZSET  worker -> receipt of its last buffered job that reached a handler
+--                 (see never_started); a gone worker's entry goes once its jobs are back
 -- ARGV[1] queue name, [2] events channel, [3] limit, [4] dead-letter cap,
 -- then the ids of workers that stopped heartbeating
 -- Returns {requeued, buried, [ulid, state]...} (state 'pending' or 'dead').
 local K = {active = KEYS[1], pending = KEYS[2], prio = KEYS[3], seq = KEYS[4],
   specs = KEYS[5], payloads = KEYS[6], meta = KEYS[7], dead = KEYS[8], stats = KEYS[9],
-  notify = KEYS[11], received = KEYS[12]}
+  notify = KEYS[11], starts = KEYS[12]}
 local wake_key = KEYS[10]
 local queue, channel = ARGV[1], ARGV[2]
 local limit, dead_cap = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -41,6 +42,10 @@ if #ARGV > 4 then
       elseif r == 'dead' then buried[#buried + 1] = ulid end
     end
   end
+  -- every job the gone workers held is back: their watermarks are not needed any more
+  local names = {}
+  for name in pairs(gone) do names[#names + 1] = name end
+  call_many('ZREM', K.starts, names)
 end
 
 if #requeued > 0 then wake(wake_key) end
