@@ -128,8 +128,10 @@ impl Claimer {
                 let _ = self.shared.outcomes.send(Outcome::Drop(job.id));
             } else {
                 if receipt > 0 {
-                    // first in, first out: each receipt of a queue is above the last
-                    upto.insert(job.id.queue().clone(), receipt);
+                    // first in, first out: each receipt of a queue is above the last (the
+                    // highest is kept all the same: recalled jobs join at the front)
+                    let at = upto.entry(job.id.queue().clone()).or_insert(0);
+                    *at = (*at).max(receipt);
                 }
                 out.push(job);
             }
@@ -404,9 +406,10 @@ impl Claimer {
     }
 
     /// Takes back the jobs that claims whose answers were lost took: Redis ran them, and the
-    /// jobs are leased to this worker, which never saw them. They join the buffer (and start
-    /// like received jobs), in the attempt the lost claim began, instead of waiting out
-    /// their lease. While Redis does not answer, the recall waits for the next round.
+    /// jobs are leased to this worker, which never saw them. They join the front of the
+    /// buffer (and start like received jobs), in the attempt the lost claim began, instead
+    /// of waiting out their lease. While Redis does not answer, the recall waits for the
+    /// next round.
     async fn recall(&mut self) {
         let Some((sent, failed)) = self.unsure else {
             return;
@@ -435,8 +438,11 @@ impl Claimer {
                 found.retain(|j| !known.contains_key(&j.id));
             }
             taken += found.len();
-            let jobs = self.register(found);
-            self.buffer.extend(jobs);
+            // ahead of the buffer: a lost claim came before the claims whose jobs wait
+            // there, so its receipts are the lower ones
+            for job in self.register(found).into_iter().rev() {
+                self.buffer.push_front(job);
+            }
         }
         self.unsure = None;
         if taken > 0 {

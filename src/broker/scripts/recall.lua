@@ -10,7 +10,7 @@
 -- KEYS[4] meta     HASH
 -- ARGV[1] worker id, [2] earliest deadline (ms), [3] latest deadline (ms), [4] lease ms,
 -- [5] most entries looked at
--- Returns {-1, 0, -1, ulid, attempt, spec, payload|false, ...}
+-- Returns {-1, 0, -1, ulid, attempt, spec, payload|false, receipt (0: none), ...}
 local active, specs, payloads, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local worker, lease = ARGV[1], tonumber(ARGV[4])
 local ulids = redis.call('ZRANGEBYSCORE', active, ARGV[2], ARGV[3], 'LIMIT', 0, tonumber(ARGV[5]))
@@ -31,6 +31,7 @@ for i, ulid in ipairs(ulids) do
     out[n + 2] = m.a
     out[n + 3] = spec
     out[n + 4] = payload
+    out[n + 5] = m.r or 0
   end
 end
 return out
