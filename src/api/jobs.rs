@@ -165,10 +165,34 @@ impl AppState {
     fn count_enqueued(queue: &QueueName, posted: &[Enqueued]) {
         let created = posted.iter().filter(|e| e.created).count() as u64;
         if created > 0 {
-            metrics::counter!("mlqd_jobs_enqueued_total", "queue" => queue.to_string())
-                .increment(created);
+            ENQUEUED.with(|cache| {
+                let mut cache = cache.borrow_mut();
+                if !cache.contains_key(queue) {
+                    if cache.len() >= MAX_CACHED_QUEUES {
+                        cache.clear();
+                    }
+                    let counter =
+                        metrics::counter!("mlqd_jobs_enqueued_total", "queue" => queue.to_string());
+                    cache.insert(queue.clone(), counter);
+                }
+                if let Some(counter) = cache.get(queue) {
+                    counter.increment(created);
+                }
+            });
         }
     }
+}
+
+/// Most queues whose enqueue counter a worker thread keeps a handle to; past it the cache
+/// starts over (queue names come from requests, so their number has no bound of its own).
+const MAX_CACHED_QUEUES: usize = 256;
+
+thread_local! {
+    /// The `mlqd_jobs_enqueued_total` handle of each queue, per worker thread: looking the
+    /// counter up copied the queue name, built the key and read-locked the recorder's
+    /// registry (shared by both worker threads) on every post.
+    static ENQUEUED: std::cell::RefCell<std::collections::HashMap<QueueName, metrics::Counter>> =
+        std::cell::RefCell::default();
 }
 
 fn header_value(s: &str) -> HeaderValue {
@@ -531,6 +555,38 @@ pub async fn cancel(State(st): State<AppState>, ApiPath(id): ApiPath<String>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enqueue_counts_go_on_when_the_handle_cache_starts_over() {
+        let handle = crate::telemetry::prometheus().expect("the prometheus recorder");
+        let one = |q: &QueueName| Enqueued {
+            id: JobId::generate(q),
+            created: true,
+            state: JobState::Pending,
+        };
+        let first = QueueName::new("cachetest-first").unwrap();
+        AppState::count_enqueued(&first, &[one(&first), one(&first)]);
+        // more queues than the cache holds: it starts over, the first queue's handle too
+        for i in 0..MAX_CACHED_QUEUES + 1 {
+            let q = QueueName::new(&format!("cachetest-{i}")).unwrap();
+            AppState::count_enqueued(&q, &[one(&q)]);
+        }
+        AppState::count_enqueued(&first, &[one(&first)]);
+        let repeat = Enqueued {
+            created: false,
+            ..one(&first)
+        };
+        AppState::count_enqueued(&first, &[repeat]);
+        let text = handle.render();
+        assert!(
+            text.contains(r#"mlqd_jobs_enqueued_total{queue="cachetest-first"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"mlqd_jobs_enqueued_total{queue="cachetest-7"} 1"#),
+            "{text}"
+        );
+    }
 
     #[test]
     fn query_options_are_parsed_and_named_when_wrong() {
