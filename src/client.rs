@@ -82,9 +82,15 @@ impl Client {
         options: JobOptions,
         max_waiting: Option<u64>,
     ) -> Result<Enqueued> {
-        let mut out = self
-            .post_batch(queue, vec![(payload, options)], max_waiting)
-            .await?;
+        // the batch path without its lists: what a web request that posts one job takes
+        options.validate()?;
+        payload.validate(self.max_payload)?;
+        let new = [NewJob {
+            id: JobId::generate(queue),
+            payload,
+            options,
+        }];
+        let mut out = self.enqueue(queue, &new, max_waiting).await?;
         out.pop()
             .ok_or_else(|| Error::Protocol("enqueue answered nothing".into()))
     }
@@ -111,7 +117,17 @@ impl Client {
                 options,
             });
         }
-        let mut out = match self.broker.enqueue(queue, &new, max_waiting).await {
+        self.enqueue(queue, &new, max_waiting).await
+    }
+
+    /// Stores checked jobs; an idempotent repeat comes back with the first job's state.
+    async fn enqueue(
+        &self,
+        queue: &QueueName,
+        new: &[NewJob],
+        max_waiting: Option<u64>,
+    ) -> Result<Vec<Enqueued>> {
+        let mut out = match self.broker.enqueue(queue, new, max_waiting).await {
             Ok(out) => out,
             // sent, and no answer: the jobs may be stored under the ids made here
             Err(Error::Unavailable {

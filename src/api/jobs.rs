@@ -165,10 +165,34 @@ impl AppState {
     fn count_enqueued(queue: &QueueName, posted: &[Enqueued]) {
         let created = posted.iter().filter(|e| e.created).count() as u64;
         if created > 0 {
-            metrics::counter!("mlqd_jobs_enqueued_total", "queue" => queue.to_string())
-                .increment(created);
+            ENQUEUED.with(|cache| {
+                let mut cache = cache.borrow_mut();
+                if !cache.contains_key(queue) {
+                    if cache.len() >= MAX_CACHED_QUEUES {
+                        cache.clear();
+                    }
+                    let counter =
+                        metrics::counter!("mlqd_jobs_enqueued_total", "queue" => queue.to_string());
+                    cache.insert(queue.clone(), counter);
+                }
+                if let Some(counter) = cache.get(queue) {
+                    counter.increment(created);
+                }
+            });
         }
     }
+}
+
+/// Most queues whose enqueue counter a worker thread keeps a handle to; past it the cache
+/// starts over (queue names come from requests, so their number has no bound of its own).
+const MAX_CACHED_QUEUES: usize = 256;
+
+thread_local! {
+    /// The `mlqd_jobs_enqueued_total` handle of each queue, per worker thread: looking the
+    /// counter up copied the queue name, built the key and read-locked the recorder's
+    /// registry (shared by both worker threads) on every post.
+    static ENQUEUED: std::cell::RefCell<std::collections::HashMap<QueueName, metrics::Counter>> =
+        std::cell::RefCell::default();
 }
 
 fn header_value(s: &str) -> HeaderValue {
@@ -178,6 +202,28 @@ fn header_value(s: &str) -> HeaderValue {
 /// A header value that takes the string as it is (no copy).
 fn owned_header_value(s: String) -> HeaderValue {
     HeaderValue::try_from(s).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+/// A JSON answer written into a buffer sized for it up front: axum's `Json` starts at 128
+/// bytes, so a status (about 400) was copied through two larger buffers on every read.
+/// Keep hints under 1 KiB: glibc can serve a request from 1,024 bytes up from its large
+/// bins, which first consolidates the arena's freed small chunks.
+fn json_response<T: Serialize>(status: StatusCode, value: &T, size_hint: usize) -> Response {
+    let mut buf = Vec::with_capacity(size_hint);
+    match serde_json::to_writer(&mut buf, value) {
+        Ok(()) => {
+            let mut res = (status, buf).into_response();
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            res
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not write a JSON answer");
+            ApiError::internal().into_response()
+        }
+    }
 }
 
 fn location(id: &JobId) -> HeaderValue {
@@ -204,7 +250,7 @@ fn submitted(posted: &Enqueued) -> Response {
     };
     let body = Submitted::from(posted);
     let id = owned_header_value(body.id.clone());
-    let mut res = (status, Json(body)).into_response();
+    let mut res = json_response(status, &body, 96);
     let h = res.headers_mut();
     h.insert(header::LOCATION, location(&posted.id));
     h.insert(JOB_ID_HEADER, id);
@@ -467,7 +513,7 @@ pub async fn submit_batch(
 pub async fn status(State(st): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult {
     let id = parse_id(&id)?;
     let status: JobStatus = st.client.status(&id).await?;
-    Ok(Json(status).into_response())
+    Ok(json_response(StatusCode::OK, &status, 512))
 }
 
 /// What a cancel did.
@@ -509,6 +555,38 @@ pub async fn cancel(State(st): State<AppState>, ApiPath(id): ApiPath<String>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enqueue_counts_go_on_when_the_handle_cache_starts_over() {
+        let handle = crate::telemetry::prometheus().expect("the prometheus recorder");
+        let one = |q: &QueueName| Enqueued {
+            id: JobId::generate(q),
+            created: true,
+            state: JobState::Pending,
+        };
+        let first = QueueName::new("cachetest-first").unwrap();
+        AppState::count_enqueued(&first, &[one(&first), one(&first)]);
+        // more queues than the cache holds: it starts over, the first queue's handle too
+        for i in 0..MAX_CACHED_QUEUES + 1 {
+            let q = QueueName::new(&format!("cachetest-{i}")).unwrap();
+            AppState::count_enqueued(&q, &[one(&q)]);
+        }
+        AppState::count_enqueued(&first, &[one(&first)]);
+        let repeat = Enqueued {
+            created: false,
+            ..one(&first)
+        };
+        AppState::count_enqueued(&first, &[repeat]);
+        let text = handle.render();
+        assert!(
+            text.contains(r#"mlqd_jobs_enqueued_total{queue="cachetest-first"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"mlqd_jobs_enqueued_total{queue="cachetest-7"} 1"#),
+            "{text}"
+        );
+    }
 
     #[test]
     fn query_options_are_parsed_and_named_when_wrong() {

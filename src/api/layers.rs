@@ -161,17 +161,41 @@ where
     }
 }
 
+/// The metric handles of one (method, route, status): looking a labelled metric up in the
+/// recorder builds its key (a label list), hashes it and takes a read lock on the registry
+/// that both worker threads share, on every request.
+struct Handles {
+    requests: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+/// Handles per worker thread (no lock between threads), by method, the route label's
+/// address (each template is leaked once, see `route_label`: its address is the template,
+/// and hashing it costs less than hashing its text) and status. The labels are the router's fixed set, so this stays small. [`super::router`]
+/// installs the recorder before the first request, so no handle outlives a recorder change.
+type HandleCache = std::collections::HashMap<(&'static str, usize, u16), Handles>;
+
+thread_local! {
+    static HANDLES: std::cell::RefCell<HandleCache> = std::cell::RefCell::default();
+}
+
 fn record(
     method: &'static str,
     route: &'static str,
     status: StatusCode,
     elapsed: std::time::Duration,
 ) {
-    metrics::counter!("mlqd_http_requests_total",
-        "method" => method, "route" => route, "status" => super::status_label(status))
-    .increment(1);
-    metrics::histogram!("mlqd_http_request_duration_seconds",
-        "method" => method, "route" => route)
-    .record(elapsed.as_secs_f64());
+    let key = (method, route.as_ptr() as usize, status.as_u16());
+    HANDLES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let h = cache.entry(key).or_insert_with(|| Handles {
+            requests: metrics::counter!("mlqd_http_requests_total",
+                "method" => method, "route" => route, "status" => super::status_label(status)),
+            duration: metrics::histogram!("mlqd_http_request_duration_seconds",
+                "method" => method, "route" => route),
+        });
+        h.requests.increment(1);
+        h.duration.record(elapsed.as_secs_f64());
+    });
     tracing::debug!(method, route = %route, status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64, "request");
 }

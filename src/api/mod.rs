@@ -139,15 +139,30 @@ impl Default for ApiConfig {
     }
 }
 
-/// What every handler shares. Cheap to clone.
+/// What every handler shares: one `Arc`, so a clone is one reference count. axum clones
+/// the state for every `State` extractor and the guard layer, several times per request,
+/// and on two worker threads each count is a cache line the threads pass back and forth:
+/// as loose fields (the client's four `Arc`s, the config, the token, the throughput) a
+/// clone and its drop touched eight counts.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppShared>);
+
+/// The state behind [`AppState`].
+pub struct AppShared {
     client: Client,
-    config: Arc<ApiConfig>,
+    config: ApiConfig,
     /// Fires when the server shuts down: waits and event streams end early.
     stopping: CancellationToken,
     /// Recent totals, for the overview's throughput (kept only while someone looks).
-    throughput: Arc<Mutex<overview::Throughput>>,
+    throughput: Mutex<overview::Throughput>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppShared;
+
+    fn deref(&self) -> &AppShared {
+        &self.0
+    }
 }
 
 impl AppState {
@@ -160,12 +175,16 @@ impl AppState {
     /// makes, so keep it short for an API: about 1 s). The client's `max_payload` should be
     /// at least `config.max_body`.
     pub fn new(client: Client, config: ApiConfig) -> Self {
-        AppState {
+        Self::with_stopping(client, config, CancellationToken::new())
+    }
+
+    fn with_stopping(client: Client, config: ApiConfig, stopping: CancellationToken) -> Self {
+        AppState(Arc::new(AppShared {
             client,
-            config: Arc::new(config),
-            stopping: CancellationToken::new(),
-            throughput: Arc::default(),
-        }
+            config,
+            stopping,
+            throughput: Mutex::default(),
+        }))
     }
 
     pub fn client(&self) -> &Client {
@@ -237,8 +256,9 @@ pub async fn serve(
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let mut state = state;
-    state.stopping = shutdown.clone();
+    // the same state, with the shutdown token: waits and event streams end when it fires
+    let state =
+        AppState::with_stopping(state.client.clone(), state.config.clone(), shutdown.clone());
     // the one pub/sub subscription, made now so the first waiter finds it live
     let _ = state.client.events();
     let drain = state.config.drain_timeout;

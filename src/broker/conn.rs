@@ -76,9 +76,13 @@ impl Conn {
         let shared = match &target.topology {
             Topology::Single => {
                 let client = target.single_client()?;
+                // no response timeout of its own: `run` bounds every exchange (the wait for
+                // a reconnection too), and a second timer per call cost a timer-wheel entry
+                // made and cleared on every request; a connection's handshake stays bounded
+                // by the connection timeout
                 let cm = redis::aio::ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(CONNECT_TIMEOUT))
-                    .set_response_timeout(Some(op_timeout))
+                    .set_response_timeout(None)
                     .set_number_of_retries(2)
                     .set_max_delay(Duration::from_millis(500));
                 let cm = ConnectionManager::new_lazy_with_config(client.clone(), cm)
