@@ -190,13 +190,19 @@ fn maybe_applied(e: &redis::RedisError) -> bool {
     if e.is_connection_refusal() || tls_failure(e).is_some() {
         return false;
     }
-    // a connection that broke under a request (a failure to connect is not that)
-    if e.is_timeout() || e.is_connection_dropped() {
+    if e.is_timeout() {
         return true;
     }
+    // a connection that broke under a request (a failure to connect is not that); redis-rs
+    // keeps an io::Error behind an Arc
+    type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+        let io = s.downcast_ref::<std::io::Error>().or_else(|| {
+            s.downcast_ref::<Shared>()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+        });
+        if let Some(io) = io {
             return matches!(
                 io.kind(),
                 Io::BrokenPipe | Io::ConnectionReset | Io::ConnectionAborted | Io::UnexpectedEof
@@ -427,6 +433,14 @@ mod tests {
         }
         let refused = Error::from_redis(&io(K::ConnectionRefused), "redis://127.0.0.1:6390");
         assert!(!refused.maybe_applied(), "{refused:?}");
+        // a cluster client that could reach no node at all sent nothing
+        let cluster = redis::RedisError::from((
+            redis::ErrorKind::Io,
+            "failed to create initial connections",
+            "Io: Connection refused".to_string(),
+        ));
+        let e = Error::from_redis(&cluster, "redis+cluster://127.0.0.1:7000");
+        assert!(!e.maybe_applied(), "{e:?}");
         assert!(
             Error::no_answer("redis://127.0.0.1:6390", std::time::Duration::from_secs(1))
                 .maybe_applied()

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::cluster::RedisCluster;
 use common::{
-    Deployment, Proc, RedisServer, broker, client, eventually, mlqd, namespace, q, queue_keys,
-    quiet, quiet_worker, until,
+    Deployment, Proc, RedisServer, broker, client, eventually, mlqd, namespace, poison_worker, q,
+    queue_keys, quiet, quiet_worker, until,
 };
 use mlqd::broker::Broker;
 use mlqd::job::{AttemptOutcome, JobState};
@@ -606,19 +606,7 @@ async fn a_poison_job_that_kills_its_worker_is_dead_after_max_stalls() {
     let ns = namespace();
     let c = client(&r, &ns);
     let queue = q("pills");
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let exec = format!(
-        "python3 {}",
-        repo.join("tests/handlers/poison.py").display()
-    );
-    let spawn = || {
-        let mut cmd = mlqd(&r, &ns);
-        cmd.args([
-            "worker", "--queue", "pills", "--exec", &exec, "--lease", "1s",
-        ])
-        .env("PYTHONPATH", repo.join("python/src"));
-        Proc::spawn(quiet(cmd))
-    };
+    let spawn = || poison_worker(&r, &ns);
     let poison = c
         .post(
             &queue,

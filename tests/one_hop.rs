@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::cluster::RedisCluster;
 use common::{
-    Deployment, Proc, RedisServer, client, eventually, free_port, mlqd, namespace, q, queue_keys,
-    quiet, quiet_worker, scrape, try_scrape,
+    Deployment, Proc, RedisServer, client, eventually, free_port, namespace, poison_worker, q,
+    queue_keys, quiet_worker, scrape, try_scrape,
 };
 use mlqd::job::JobState;
 use mlqd::{JobOptions, Payload};
@@ -441,19 +441,7 @@ async fn a_buffered_exec_job_that_kills_its_worker_spends_its_stall() {
     let ns = namespace();
     let c = client(&r, &ns);
     let queue = q("pills");
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let exec = format!(
-        "python3 {}",
-        repo.join("tests/handlers/poison.py").display()
-    );
-    let spawn = || {
-        let mut cmd = mlqd(&r, &ns);
-        cmd.args([
-            "worker", "--queue", "pills", "--exec", &exec, "--lease", "1s",
-        ])
-        .env("PYTHONPATH", repo.join("python/src"));
-        Proc::spawn(quiet(cmd))
-    };
+    let spawn = || poison_worker(&r, &ns);
     let fine = post_some(&c, &queue, 300).await;
     let poison = c
         .post(

@@ -151,6 +151,22 @@ pub fn quiet_worker(redis: &(impl Deployment + ?Sized), ns: &str, args: &[&str])
     Proc::spawn(quiet(cmd))
 }
 
+/// A quiet `mlqd worker` on queue `pills` whose exec handler (tests/handlers/poison.py)
+/// SIGKILLs its own worker on a job `{"poison": true}`; leases of 1 s.
+pub fn poison_worker(redis: &(impl Deployment + ?Sized), ns: &str) -> Proc {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exec = format!(
+        "python3 {}",
+        repo.join("tests/handlers/poison.py").display()
+    );
+    let mut cmd = mlqd(redis, ns);
+    cmd.args([
+        "worker", "--queue", "pills", "--exec", &exec, "--lease", "1s",
+    ])
+    .env("PYTHONPATH", repo.join("python/src"));
+    Proc::spawn(quiet(cmd))
+}
+
 /// The command with its stdout and stderr thrown away.
 pub fn quiet(mut cmd: Command) -> Command {
     cmd.stdout(Stdio::null()).stderr(Stdio::null());
