@@ -1,5 +1,6 @@
 //! Canceller: listens on the cancel channel and stops the handlers of this worker's jobs
-//! that were cancelled. Each time its subscription comes (back) up it has the lease renewer
+//! that were cancelled (a cancel that comes before the answer of the claim that took its
+//! job is kept, and stops the job as it arrives). Each time its subscription comes (back) up it has the lease renewer
 //! renew at once, which finds the jobs cancelled while no message could be heard (a worker
 //! that claimed before its first subscription, a lost connection).
 //! The worker starts claiming once the subscription is up (or after a short wait), so a
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::{Shared, StopReason};
+use super::Shared;
 use crate::job::JobId;
 
 pub(crate) struct Canceller {
@@ -47,7 +48,7 @@ impl Canceller {
 
     fn tick(&self, payload: &str) {
         if let Ok(id) = payload.parse::<JobId>()
-            && self.shared.stop_job(&id, StopReason::Cancelled)
+            && self.shared.cancelled(id.clone())
         {
             tracing::info!(job = %id, "job cancelled; stopping its handler");
         }

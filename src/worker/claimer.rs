@@ -488,6 +488,9 @@ impl Claimer {
                 j.receipt,
             ));
         }
+        // a cancel heard before this claim's answer stops its job now
+        self.shared
+            .take_early_cancels(&mut map, prepared.iter().map(|(j, _)| &j.id));
         prepared
     }
 
@@ -501,6 +504,16 @@ impl Claimer {
         upto: Receipts,
         mut permits: Vec<OwnedSemaphorePermit>,
     ) {
+        // fresh jobs cancelled before they came (see `register`) never start
+        let mut jobs = jobs;
+        let mut fresh = jobs.split_off(received.min(jobs.len()));
+        fresh.retain(|j| {
+            if j.is_cancelled() {
+                let _ = self.shared.outcomes.send(Outcome::Drop(j.id.clone()));
+            }
+            !j.is_cancelled()
+        });
+        jobs.extend(fresh);
         let now_ms = self.shared.redis_now_ms();
         for j in &jobs {
             metrics::in_flight(j.id.queue(), 1.0);

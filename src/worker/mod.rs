@@ -170,6 +170,16 @@ pub(crate) struct InFlight {
     pub callback: Option<String>,
 }
 
+impl InFlight {
+    /// Tells the job to stop, remembering why (the first reason wins).
+    fn stop(&mut self, reason: StopReason) {
+        if self.reason.is_none() {
+            self.reason = Some(reason);
+        }
+        self.cancel.cancel();
+    }
+}
+
 /// An attempt's end, on its way to Redis.
 #[derive(Debug)]
 pub(crate) enum Outcome {
@@ -201,7 +211,16 @@ pub(crate) struct Shared {
     /// Renew every lease now, not at the next third of a lease: the cancel subscription
     /// came (back) up, and a cancel sent while it was down was not heard.
     pub renew_now: tokio::sync::Notify,
+    /// Cancels heard for jobs this worker did not hold, and when: a job's cancel can
+    /// arrive before the answer of the claim that took it (they come over different
+    /// connections), so [`Shared::take_early_cancels`] stops such a job as it registers.
+    /// Locked after `inflight`, never before.
+    pub early_cancels: Mutex<HashMap<JobId, std::time::Instant>>,
 }
+
+/// How long a cancel heard for a job this worker did not hold is kept, and how many.
+const EARLY_CANCEL_KEEP: Duration = Duration::from_secs(60);
+const EARLY_CANCEL_CAP: usize = 1024;
 
 impl Shared {
     pub fn inflight(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, InFlight>> {
@@ -233,13 +252,51 @@ impl Shared {
         let mut map = self.inflight();
         match map.get_mut(id) {
             Some(f) => {
-                if f.reason.is_none() {
-                    f.reason = Some(reason);
-                }
-                f.cancel.cancel();
+                f.stop(reason);
                 true
             }
             None => false,
+        }
+    }
+
+    /// Stops a job someone cancelled. A job this worker does not hold is remembered for a
+    /// while: the claim that took it may be on its way (see [`Shared::take_early_cancels`]).
+    /// Returns whether the job was held.
+    pub fn cancelled(&self, id: JobId) -> bool {
+        let mut map = self.inflight();
+        if let Some(f) = map.get_mut(&id) {
+            f.stop(StopReason::Cancelled);
+            return true;
+        }
+        let mut early = self.early_cancels.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        if early.len() >= EARLY_CANCEL_CAP {
+            early.retain(|_, at| now.duration_since(*at) < EARLY_CANCEL_KEEP);
+            if early.len() >= EARLY_CANCEL_CAP {
+                early.clear();
+            }
+        }
+        early.insert(id, now);
+        false
+    }
+
+    /// Stops those of `map`'s jobs (just registered, with the in-flight map locked) whose
+    /// cancel came before them.
+    pub fn take_early_cancels<'a>(
+        &self,
+        map: &mut HashMap<JobId, InFlight>,
+        ids: impl Iterator<Item = &'a JobId>,
+    ) {
+        let mut early = self.early_cancels.lock().unwrap_or_else(|p| p.into_inner());
+        if early.is_empty() {
+            return;
+        }
+        for id in ids {
+            if early.remove(id).is_some()
+                && let Some(f) = map.get_mut(id)
+            {
+                f.stop(StopReason::Cancelled);
+            }
         }
     }
 }
@@ -303,6 +360,7 @@ impl Worker {
             clock_offset_ms: AtomicI64::new(0),
             run_avg_us: AtomicU64::new(u64::MAX),
             renew_now: tokio::sync::Notify::new(),
+            early_cancels: Mutex::new(HashMap::new()),
             chunks: Arc::new(flusher::Chunks::new(self.config.max_stream)),
             reporter: Arc::new(handler::ProgressReporter {
                 broker: self.broker.clone(),

@@ -1,18 +1,32 @@
-//! A TCP proxy in front of a test redis-server that can lose answers on purpose, as a
-//! network that breaks at the wrong moment does: after [`Proxy::lose_answers`] what the
-//! server sends on the connections open then is read and dropped (the requests still
-//! reach it); [`Proxy::cut`] closes those connections. Connections made later pass
-//! everything.
+//! A TCP proxy in front of a test redis-server that misbehaves on purpose, as a network
+//! does at the wrong moment. On the connections open when told (requests always reach the
+//! server):
+//! - [`Proxy::lose_answers`]: what the server sends is read and dropped;
+//! - [`Proxy::hold_answers`]: what the server sends is held back, except on subscriptions
+//!   (connections that sent a SUBSCRIBE), until [`Proxy::release`];
+//! - [`Proxy::cut`]: the connections are closed.
+//!
+//! Connections made later pass everything.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-/// One proxied connection: its two sockets and whether the server's answers are lost.
+/// What one proxied connection does with the server's answers.
+#[derive(Default)]
+struct Flags {
+    lose: AtomicBool,
+    hold: AtomicBool,
+    /// The client sent a SUBSCRIBE on it.
+    pubsub: AtomicBool,
+}
+
+/// One proxied connection: its two sockets and its flags.
 struct Link {
     sockets: [TcpStream; 2],
-    lose: Arc<AtomicBool>,
+    flags: Arc<Flags>,
 }
 
 pub struct Proxy {
@@ -33,7 +47,7 @@ impl Proxy {
                 let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
                     continue;
                 };
-                let lose = Arc::new(AtomicBool::new(false));
+                let flags = Arc::new(Flags::default());
                 let (Ok(c2), Ok(s2), Ok(c3), Ok(s3)) = (
                     client.try_clone(),
                     server.try_clone(),
@@ -42,12 +56,12 @@ impl Proxy {
                 ) else {
                     continue;
                 };
-                pump(client, server, None);
-                pump(s2, c2, Some(lose.clone()));
+                requests(client, server, flags.clone());
+                answers(s2, c2, flags.clone());
                 let mut all = shared.lock().unwrap_or_else(|p| p.into_inner());
                 all.push(Link {
                     sockets: [c3, s3],
-                    lose,
+                    flags,
                 });
             }
         });
@@ -61,7 +75,22 @@ impl Proxy {
     /// From now on the answers on every open connection are lost.
     pub fn lose_answers(&self) {
         for link in self.links().iter() {
-            link.lose.store(true, Ordering::SeqCst);
+            link.flags.lose.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// From now on the answers on every open connection but subscriptions are held back.
+    pub fn hold_answers(&self) {
+        for link in self.links().iter() {
+            let pubsub = link.flags.pubsub.load(Ordering::SeqCst);
+            link.flags.hold.store(!pubsub, Ordering::SeqCst);
+        }
+    }
+
+    /// Lets the held answers go, in order.
+    pub fn release(&self) {
+        for link in self.links().iter() {
+            link.flags.hold.store(false, Ordering::SeqCst);
         }
     }
 
@@ -85,8 +114,8 @@ impl Drop for Proxy {
     }
 }
 
-/// Copies `from` to `to` until either closes; drops what it reads while `lose` is set.
-fn pump(mut from: TcpStream, mut to: TcpStream, lose: Option<Arc<AtomicBool>>) {
+/// Copies the client's requests to the server, noting a SUBSCRIBE.
+fn requests(mut from: TcpStream, mut to: TcpStream, flags: Arc<Flags>) {
     std::thread::spawn(move || {
         let mut buf = [0u8; 16 * 1024];
         loop {
@@ -94,12 +123,43 @@ fn pump(mut from: TcpStream, mut to: TcpStream, lose: Option<Arc<AtomicBool>>) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            if lose.as_ref().is_some_and(|l| l.load(Ordering::SeqCst)) {
-                continue;
+            if buf[..n].windows(9).any(|w| w == b"SUBSCRIBE") {
+                flags.pubsub.store(true, Ordering::SeqCst);
             }
             if to.write_all(&buf[..n]).is_err() {
                 break;
             }
+        }
+        let _ = to.shutdown(Shutdown::Both);
+        let _ = from.shutdown(Shutdown::Both);
+    });
+}
+
+/// Copies the server's answers to the client, dropping them while `lose` is set and
+/// keeping them while `hold` is (looking every 10 ms whether to let them go).
+fn answers(mut from: TcpStream, mut to: TcpStream, flags: Arc<Flags>) {
+    std::thread::spawn(move || {
+        let _ = from.set_read_timeout(Some(Duration::from_millis(10)));
+        let mut buf = [0u8; 16 * 1024];
+        let mut held = Vec::new();
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => 0,
+                Err(_) => break,
+            };
+            if flags.lose.load(Ordering::SeqCst) {
+                continue;
+            }
+            held.extend_from_slice(&buf[..n]);
+            if flags.hold.load(Ordering::SeqCst) || held.is_empty() {
+                continue;
+            }
+            if to.write_all(&held).is_err() {
+                break;
+            }
+            held.clear();
         }
         let _ = to.shutdown(Shutdown::Both);
         let _ = from.shutdown(Shutdown::Both);

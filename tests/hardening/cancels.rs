@@ -1,14 +1,17 @@
-//! A cancel the worker could not hear, because its cancel subscription was down, stops the
-//! job as soon as the subscription is back: the worker renews its leases then, and the
-//! renewal finds the job cancelled. Before, it waited for the next renewal (a third of a
-//! lease; a loaded full run saw a cancelled job's slot take 10 s to free).
+//! Cancels the worker could not act on when they came stop their jobs all the same, long
+//! before a lease renewal (a third of a lease) would find them:
+//! - a cancel sent while the worker's cancel subscription was down: the worker renews its
+//!   leases as soon as the subscription is back, and the renewal finds the job cancelled;
+//! - a cancel that came before the answer of the claim that took its job: the worker keeps
+//!   it, and stops the job as it arrives.
 
 use std::time::Duration;
 
 use mlqd::{JobOptions, JobState, Payload};
 use serde_json::json;
 
-use crate::common::{Proc, RedisServer, client, mlqd, namespace, q};
+use crate::common::proxy::Proxy;
+use crate::common::{Proc, RedisServer, client, eventually, mlqd, namespace, q};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_missed_while_the_subscription_was_down_stops_the_job_once_it_is_back() {
@@ -48,7 +51,7 @@ async fn a_cancel_missed_while_the_subscription_was_down_stops_the_job_once_it_i
         .await
         .expect("post")
         .id;
-    crate::common::eventually(Duration::from_secs(20), || {
+    eventually(Duration::from_secs(20), || {
         let st: Option<i64> = redis::cmd("ZCARD")
             .arg(format!("{ns}:{{default}}:active"))
             .query(&mut conn)
@@ -76,6 +79,72 @@ async fn a_cancel_missed_while_the_subscription_was_down_stops_the_job_once_it_i
         .wait(&next, Some(Duration::from_secs(30)))
         .await
         .expect("the next job never ran: the missed cancel was not caught on resubscribing");
+    assert_eq!(st.state, JobState::Succeeded);
+    assert_eq!(
+        c.status(&long).await.expect("status").state,
+        JobState::Cancelled
+    );
+}
+
+/// A cancel can reach the worker before the answer of the claim that took its job: they
+/// come over different connections. The worker keeps such a cancel and stops the job as it
+/// arrives. Before, the job ran until a lease renewal found it cancelled (a loaded full run
+/// of tests/handlers saw a slot take 11 s to free).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_heard_before_the_claim_answer_stops_the_job_as_it_arrives() {
+    let r = RedisServer::start();
+    let ns = namespace();
+    let c = client(&r, &ns);
+    let queue = q("default");
+    let proxy = Proxy::start(r.port);
+    let mut cmd = mlqd(&r, &ns);
+    cmd.env("MLQD_REDIS_URL", proxy.url())
+        .args(["worker", "--builtin", "sleep", "--concurrency", "1"])
+        // renewals 100 s apart: only the kept cancel can stop the job in time
+        .args(["--lease", "300s", "--cancel-grace", "1s"]);
+    let _worker = Proc::spawn(cmd);
+    let mut conn = r.conn();
+    eventually(Duration::from_secs(20), || {
+        let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut conn).ok()?;
+        list.lines()
+            .any(|l| l.contains(" cmd=blpop "))
+            .then_some(())
+    })
+    .expect("the worker never waited on its queue");
+
+    // the claim takes the job; its answer waits while the cancel goes through
+    proxy.hold_answers();
+    let opts = || JobOptions {
+        max_retries: Some(0),
+        ..Default::default()
+    };
+    let long = c
+        .post(&queue, Payload::json(&json!({"ms": 600_000})), opts())
+        .await
+        .expect("post")
+        .id;
+    eventually(Duration::from_secs(20), || {
+        let n: i64 = redis::cmd("ZCARD")
+            .arg(format!("{ns}:{{default}}:active"))
+            .query(&mut conn)
+            .ok()?;
+        (n == 1).then_some(())
+    })
+    .expect("the worker's claim never ran");
+    assert_eq!(c.cancel(&long).await.expect("cancel"), JobState::Active);
+    // the cancel reaches the worker over its subscription, which is not held
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.release();
+
+    let next = c
+        .post(&queue, Payload::json(&json!({"ms": 1})), opts())
+        .await
+        .expect("post")
+        .id;
+    let st = c
+        .wait(&next, Some(Duration::from_secs(30)))
+        .await
+        .expect("the next job never ran: the cancelled job kept the only slot");
     assert_eq!(st.state, JobState::Succeeded);
     assert_eq!(
         c.status(&long).await.expect("status").state,
