@@ -655,14 +655,7 @@ async fn a_job_that_ends_while_redis_is_down_is_recorded_once_redis_returns() {
     let w = Worker::start(&r, &ns, &["--exec", &script("misbehave.py")], &[]);
     // the worker is up and idle, blocked on its queue, so the job goes straight to its
     // handler (what this test is about), not into a claim made while it starts
-    let mut conn = r.conn();
-    common::eventually(Duration::from_secs(15), || {
-        let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut conn).ok()?;
-        list.lines()
-            .any(|l| l.contains(" cmd=blpop "))
-            .then_some(())
-    })
-    .expect("the worker never blocked on its queue");
+    r.wait_for_idle_worker();
     let id = post(
         &c,
         "default",

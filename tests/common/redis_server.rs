@@ -125,6 +125,31 @@ impl RedisServer {
             .expect("connect to test redis")
     }
 
+    /// Waits (up to 20 s) until a worker idles on its queue, blocked in its BLPOP.
+    pub fn wait_for_idle_worker(&self) {
+        let mut c = self.conn();
+        super::eventually(Duration::from_secs(20), || {
+            let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut c).ok()?;
+            list.lines()
+                .any(|l| l.contains(" cmd=blpop "))
+                .then_some(())
+        })
+        .expect("the worker never waited on its queue");
+    }
+
+    /// Waits (up to 20 s) until `n` jobs of the queue are leased (claimed).
+    pub fn wait_for_active(&self, ns: &str, queue: &str, n: i64) {
+        let mut c = self.conn();
+        super::eventually(Duration::from_secs(20), || {
+            let active: i64 = redis::cmd("ZCARD")
+                .arg(format!("{ns}:{{{queue}}}:active"))
+                .query(&mut c)
+                .ok()?;
+            (active == n).then_some(())
+        })
+        .unwrap_or_else(|| panic!("{n} jobs of {queue} were never leased"));
+    }
+
     /// Every key under a namespace.
     pub fn keys(&self, ns: &str) -> Vec<String> {
         let mut c = self.conn();

@@ -11,7 +11,7 @@ use mlqd::{JobOptions, JobState, Payload};
 use serde_json::json;
 
 use crate::common::proxy::Proxy;
-use crate::common::{Proc, RedisServer, client, eventually, mlqd, namespace, q};
+use crate::common::{Proc, RedisServer, client, mlqd, namespace, q};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_missed_while_the_subscription_was_down_stops_the_job_once_it_is_back() {
@@ -20,7 +20,6 @@ async fn a_cancel_missed_while_the_subscription_was_down_stops_the_job_once_it_i
     let c = client(&r, &ns);
     let queue = q("default");
     // the worker's own user may do everything but subscribe, until the test allows it
-    let mut conn = r.conn();
     let user = |rule: &str| {
         redis::cmd("ACL")
             .arg("SETUSER")
@@ -51,14 +50,7 @@ async fn a_cancel_missed_while_the_subscription_was_down_stops_the_job_once_it_i
         .await
         .expect("post")
         .id;
-    eventually(Duration::from_secs(20), || {
-        let st: Option<i64> = redis::cmd("ZCARD")
-            .arg(format!("{ns}:{{default}}:active"))
-            .query(&mut conn)
-            .ok();
-        (st == Some(1)).then_some(())
-    })
-    .expect("the worker never took the long job");
+    r.wait_for_active(&ns, "default", 1);
     assert_eq!(c.cancel(&long).await.expect("cancel"), JobState::Active);
     // unheard: the only slot stays taken, so the next job waits
     let next = c
@@ -103,14 +95,7 @@ async fn a_cancel_heard_before_the_claim_answer_stops_the_job_as_it_arrives() {
         // renewals 100 s apart: only the kept cancel can stop the job in time
         .args(["--lease", "300s", "--cancel-grace", "1s"]);
     let _worker = Proc::spawn(cmd);
-    let mut conn = r.conn();
-    eventually(Duration::from_secs(20), || {
-        let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut conn).ok()?;
-        list.lines()
-            .any(|l| l.contains(" cmd=blpop "))
-            .then_some(())
-    })
-    .expect("the worker never waited on its queue");
+    r.wait_for_idle_worker();
 
     // the claim takes the job; its answer waits while the cancel goes through
     proxy.hold_answers();
@@ -123,14 +108,7 @@ async fn a_cancel_heard_before_the_claim_answer_stops_the_job_as_it_arrives() {
         .await
         .expect("post")
         .id;
-    eventually(Duration::from_secs(20), || {
-        let n: i64 = redis::cmd("ZCARD")
-            .arg(format!("{ns}:{{default}}:active"))
-            .query(&mut conn)
-            .ok()?;
-        (n == 1).then_some(())
-    })
-    .expect("the worker's claim never ran");
+    r.wait_for_active(&ns, "default", 1);
     assert_eq!(c.cancel(&long).await.expect("cancel"), JobState::Active);
     // the cancel reaches the worker over its subscription, which is not held
     tokio::time::sleep(Duration::from_millis(500)).await;

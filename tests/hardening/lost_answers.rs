@@ -12,7 +12,7 @@ use mlqd::{JobOptions, JobState, Payload};
 use serde_json::json;
 
 use crate::common::proxy::Proxy;
-use crate::common::{Proc, RedisServer, client, eventually, mlqd, namespace, q};
+use crate::common::{Proc, RedisServer, client, mlqd, namespace, q};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_whose_claim_answer_was_lost_runs_once_redis_answers_again() {
@@ -29,14 +29,7 @@ async fn a_job_whose_claim_answer_was_lost_runs_once_redis_answers_again() {
         .args(["--lease", "300s"])
         .stderr(Stdio::from(std::fs::File::create(&log).expect("log file")));
     let _worker = Proc::spawn(cmd);
-    let mut conn = r.conn();
-    eventually(Duration::from_secs(20), || {
-        let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut conn).ok()?;
-        list.lines()
-            .any(|l| l.contains(" cmd=blpop "))
-            .then_some(())
-    })
-    .expect("the worker never waited on its queue");
+    r.wait_for_idle_worker();
 
     // the claim riding behind the worker's blocking pop runs, and its answer is lost
     proxy.lose_answers();
@@ -49,14 +42,7 @@ async fn a_job_whose_claim_answer_was_lost_runs_once_redis_answers_again() {
         .await
         .expect("post")
         .id;
-    eventually(Duration::from_secs(20), || {
-        let st: i64 = redis::cmd("ZCARD")
-            .arg(format!("{ns}:{{default}}:active"))
-            .query(&mut conn)
-            .ok()?;
-        (st == 1).then_some(())
-    })
-    .expect("the worker's claim never ran");
+    r.wait_for_active(&ns, "default", 1);
     proxy.cut();
 
     let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
