@@ -18,7 +18,6 @@ async fn a_cancel_missed_while_the_subscription_was_down_stops_the_job_once_it_i
     let r = RedisServer::start();
     let ns = namespace();
     let c = client(&r, &ns);
-    let queue = q("default");
     // the worker's own user may do everything but subscribe, until the test allows it
     let user = |rule: &str| {
         redis::cmd("ACL")
@@ -41,23 +40,11 @@ async fn a_cancel_missed_while_the_subscription_was_down_stops_the_job_once_it_i
     .args(["--lease", "300s", "--cancel-grace", "1s"]);
     let _worker = Proc::spawn(cmd);
 
-    let opts = || JobOptions {
-        max_retries: Some(0),
-        ..Default::default()
-    };
-    let long = c
-        .post(&queue, Payload::json(&json!({"ms": 600_000})), opts())
-        .await
-        .expect("post")
-        .id;
+    let long = post_sleep(&c, 600_000).await;
     r.wait_for_active(&ns, "default", 1);
     assert_eq!(c.cancel(&long).await.expect("cancel"), JobState::Active);
     // unheard: the only slot stays taken, so the next job waits
-    let next = c
-        .post(&queue, Payload::json(&json!({"ms": 1})), opts())
-        .await
-        .expect("post")
-        .id;
+    let next = post_sleep(&c, 1).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
         c.status(&next).await.expect("status").state,
@@ -87,7 +74,6 @@ async fn a_cancel_heard_before_the_claim_answer_stops_the_job_as_it_arrives() {
     let r = RedisServer::start();
     let ns = namespace();
     let c = client(&r, &ns);
-    let queue = q("default");
     let proxy = Proxy::start(r.port);
     let mut cmd = mlqd(&r, &ns);
     cmd.env("MLQD_REDIS_URL", proxy.url())
@@ -99,26 +85,14 @@ async fn a_cancel_heard_before_the_claim_answer_stops_the_job_as_it_arrives() {
 
     // the claim takes the job; its answer waits while the cancel goes through
     proxy.hold_answers();
-    let opts = || JobOptions {
-        max_retries: Some(0),
-        ..Default::default()
-    };
-    let long = c
-        .post(&queue, Payload::json(&json!({"ms": 600_000})), opts())
-        .await
-        .expect("post")
-        .id;
+    let long = post_sleep(&c, 600_000).await;
     r.wait_for_active(&ns, "default", 1);
     assert_eq!(c.cancel(&long).await.expect("cancel"), JobState::Active);
     // the cancel reaches the worker over its subscription, which is not held
     tokio::time::sleep(Duration::from_millis(500)).await;
     proxy.release();
 
-    let next = c
-        .post(&queue, Payload::json(&json!({"ms": 1})), opts())
-        .await
-        .expect("post")
-        .id;
+    let next = post_sleep(&c, 1).await;
     let st = c
         .wait(&next, Some(Duration::from_secs(30)))
         .await
@@ -128,4 +102,16 @@ async fn a_cancel_heard_before_the_claim_answer_stops_the_job_as_it_arrives() {
         c.status(&long).await.expect("status").state,
         JobState::Cancelled
     );
+}
+
+/// Posts a job for the builtin sleep handler to `default`, with no retries.
+async fn post_sleep(c: &mlqd::Client, ms: u64) -> mlqd::job::JobId {
+    let opts = JobOptions {
+        max_retries: Some(0),
+        ..Default::default()
+    };
+    c.post(&q("default"), Payload::json(&json!({ "ms": ms })), opts)
+        .await
+        .expect("post")
+        .id
 }
