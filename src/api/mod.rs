@@ -14,6 +14,7 @@
 //! Everything goes through [`Client`] (one shared, reconnecting Redis connection per
 //! process, and one pub/sub subscription for every waiter: `?wait=` and SSE).
 
+mod answers;
 pub mod browse;
 mod dead;
 pub mod error;

@@ -5,9 +5,10 @@
 use axum::extract::State;
 
 use super::AppState;
+use super::answers::{accepted, result_bytes};
 use super::error::{ApiResult, ErrorBody};
 use super::extract::{ApiPath, ApiQuery};
-use super::jobs::{Submitted, WaitQuery, accepted, parse_id, result_bytes};
+use super::jobs::{Submitted, WaitQuery, parse_id};
 use crate::error::Error;
 
 /// The content type a result file extension asks for.

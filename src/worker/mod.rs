@@ -22,6 +22,7 @@
 //! 6. lease renewal, the cancel listener and the heartbeat stop last, so no lease lapses
 //!    while an outcome is still on its way; the worker then leaves the registry.
 
+mod batch;
 mod breaker;
 mod canceller;
 mod claimer;

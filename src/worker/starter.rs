@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::claimer::run_batch;
+use super::batch::run_batch;
 use super::handler::Job;
 use super::{Outcome, Shared, StopReason, metrics};
 use crate::backoff::Doubling;
