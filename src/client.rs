@@ -83,13 +83,7 @@ impl Client {
         max_waiting: Option<u64>,
     ) -> Result<Enqueued> {
         // the batch path without its lists: what a web request that posts one job takes
-        options.validate()?;
-        payload.validate(self.max_payload)?;
-        let new = [NewJob {
-            id: JobId::generate(queue),
-            payload,
-            options,
-        }];
+        let new = [self.checked(queue, payload, options)?];
         let mut out = self.enqueue(queue, &new, max_waiting).await?;
         out.pop()
             .ok_or_else(|| Error::Protocol("enqueue answered nothing".into()))
@@ -109,15 +103,20 @@ impl Client {
                 Error::Invalid(m) if batch => Error::Invalid(format!("job {i}: {m}")),
                 other => other,
             };
-            options.validate().map_err(label)?;
-            payload.validate(self.max_payload).map_err(label)?;
-            new.push(NewJob {
-                id: JobId::generate(queue),
-                payload,
-                options,
-            });
+            new.push(self.checked(queue, payload, options).map_err(label)?);
         }
         self.enqueue(queue, &new, max_waiting).await
+    }
+
+    /// A job to post, its options and payload checked, under a new id.
+    fn checked(&self, queue: &QueueName, payload: Payload, options: JobOptions) -> Result<NewJob> {
+        options.validate()?;
+        payload.validate(self.max_payload)?;
+        Ok(NewJob {
+            id: JobId::generate(queue),
+            payload,
+            options,
+        })
     }
 
     /// Stores checked jobs; an idempotent repeat comes back with the first job's state.

@@ -171,8 +171,9 @@ struct Handles {
 
 /// Handles per worker thread (no lock between threads), by method, the route label's
 /// address (each template is leaked once, see `route_label`: its address is the template,
-/// and hashing it costs less than hashing its text) and status. The labels are the router's fixed set, so this stays small. [`super::router`]
-/// installs the recorder before the first request, so no handle outlives a recorder change.
+/// and hashing it costs less than hashing its text) and status. The labels are the
+/// router's fixed set, so this stays small. [`super::router`] installs the recorder before
+/// the first request, so no handle outlives a recorder change.
 type HandleCache = std::collections::HashMap<(&'static str, usize, u16), Handles>;
 
 thread_local! {
